@@ -1,0 +1,32 @@
+/* app.h — the subcommands and the shared reading of a calculation's input options.
+ *
+ * Owns: translating options (ABINIT names and units) into a cell, pseudopotentials and
+ * SCF parameters; the subcommand entry points called by main.c.
+ */
+#ifndef STRAINFIELD_APP_H
+#define STRAINFIELD_APP_H
+
+#include "strainfield/crystal.h"
+#include "strainfield/pseudo.h"
+#include "strainfield/scf.h"
+
+#define SF_MAXTYPAT 8
+#define SF_MAXATOM 256
+
+typedef struct {
+  sf_cell cell;
+  sf_psp psps[SF_MAXTYPAT];
+  int npsp;
+  char psp_paths[SF_MAXTYPAT][1024];
+  sf_scf_params scf;
+  char summary[1024], fields[1024];
+  int have_summary, have_fields;
+} sf_input;
+
+/* Queries every option of a ground-state calculation; reads the pseudopotentials. */
+int sf_input_read(sf_input *in);
+void sf_input_free(sf_input *in);
+
+int sf_cmd_scf(void);
+
+#endif

@@ -1,0 +1,65 @@
+/* core.h — error propagation, logging and small utilities shared by every module.
+ *
+ * Owns: the status codes, the SF_CHECK / SF_ERROR idiom (PETSc style: each fallible
+ * function returns an int, a failure is recorded once with its message and then
+ * every caller on the way up adds its file:line to a trace), the logger and the
+ * checked allocator.  Nothing here knows about physics.
+ */
+#ifndef STRAINFIELD_CORE_H
+#define STRAINFIELD_CORE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define SF_VERSION "0.1.0"
+
+/* Status codes: 0 is success; each non-zero code says which kind of thing failed so
+ * that main can choose the exit code and a test can assert the kind of failure. */
+enum {
+  SF_OK = 0,
+  SF_ERR_INPUT = 2,   /* bad option, bad cell, inconsistent settings */
+  SF_ERR_FILE = 3,    /* missing, truncated or malformed file */
+  SF_ERR_MEM = 4,     /* allocation failed */
+  SF_ERR_NOCONV = 5,  /* an iterative method (SCF, relaxation) did not converge */
+  SF_ERR_LIB = 6,     /* an external library reported an error */
+  SF_ERR_MPI = 7,     /* ranks disagree or MPI failed */
+  SF_ERR_INTERNAL = 8 /* a bug: an invariant did not hold */
+};
+
+/* Record a new error (message printf-style) and return its code. */
+int sf_error_set(int code, const char *file, int line, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Append file:line to the trace of an error that is propagating; returns code. */
+int sf_error_trace(int code, const char *file, int line, const char *func);
+/* The first message recorded since the last reset, and the trace. */
+const char *sf_error_message(void);
+void sf_error_print(FILE *out);
+void sf_error_reset(void);
+
+#define SF_ERROR(code, ...) return sf_error_set((code), __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define SF_CHECK(call)                                                      \
+  do {                                                                      \
+    int sf_status_ = (call);                                                \
+    if (sf_status_) return sf_error_trace(sf_status_, __FILE__, __LINE__, __func__); \
+  } while (0)
+
+/* Checked allocation: zero-filled; on failure records SF_ERR_MEM. Usage:
+ *   SF_CHECK(sf_calloc((void **)&p, n, sizeof *p)); */
+int sf_calloc_impl(void **p, size_t n, size_t size, const char *file, int line, const char *func);
+#define sf_calloc(p, n, size) sf_calloc_impl((p), (n), (size), __FILE__, __LINE__, __func__)
+void sf_free(void *p); /* free(NULL) is fine; exists so every module frees the same way */
+
+/* Logging.  Levels: 0 quiet, 1 normal (default), 2 verbose (-v), 3 debug.
+ * Only rank 0 of MPI_COMM_WORLD prints unless sf_log_all_ranks(1). */
+void sf_log_set_level(int level);
+int sf_log_level(void);
+void sf_log_set_rank(int rank);
+void sf_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Wall-clock seconds since an arbitrary origin. */
+double sf_wtime(void);
+
+/* MD5 of a file as 32 hex chars + NUL; used to identify pseudopotentials in outputs. */
+int sf_md5_file(const char *path, char hex[33]);
+
+#endif

@@ -1,0 +1,78 @@
+/* crystal.h — the periodic cell: lattice, atoms, strain, symmetry, k-points, Ewald.
+ *
+ * Owns: building the lattice from ABINIT-style inputs (acell/rprim/angdeg) or from a
+ * strain D = (λa, λb, λc, θa, θb, θc) of a reference cell; the space group (spglib);
+ * the Monkhorst-Pack mesh reduced to the irreducible wedge; the ion-ion Ewald energy
+ * with its forces and stress.
+ *
+ * Conventions (Hartree atomic units, lengths in Bohr):
+ *   rprimd[i][:]  lattice vector a_(i+1) in Cartesian coordinates (ABINIT's rprimd(:,i+1))
+ *   gprimd[i][:]  reciprocal vector b_(i+1) with a_i·b_j = δ_ij (no 2π, as ABINIT)
+ *   reduced coordinates: r = Σ_i xred[i] a_i ;  k = Σ_i kred[i] b_i (times 2π for the wavevector)
+ */
+#ifndef STRAINFIELD_CRYSTAL_H
+#define STRAINFIELD_CRYSTAL_H
+
+#define SF_MAXSYM 192
+
+typedef struct {
+  double rprimd[3][3];
+  double gprimd[3][3];
+  double ucvol;      /* Bohr^3, > 0 */
+  int natom, ntypat;
+  int *typat;        /* [natom], 0-based type index */
+  double (*xred)[3]; /* [natom] */
+  double *znucl;     /* [ntypat] nuclear charge (identifies the element) */
+  double *zion;      /* [ntypat] valence (pseudo-ion) charge, set from the psp */
+} sf_cell;
+
+/* rprimd from acell and rprim, rprim given as ABINIT lists it: 9 numbers, vector 1 first,
+ * vector i scaled by acell[i]. */
+int sf_lattice_from_rprim(const double acell[3], const double rprim[9], double rprimd[3][3]);
+/* rprimd from acell and angdeg (α = angle(b,c), β = angle(a,c), γ = angle(a,b), degrees),
+ * in ABINIT's orientation for angdeg. */
+int sf_lattice_from_angdeg(const double acell[3], const double angdeg[3], double rprimd[3][3]);
+/* The strained cell: lengths |a_i| = λ_i |a0_i|, angles θ (degrees) as angdeg, oriented as
+ * sf_lattice_from_angdeg.  D = (λa, λb, λc, θa, θb, θc). */
+int sf_lattice_from_strain(const double ref_rprimd[3][3], const double D[6], double rprimd[3][3]);
+
+/* Fills gprimd and ucvol, checks the cell: error (SF_ERR_INPUT) for a zero, negative
+ * (left-handed) or degenerate volume, and for two atoms closer than min_dist Bohr
+ * (periodic images included); messages name the atoms. */
+int sf_cell_finish(sf_cell *cell, double min_dist);
+int sf_cell_alloc(sf_cell *cell, int natom, int ntypat);
+void sf_cell_free(sf_cell *cell);
+/* Cartesian position of atom ia. */
+void sf_cell_xcart(const sf_cell *cell, int ia, double x[3]);
+
+/* Space group operations in reduced coordinates: x' = rot·x + tnons (ABINIT's symrel, tnons). */
+typedef struct {
+  int nsym;
+  int rot[SF_MAXSYM][3][3];
+  double tnons[SF_MAXSYM][3];
+} sf_symmetry;
+
+/* spglib with tolerance tol (Bohr); nsym >= 1 (the identity first). */
+int sf_symmetry_find(const sf_cell *cell, double tol, sf_symmetry *sym);
+/* Only the identity: for -nosym / tests. */
+void sf_symmetry_identity(sf_symmetry *sym);
+
+typedef struct {
+  int nkpt;
+  double (*kred)[3]; /* [nkpt] reduced coordinates in units of b_i */
+  double *wtk;       /* [nkpt] weights, sum 1 */
+} sf_kpoints;
+
+/* Monkhorst-Pack mesh ngkpt with nshiftk shifts (ABINIT's shiftk), reduced to the
+ * irreducible wedge with the point group of sym and, if time_reversal, k ~ -k.
+ * The number of points and their weights equal ABINIT's kptopt 1 for the same input. */
+int sf_kpoints_monkhorst_pack(const sf_symmetry *sym, const int ngkpt[3], int nshiftk,
+                              const double (*shiftk)[3], int time_reversal, sf_kpoints *kp);
+void sf_kpoints_free(sf_kpoints *kp);
+
+/* Ion-ion energy of point charges zion in a uniform compensating background (ABINIT's
+ * "Ewald energy"), Ha.  fcart [natom][3] (Ha/Bohr) and stress[6] (Voigt xx yy zz yz xz xy,
+ * Ha/Bohr^3, ABINIT's sign: σ = (1/Ω) ∂E/∂ε) are filled when non-NULL. */
+int sf_ewald(const sf_cell *cell, double *energy, double (*fcart)[3], double stress[6]);
+
+#endif

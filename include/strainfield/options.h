@@ -1,0 +1,55 @@
+/* options.h — the one configuration system: PETSc's options database.
+ *
+ * Owns: typed queries with defaults and help text, the -help listing of every option
+ * a subcommand queried (with its default), and the end-of-parsing check that fails on
+ * any option that was given but never queried (a typo).  Options come from
+ * -options_file FILE and the command line (later wins), PETSc style; arrays are
+ * comma-separated ("-ngkpt 4,4,4").  Names follow ABINIT's input variables.
+ *
+ * Usage in a subcommand: query everything first (each module's *_options function),
+ * then call sf_options_finish(); it returns SF_HELP_SHOWN after printing -help.
+ */
+#ifndef STRAINFIELD_OPTIONS_H
+#define STRAINFIELD_OPTIONS_H
+
+#include <stddef.h>
+
+#define SF_HELP_SHOWN 100 /* not an error: main exits 0 */
+
+/* PetscInitialize with PETSc's own -help text silenced (so -help shows only our table);
+ * use it in place of PetscInitialize.  sf_options_finalize frees the registry and calls
+ * PetscFinalize.  Both return SF_ERR_LIB if PETSc fails. */
+int sf_options_initialize(int *argc, char ***argv);
+int sf_options_finalize(void);
+/* Call once after PetscInitialize; subcommand names the section in -help output.
+ * Calling it again starts a fresh registry (previous queries are forgotten). */
+int sf_options_begin(const char *subcommand);
+/* Options starting with `prefix` (e.g. "-tao_") are read later by a PETSc object
+ * (XxxSetFromOptions) and are not reported as unused; listed in -help with `help`. */
+int sf_opt_passthrough(const char *prefix, const char *help);
+/* Each query records (name, default, help) for -help and marks the option used.
+ * *set (may be NULL) is 1 when the user gave the option. Parse errors name the option. */
+int sf_opt_int(const char *name, int def, const char *help, int *val, int *set);
+int sf_opt_real(const char *name, double def, const char *help, double *val, int *set);
+int sf_opt_bool(const char *name, int def, const char *help, int *val, int *set);
+int sf_opt_string(const char *name, const char *def, const char *help, char *buf, size_t len,
+                  int *set);
+/* Arrays: at most nmax values; *n receives the count given (or ndef when not given).
+ * If exact > 0 the count must be exactly `exact` when the option is given, else error. */
+int sf_opt_int_array(const char *name, int nmax, int exact, const int *def, int ndef,
+                     const char *help, int *vals, int *n, int *set);
+int sf_opt_real_array(const char *name, int nmax, int exact, const double *def, int ndef,
+                      const char *help, double *vals, int *n, int *set);
+/* Comma-separated strings (e.g. -pseudos a.psp,b.psp): up to nmax, each < len chars. */
+int sf_opt_string_array(const char *name, int nmax, const char *help, char (*vals)[1024], int *n,
+                        int *set);
+/* Prints -help (returns SF_HELP_SHOWN) or fails with SF_ERR_INPUT naming every option
+ * that was given but not used by this subcommand. */
+int sf_options_finish(void);
+/* Every option as resolved (user value or default), for recording in output files:
+ * a JSON object text, caller frees with sf_free.  Keys are the names without the
+ * leading dash ("ecut"); numbers are JSON numbers, arrays JSON arrays, an unset string
+ * without default is null. */
+int sf_options_json(char **json_text);
+
+#endif

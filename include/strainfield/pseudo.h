@@ -1,0 +1,81 @@
+/* pseudo.h — norm-conserving pseudopotentials: reading and reciprocal-space tables.
+ *
+ * Owns: the readers of ABINIT's pspcod 1 (TM, e.g. 12mg.pspnc), pspcod 5 (the paper's
+ * mg.pseu) and pspcod 8 (PseudoDojo psp8), and the radial Fourier transforms every
+ * Hamiltonian term needs, tabulated once on a uniform q grid and interpolated by cubic
+ * splines.  Kleinman-Bylander form V_nl = Σ_{l,i} |χ_li⟩ ekb_li ⟨χ_li|.
+ *
+ * Conventions (Hartree atomic units).  q = |k+G| is a wavevector magnitude in Bohr^-1,
+ * 2π included.  For atom at τ in a cell of volume Ω:
+ *   local:     V_loc(G) = (1/Ω) Σ_atoms e^{-iG·τ} [ vloc_short(|G|) − 4π zion/|G|² ]   (G≠0)
+ *              vloc_short(q) = 4π ∫ r² (V_loc(r) + zion/r) j0(qr) dr,  vloc_short(0) = epsatm
+ *   projector: ⟨k+G|χ_lmi,τ⟩ = (1/√Ω) (−i)^l proj_li(|k+G|) Y_lm(k+G) e^{−i(k+G)·τ},
+ *              proj_li(q) = 4π ∫ r² j_l(qr) χ_li(r) dr, Y_lm real spherical harmonics
+ *              normalised to 1 on the sphere
+ *   core:      ρ_core(G) = (1/Ω) Σ_atoms e^{−iG·τ} core_q(|G|), core_q(q) = 4π ∫ r² ρc(r) j0(qr) dr
+ *              ABINIT itself builds ρ_core on the real-space FFT grid from the radial
+ *              function ("model core charge treated in real-space"); core_r tabulates
+ *              ρc(r) on 0..core_rmax (ρc = 0 beyond) for callers that want to do the same.
+ * With these, E_nl = Σ_k w_k Σ_n f_n Σ_{atoms,l,m,i} ekb_li |⟨χ_lmi|ψ_nk⟩|², and the
+ * psp-core energy is (Σ_atoms epsatm) · N_electrons / Ω as in ABINIT.
+ *
+ * Projector normalisation (ABINIT's conventions, so ekb matches ABINIT's printout):
+ *   pspcod 1/5: χ_l(r) = ΔV_l(r) u_l(r) / (r √D), ΔV_l = V_l − V_loc, u_l = r R_l the
+ *     reference pseudo-wavefunction, D = ∫ (ΔV_l u_l)² dr, so ∫ χ_l² r² dr = 1, and
+ *     ekb_l = D / ∫ u_l² ΔV_l dr (Kleinman-Bylander energy; its sign is the sign of
+ *     ⟨φ|ΔV|φ⟩, it can be negative).  Then Σ_m |χ⟩ ekb ⟨χ| = ΔV|φ⟩⟨φ|ΔV / ⟨φ|ΔV|φ⟩.
+ *   pspcod 8: χ_li(r) = p_li(r)/r with p the projector columns of the file (which hold
+ *     r·β), not normalised; ekb_li is taken from the file.
+ *   The local channel (l = lloc) has nproj = 0 and ekb = 0.
+ * epsatm = 4π ∫ r² (V_loc(r) + zion/r) dr is computed with ABINIT's quadrature for each
+ * mesh (it agrees with ABINIT's printed value to all printed digits).
+ * Tables: q_j = j·dq with dq = 0.005 Bohr^-1, j = 0..n-1, qmax rounded up and a few
+ * points of margin added; psp->qmax is the end of the table actually built.
+ */
+#ifndef STRAINFIELD_PSEUDO_H
+#define STRAINFIELD_PSEUDO_H
+
+#define SF_PSP_LMAX 3  /* l = 0..3 */
+#define SF_PSP_NPROJ 2 /* projectors per l */
+
+typedef struct {
+  int n;      /* number of points, q_j = j*dq */
+  double dq;
+  double *y;  /* values */
+  double *y2; /* spline second derivatives */
+} sf_qtable;
+
+typedef struct {
+  char path[1024];
+  char md5[33];
+  int pspcod, pspxc, lmax, lloc;
+  double zatom, zion;
+  int nproj[SF_PSP_LMAX + 1];                     /* 0 for the local channel */
+  double ekb[SF_PSP_LMAX + 1][SF_PSP_NPROJ];      /* Ha */
+  int has_core;                                   /* nonlinear core correction */
+  double epsatm;                                  /* Ha·Bohr^3 */
+  double qmax;                                    /* tables cover 0..qmax */
+  sf_qtable vloc_short;
+  sf_qtable proj[SF_PSP_LMAX + 1][SF_PSP_NPROJ];
+  sf_qtable core;
+  double rchrg, fchrg, qchrg;                     /* core parameters from the file */
+  double core_rmax;                               /* ρc(r) = 0 for r >= core_rmax */
+  sf_qtable core_r;                               /* ρc(r), r_j = j·core_r.dq (dq is dr here) */
+} sf_psp;
+
+/* Reads the file and tabulates every transform on 0..qmax (Bohr^-1; callers pass
+ * something like 1.2*sqrt(2*ecut*4) so the density sphere is covered).  Errors name the
+ * file and the line: missing file, truncated data, unknown pspcod. */
+int sf_psp_read(const char *path, double qmax, sf_psp *psp);
+void sf_psp_free(sf_psp *psp);
+
+/* Spline interpolation of a table at q (0 <= q <= qmax), and its derivative d/dq.
+ * Outside the table the end cubic is extrapolated; callers should stay inside. */
+double sf_qtable_eval(const sf_qtable *t, double q);
+double sf_qtable_deriv(const sf_qtable *t, double q);
+
+/* Real spherical harmonics Y_lm(x̂) for l <= 3, m = -l..l stored at ylm[l*l + l + m];
+ * x need not be normalised; x = 0 gives Y_00 only (others 0). */
+void sf_ylm_real(const double x[3], double ylm[16]);
+
+#endif

@@ -1,0 +1,62 @@
+/* pw.h — plane-wave basis and the FFT box.
+ *
+ * Owns: the FFT box (size, FFTW plans made once and reused, the map between integer G
+ * vectors and box indices), ABINIT's default choice of ngfft for an ecut, and the
+ * per-k-point basis sphere |k+G|²/2 < ecut with its (ecutsm-smoothed) kinetic energies.
+ *
+ * Grid convention: box point (i1,i2,i3) is the reduced position (i1/n1, i2/n2, i3/n3);
+ * its linear index is (i1*n2 + i2)*n3 + i3 (C order, i3 fastest).  Fields in files use
+ * the same order.  Fourier convention: f(r) = Σ_G f(G) e^{iG·r}; f(G) = (1/N) Σ_r f(r) e^{-iG·r}.
+ */
+#ifndef STRAINFIELD_PW_H
+#define STRAINFIELD_PW_H
+
+#include <complex.h>
+#include <fftw3.h>
+
+#include "strainfield/crystal.h"
+
+typedef struct {
+  int n[3];
+  int nfft;
+  fftw_plan to_real;   /* G -> r (FFTW_BACKWARD, unnormalised) in place on work */
+  fftw_plan to_recip;  /* r -> G (FFTW_FORWARD, unnormalised) in place on work */
+  double complex *work;
+  int (*gvec)[3];      /* [nfft] integer G of each box index, components in [-n/2, n/2) */
+} sf_fftbox;
+
+/* Smallest box with only factors 2, 3, 5 whose G range holds the sphere of radius
+ * boxcutmin·sqrt(2 ecut) in each direction (ABINIT's rule with boxcutmin = 2). */
+int sf_fftbox_default_size(const sf_cell *cell, double ecut, double boxcutmin, int n[3]);
+int sf_fftbox_create(const int n[3], sf_fftbox *box);
+void sf_fftbox_free(sf_fftbox *box);
+static inline int sf_fftbox_index(const sf_fftbox *b, int g1, int g2, int g3)
+{
+  g1 = (g1 % b->n[0] + b->n[0]) % b->n[0];
+  g2 = (g2 % b->n[1] + b->n[1]) % b->n[1];
+  g3 = (g3 % b->n[2] + b->n[2]) % b->n[2];
+  return (g1 * b->n[1] + g2) * b->n[2] + g3;
+}
+/* Real field (nfft) -> its Fourier coefficients (nfft, normalised by 1/N). */
+void sf_fft_r2g(sf_fftbox *box, const double *f, double complex *fg);
+/* Fourier coefficients (nfft) -> real part of the field (imaginary part discarded). */
+void sf_fft_g2r(sf_fftbox *box, const double complex *fg, double *f);
+
+typedef struct {
+  double kred[3];
+  int npw;
+  int *ifft;           /* [npw] box index of G */
+  int (*g)[3];         /* [npw] integer G */
+  double (*kpg)[3];    /* [npw] Cartesian k+G (Bohr^-1, 2π included) */
+  double *kin;         /* [npw] kinetic energy, smoothed by ecutsm as ABINIT's mkkin */
+  double *kin_raw;     /* [npw] |k+G|²/2 */
+} sf_pwbasis;
+
+/* Sphere |k+G|²/2 < ecut (ABINIT's kpgsph), error if it does not fit in the box. */
+int sf_pwbasis_create(const sf_cell *cell, const double kred[3], double ecut, double ecutsm,
+                      const sf_fftbox *box, sf_pwbasis *pw);
+void sf_pwbasis_free(sf_pwbasis *pw);
+/* ABINIT's smoothed kinetic energy for a raw |k+G|²/2, and its derivative d kin/d kin_raw. */
+double sf_kinetic_smoothed(double kin_raw, double ecut, double ecutsm, double *dkin);
+
+#endif

@@ -1,0 +1,96 @@
+/* scf.h — one Kohn-Sham ground state: the self-consistent field loop and its results.
+ *
+ * Owns: the state of one calculation (bases, wavefunctions, density, potentials) in one
+ * struct, so a rank group can run many samples in turn; the SCF iteration (eigensolver →
+ * occupations → density → mixing) with its stopping rules; the energy decomposition in
+ * ABINIT's terms; the fields ρ, φ, u, s on the FFT box.
+ *
+ * Parallel layout: k-points are spread over k-point groups; inside a group the bands of
+ * every H application are spread over the group's ranks (band groups).  Sums over
+ * k-points and bands go through MPI_Allreduce on `comm`, so every rank ends with the
+ * same density, eigenvalues and energies.
+ */
+#ifndef STRAINFIELD_SCF_H
+#define STRAINFIELD_SCF_H
+
+#include <complex.h>
+#include <mpi.h>
+
+#include "strainfield/crystal.h"
+#include "strainfield/ham.h"
+#include "strainfield/mixing.h"
+#include "strainfield/pseudo.h"
+#include "strainfield/pw.h"
+#include "strainfield/xc.h"
+
+typedef struct {
+  double ecut, ecutsm;
+  int ngfft[3];            /* 0,0,0 = ABINIT's default for ecut */
+  int ngkpt[3];
+  double shiftk[3];
+  int nband;
+  int occopt;
+  double tsmear;
+  int ixc;
+  double toldfe;           /* stop when |ΔF| < toldfe twice in a row */
+  double tolrho;           /* and/or when the density residual (e/cell) < tolrho; 0 = off */
+  int nstep;
+  int nosym;               /* 1: no symmetry (identity only; time reversal still used) */
+  int eig_maxiter;         /* eigensolver iterations per SCF step */
+  double eig_tol;
+  sf_mixer_params mix;
+  int nkpt_groups;         /* 0 = automatic */
+} sf_scf_params;
+
+typedef struct {
+  double kinetic, hartree, xc, local_psp, nonlocal_psp, ewald, psp_core;
+  double band;             /* U = Σ_k w_k Σ_n f_nk ε_nk */
+  double entropy_term;     /* −T S */
+  double internal;         /* all terms but −TS */
+  double free;             /* F = internal + entropy_term (ABINIT's etotal) */
+} sf_energies;
+
+typedef struct {
+  sf_scf_params par;
+  const sf_cell *cell;
+  const sf_psp *psps;
+  double nelect;
+  MPI_Comm comm;           /* all ranks of this calculation */
+  MPI_Comm band_comm;      /* ranks sharing the same k-points */
+  int nkpt_groups, my_kpt_group;
+  sf_symmetry sym;
+  sf_kpoints kp;
+  sf_fftbox box;
+  sf_xc *xc;
+  sf_ham H;
+  /* k-points owned by this rank's k group */
+  int nk_local;
+  int *k_local;            /* global indices */
+  sf_pwbasis *pw;          /* [nk_local] */
+  sf_nonlocal_k *nl;       /* [nk_local] */
+  double complex **psi;    /* [nk_local][nband*npw] */
+  double *eig, *occ, *resid; /* [nkpt*nband], on every rank */
+  double fermi;
+  double *rho_r;           /* [nfft] valence density (e/Bohr^3) */
+  double complex *rho_g;
+  sf_energies E;
+  int iterations, converged;
+  double *hist_energy, *hist_dfe, *hist_resid; /* [nstep] */
+} sf_scf;
+
+/* Sets up symmetry, k-points, the FFT box, bases, projectors; does not iterate. */
+int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const sf_psp *psps,
+                 MPI_Comm comm);
+/* Runs the SCF loop; SF_ERR_NOCONV when nstep is exhausted (the state is kept). */
+int sf_scf_run(sf_scf *s);
+/* ρ, φ = V_H + V_loc, u (band-energy density), s (entropy density) on the box, from the
+ * converged state.  Each is [nfft] and must be allocated by the caller. */
+int sf_scf_fields(sf_scf *s, double *rho, double *phi, double *u, double *sdens);
+void sf_scf_free(sf_scf *s);
+
+/* symmetrize.c: drop operations that do not map the FFT grid onto itself (returns how
+ * many were dropped), and average a real field over the remaining group. */
+int sf_symmetry_restrict_to_grid(sf_symmetry *sym, const int n[3], int *ndropped);
+int sf_symmetrize_field(const sf_symmetry *sym, const int n[3], double *f);
+
+#endif

@@ -1,0 +1,36 @@
+/* core.c — the model core charge of nonlinear core correction: ρ_core on the box, added
+ * to the valence density wherever exchange-correlation is evaluated. */
+#include "strainfield/ham.h"
+#include "strainfield/core.h"
+
+#include <math.h>
+
+double complex sf_structure_factor(const sf_cell *cell, int itypat, const int g[3]);
+
+int sf_ham_core_build(sf_ham *H)
+{
+  const sf_cell *cell = H->cell;
+  int any = 0;
+  for (int it = 0; it < cell->ntypat; it++) any |= H->psps[it].has_core;
+  if (!any) return SF_OK;
+  sf_fftbox *box = H->box;
+  double complex *cg;
+  SF_CHECK(sf_calloc((void **)&cg, box->nfft, sizeof *cg));
+  if (!H->rhocore_r) SF_CHECK(sf_calloc((void **)&H->rhocore_r, box->nfft, sizeof *H->rhocore_r));
+  double gcut2 = H->gcut_dens * H->gcut_dens;
+  for (int i = 0; i < box->nfft; i++) {
+    const int *g = box->gvec[i];
+    double q[3];
+    for (int c = 0; c < 3; c++)
+      q[c] = 2.0 * M_PI * (g[0] * cell->gprimd[0][c] + g[1] * cell->gprimd[1][c] + g[2] * cell->gprimd[2][c]);
+    double g2 = q[0] * q[0] + q[1] * q[1] + q[2] * q[2];
+    if (g2 > gcut2) continue;
+    double complex v = 0.0;
+    for (int it = 0; it < cell->ntypat; it++)
+      if (H->psps[it].has_core) v += sf_structure_factor(cell, it, g) * sf_qtable_eval(&H->psps[it].core, sqrt(g2));
+    cg[i] = v / cell->ucvol;
+  }
+  sf_fft_g2r(box, cg, H->rhocore_r);
+  sf_free(cg);
+  return SF_OK;
+}

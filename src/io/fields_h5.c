@@ -1,0 +1,41 @@
+/* fields_h5.c — the fields file: ρ, φ, u, s on the FFT grid in reduced coordinates
+ * (format: docs/formats.md).  Written to PATH.tmp and renamed when complete. */
+#include "strainfield/core.h"
+#include "strainfield/output.h"
+
+#include <hdf5.h>
+#include <stdio.h>
+
+static int write_array(hid_t file, const char *name, int rank, const hsize_t *dims, const double *data)
+{
+  hid_t space = H5Screate_simple(rank, dims, NULL);
+  hid_t set = H5Dcreate2(file, name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t st = set < 0 ? -1 : H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+  if (set >= 0) H5Dclose(set);
+  H5Sclose(space);
+  if (st < 0) SF_ERROR(SF_ERR_FILE, "HDF5: cannot write dataset %s", name);
+  return SF_OK;
+}
+
+int sf_write_fields(const char *path, const sf_scf *s, const double *rho, const double *phi, const double *u,
+                    const double *sdens)
+{
+  char tmp[1100];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (file < 0) SF_ERROR(SF_ERR_FILE, "cannot create %s", tmp);
+  hsize_t dims[3] = {(hsize_t)s->box.n[0], (hsize_t)s->box.n[1], (hsize_t)s->box.n[2]};
+  hsize_t d33[2] = {3, 3}, d1[1] = {1};
+  int st = write_array(file, "rho", 3, dims, rho);
+  if (!st) st = write_array(file, "phi", 3, dims, phi);
+  if (!st) st = write_array(file, "u", 3, dims, u);
+  if (!st) st = write_array(file, "s", 3, dims, sdens);
+  if (!st) st = write_array(file, "lattice", 2, d33, &s->cell->rprimd[0][0]);
+  double fe = s->E.free, ef = s->fermi;
+  if (!st) st = write_array(file, "free_energy", 1, d1, &fe);
+  if (!st) st = write_array(file, "fermi_energy", 1, d1, &ef);
+  H5Fclose(file);
+  SF_CHECK(st);
+  if (rename(tmp, path)) SF_ERROR(SF_ERR_FILE, "cannot rename %s to %s", tmp, path);
+  return SF_OK;
+}

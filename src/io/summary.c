@@ -1,0 +1,97 @@
+/* summary.c — the summary JSON of a ground state (format: docs/formats.md).  Written to
+ * PATH.tmp, then renamed, so a reader never sees a half-written summary. */
+#include "strainfield/core.h"
+#include "strainfield/options.h"
+#include "strainfield/output.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cJSON *matrix(const double *a, int rows, int cols)
+{
+  cJSON *m = cJSON_CreateArray();
+  for (int i = 0; i < rows; i++) cJSON_AddItemToArray(m, cJSON_CreateDoubleArray(a + (size_t)i * cols, cols));
+  return m;
+}
+
+int sf_write_json_file(const char *path, cJSON *root)
+{
+  char *text = cJSON_Print(root);
+  if (!text) SF_ERROR(SF_ERR_MEM, "cannot format JSON for %s", path);
+  char tmp[1100];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    free(text);
+    SF_ERROR(SF_ERR_FILE, "cannot write %s", tmp);
+  }
+  int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+  ok = (fclose(f) == 0) && ok;
+  free(text);
+  if (!ok || rename(tmp, path)) SF_ERROR(SF_ERR_FILE, "cannot write %s", path);
+  return SF_OK;
+}
+
+int sf_write_summary(const char *path, const sf_input *in, const sf_scf *s, int status, const char *message)
+{
+  const sf_energies *E = &s->E;
+  int nkpt = s->kp.nkpt, nband = s->par.nband;
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "program", "strainfield");
+  cJSON_AddStringToObject(root, "version", SF_VERSION);
+  cJSON_AddStringToObject(root, "units", "Hartree atomic units (Ha, Bohr)");
+  cJSON_AddNumberToObject(root, "free_energy", E->free);
+  cJSON *en = cJSON_AddObjectToObject(root, "energies");
+  cJSON_AddNumberToObject(en, "kinetic", E->kinetic);
+  cJSON_AddNumberToObject(en, "hartree", E->hartree);
+  cJSON_AddNumberToObject(en, "xc", E->xc);
+  cJSON_AddNumberToObject(en, "local_psp", E->local_psp);
+  cJSON_AddNumberToObject(en, "nonlocal_psp", E->nonlocal_psp);
+  cJSON_AddNumberToObject(en, "ewald", E->ewald);
+  cJSON_AddNumberToObject(en, "psp_core", E->psp_core);
+  cJSON_AddNumberToObject(en, "band", E->band);
+  cJSON_AddNumberToObject(en, "entropy_term", E->entropy_term);
+  cJSON_AddNumberToObject(en, "internal", E->internal);
+  cJSON_AddNumberToObject(root, "fermi_energy", s->fermi);
+  cJSON_AddNumberToObject(root, "nelect", s->nelect);
+  cJSON_AddItemToObject(root, "kpoints", matrix(&s->kp.kred[0][0], nkpt, 3));
+  cJSON_AddItemToObject(root, "weights", cJSON_CreateDoubleArray(s->kp.wtk, nkpt));
+  cJSON_AddItemToObject(root, "eigenvalues", matrix(s->eig, nkpt, nband));
+  cJSON_AddItemToObject(root, "occupations", matrix(s->occ, nkpt, nband));
+  cJSON *scf = cJSON_AddObjectToObject(root, "scf");
+  cJSON_AddNumberToObject(scf, "iterations", s->iterations);
+  cJSON_AddBoolToObject(scf, "converged", s->converged);
+  if (status) cJSON_AddStringToObject(scf, "error", message);
+  cJSON *hist = cJSON_AddArrayToObject(scf, "history");
+  for (int i = 0; i < s->iterations; i++) {
+    cJSON *h = cJSON_CreateObject();
+    cJSON_AddNumberToObject(h, "free_energy", s->hist_energy[i]);
+    cJSON_AddNumberToObject(h, "dfe", s->hist_dfe[i]);
+    cJSON_AddNumberToObject(h, "density_residual", s->hist_resid[i]);
+    cJSON_AddItemToArray(hist, h);
+  }
+  cJSON_AddItemToObject(root, "lattice", matrix(&s->cell->rprimd[0][0], 3, 3));
+  cJSON_AddItemToObject(root, "xred", matrix(&s->cell->xred[0][0], s->cell->natom, 3));
+  cJSON_AddItemToObject(root, "ngfft", cJSON_CreateIntArray(s->box.n, 3));
+  cJSON_AddNumberToObject(root, "nsym", s->sym.nsym);
+  cJSON *psps = cJSON_AddArrayToObject(root, "pseudopotentials");
+  for (int t = 0; t < in->npsp; t++) {
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "path", in->psps[t].path);
+    cJSON_AddStringToObject(p, "md5", in->psps[t].md5);
+    cJSON_AddNumberToObject(p, "pspcod", in->psps[t].pspcod);
+    cJSON_AddNumberToObject(p, "zion", in->psps[t].zion);
+    cJSON_AddItemToArray(psps, p);
+  }
+  char *opts = NULL;
+  SF_CHECK(sf_options_json(&opts));
+  cJSON *o = cJSON_Parse(opts);
+  sf_free(opts);
+  if (o) cJSON_AddItemToObject(root, "options", o);
+  int st = sf_write_json_file(path, root);
+  cJSON_Delete(root);
+  SF_CHECK(st);
+  return SF_OK;
+}

@@ -1,0 +1,72 @@
+/* main.c — subcommand dispatch only: PETSc/MPI start-up, error reporting, exit code. */
+#include "strainfield/app.h"
+#include "strainfield/core.h"
+#include "strainfield/options.h"
+
+#include <cblas.h>
+#include <petscsys.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const char *name;
+  int (*run)(void);
+  const char *what;
+} subcommand;
+
+static const subcommand subcommands[] = {
+    {"scf", sf_cmd_scf, "one Kohn-Sham ground state of a cell"},
+};
+#define NSUB (int)(sizeof subcommands / sizeof subcommands[0])
+
+static void usage(FILE *out)
+{
+  fprintf(out, "usage: strainfield <subcommand> [-options_file FILE] [-option value ...]\n\nsubcommands:\n");
+  for (int i = 0; i < NSUB; i++) fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].what);
+  fprintf(out, "\n'strainfield <subcommand> -help' lists that subcommand's options with their defaults.\n");
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2 || argv[1][0] == '-') {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const subcommand *sub = NULL;
+  for (int i = 0; i < NSUB; i++)
+    if (!strcmp(argv[1], subcommands[i].name)) sub = &subcommands[i];
+  if (!sub) {
+    fprintf(stderr, "strainfield: unknown subcommand '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+  }
+  /* PETSc must not see the subcommand word */
+  char *name = argv[1];
+  for (int i = 1; i < argc - 1; i++) argv[i] = argv[i + 1];
+  argc--;
+  int st0 = sf_options_initialize(&argc, &argv);
+  if (st0) {
+    sf_error_print(stderr);
+    return st0;
+  }
+  /* one BLAS thread per rank: MPI already fills the cores, and threaded small ZGEMMs
+   * inside each rank are slower than serial ones */
+  if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  sf_log_set_rank(rank);
+  int status = sf_options_begin(name);
+  int verbose = 0, verbosity = 1;
+  if (!status) status = sf_opt_bool("-v", 0, "verbose: per-iteration SCF residuals (same as -verbosity 2)", &verbose, NULL);
+  if (!status) status = sf_opt_int("-verbosity", 1, "0 quiet, 1 normal, 2 per-iteration, 3 debug", &verbosity, NULL);
+  if (!status) sf_log_set_level(verbose && verbosity < 2 ? 2 : verbosity);
+  if (!status) status = sub->run();
+  int code = 0;
+  if (status == SF_HELP_SHOWN) code = 0;
+  else if (status) {
+    if (rank == 0) sf_error_print(stderr);
+    code = status;
+  }
+  sf_options_finalize();
+  return code;
+}

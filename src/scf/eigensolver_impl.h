@@ -1,0 +1,46 @@
+/* eigensolver_impl.h — private to src/scf/eigensolver*.c: the LOBPCG workspace and the
+ * dense subspace kernels (orthonormalisation with dropping, Rayleigh-Ritz, next search
+ * direction) that eigensolver_subspace.c provides to the driver in eigensolver.c.
+ * Not part of the public API.
+ */
+#ifndef STRAINFIELD_EIGENSOLVER_IMPL_H
+#define STRAINFIELD_EIGENSOLVER_IMPL_H
+
+#include <complex.h>
+#include <lapacke.h>
+
+/* Everything one call needs, allocated once: the iteration never touches malloc. */
+typedef struct {
+  int n, m, smax; /* vector length, bands, largest subspace (3m) */
+  double complex *Y[2], *AY[2]; /* basis [X | P | W] and its image; two so we can swap */
+  double complex *Z;            /* n x smax scratch for out-of-place block updates */
+  double complex *S, *H, *T, *V, *G, *cX, *cP; /* smax x smax small matrices */
+  double *mu, *theta, *d;                      /* smax */
+  double complex *zwork;
+  double *rwork;
+  lapack_int *iwork;
+  lapack_int lzwork, lrwork, liwork;
+} sfe_ws;
+
+/* W (n x k, ld n) <- W - Q (Q^H W), Q (n x q) orthonormal. */
+void sfe_ortho_against(const sfe_ws *w, const double complex *Q, int q, double complex *W, int k);
+
+/* Orthonormalise the k columns of W in place, dropping columns of norm <= droptol and
+ * directions that are numerically dependent; *kout receives the survivors, packed at the
+ * front; *minnorm (if not NULL) the smallest column norm found on entry. */
+int sfe_ortho_self(sfe_ws *w, double complex *W, int k, double droptol, int *kout,
+                   double *minnorm);
+
+/* Rayleigh-Ritz on the s columns of Y (with AY = A·Y), which come in nblk blocks of
+ * blk[] columns (sum = s).  Y need only be nearly orthonormal: its Gram matrix is kept in
+ * w->S and used as the metric.  Leaves the m lowest Ritz values in lam and their
+ * coefficients in w->cX (s x m, ld smax, cX^H S cX = I). */
+int sfe_rayleigh_ritz(sfe_ws *w, const double complex *Y, const double complex *AY, int s,
+                      const int *blk, int nblk, double *lam);
+
+/* Coefficients (in w->cP, s x *kp, ld smax) of the next conjugate directions for the
+ * columns act[0..na) of cX: the part of each new Ritz vector outside the old X block,
+ * made S-orthonormal and S-orthogonal to all of cX. */
+int sfe_next_p(sfe_ws *w, int s, const int *act, int na, int *kp);
+
+#endif

@@ -1,0 +1,248 @@
+/* scf.c — the self-consistent field loop: diagonalise at fixed potential, occupy, build
+ * the output density, evaluate the energy, mix.  Also the fields of the final state. */
+#include "strainfield/scf.h"
+#include "strainfield/core.h"
+#include "strainfield/eigensolver.h"
+#include "strainfield/smearing.h"
+
+#include <math.h>
+#include <string.h>
+
+/* H applied with the block's columns spread over the ranks of the k group. */
+typedef struct {
+  sf_ham_k hk;
+  MPI_Comm comm;
+} band_split_ctx;
+
+static int apply_band_split(void *ctx, int m, const double complex *X, double complex *Y)
+{
+  band_split_ctx *c = ctx;
+  int size, rank;
+  MPI_Comm_size(c->comm, &size);
+  if (size == 1) return sf_ham_apply(&c->hk, m, X, Y);
+  MPI_Comm_rank(c->comm, &rank);
+  int npw = c->hk.pw->npw;
+  int counts[size], displs[size];
+  for (int r = 0, off = 0; r < size; r++) {
+    int nb = m / size + (r < m % size);
+    counts[r] = nb * npw * 2; /* complex as 2 doubles */
+    displs[r] = off;
+    off += counts[r];
+  }
+  int first = displs[rank] / (2 * npw), mine = counts[rank] / (2 * npw);
+  if (mine > 0) SF_CHECK(sf_ham_apply(&c->hk, mine, X + (size_t)first * npw, Y + (size_t)first * npw));
+  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, (double *)Y, counts, displs, MPI_DOUBLE, c->comm);
+  return SF_OK;
+}
+
+static int diagonalize(sf_scf *s, int maxiter)
+{
+  int nband = s->par.nband;
+  memset(s->eig, 0, sizeof(double) * s->kp.nkpt * nband);
+  memset(s->resid, 0, sizeof(double) * s->kp.nkpt * nband);
+  int brank;
+  MPI_Comm_rank(s->band_comm, &brank);
+  for (int j = 0; j < s->nk_local; j++) {
+    int ik = s->k_local[j];
+    band_split_ctx ctx = {{&s->H, &s->pw[j], &s->nl[j]}, s->band_comm};
+    sf_eigen_params ep = {s->pw[j].npw, nband, apply_band_split, &ctx, s->pw[j].kin, maxiter, s->par.eig_tol};
+    double eig[nband], res[nband];
+    int niter;
+    SF_CHECK(sf_eigen_lobpcg(&ep, s->psi[j], eig, res, &niter));
+    if (brank == 0)
+      for (int n = 0; n < nband; n++) {
+        s->eig[ik * nband + n] = eig[n];
+        s->resid[ik * nband + n] = res[n];
+      }
+  }
+  MPI_Allreduce(MPI_IN_PLACE, s->eig, s->kp.nkpt * nband, MPI_DOUBLE, MPI_SUM, s->comm);
+  MPI_Allreduce(MPI_IN_PLACE, s->resid, s->kp.nkpt * nband, MPI_DOUBLE, MPI_SUM, s->comm);
+  return SF_OK;
+}
+
+/* Σ_k Σ_n weight(k,n)·|u_nk(r)|²/Ω over all k-points and bands, symmetrised.  Each rank
+ * does the bands n ≡ its rank (mod group size) of its k-points; one Allreduce sums. */
+static int band_sum_field(sf_scf *s, const double *weight, double *f)
+{
+  int nband = s->par.nband, bsize, brank;
+  MPI_Comm_size(s->band_comm, &bsize);
+  MPI_Comm_rank(s->band_comm, &brank);
+  memset(f, 0, sizeof(double) * s->box.nfft);
+  double w[nband];
+  for (int j = 0; j < s->nk_local; j++) {
+    int ik = s->k_local[j];
+    for (int n = 0; n < nband; n++) w[n] = (n % bsize == brank) ? weight[ik * nband + n] / s->cell->ucvol : 0.0;
+    sf_ham_accumulate_density(&s->box, &s->pw[j], nband, s->psi[j], w, f);
+  }
+  MPI_Allreduce(MPI_IN_PLACE, f, s->box.nfft, MPI_DOUBLE, MPI_SUM, s->comm);
+  SF_CHECK(sf_symmetrize_field(&s->sym, s->box.n, f));
+  return SF_OK;
+}
+
+/* Kinetic and nonlocal energies of the current wavefunctions and occupations. */
+static int band_energies(sf_scf *s, double *ekin, double *enl)
+{
+  int nband = s->par.nband, bsize, brank;
+  MPI_Comm_size(s->band_comm, &bsize);
+  MPI_Comm_rank(s->band_comm, &brank);
+  double e[2] = {0.0, 0.0}, wocc[nband];
+  for (int j = 0; j < s->nk_local; j++) {
+    int ik = s->k_local[j];
+    const sf_pwbasis *pw = &s->pw[j];
+    for (int n = 0; n < nband; n++) {
+      wocc[n] = (n % bsize == brank) ? s->kp.wtk[ik] * s->occ[ik * nband + n] : 0.0;
+      const double complex *x = s->psi[j] + (size_t)n * pw->npw;
+      double t = 0.0;
+      for (int i = 0; i < pw->npw; i++) t += pw->kin[i] * (creal(x[i]) * creal(x[i]) + cimag(x[i]) * cimag(x[i]));
+      e[0] += wocc[n] * t;
+    }
+    double enl_k;
+    SF_CHECK(sf_nonlocal_energy(&s->nl[j], pw->npw, nband, s->psi[j], wocc, &enl_k));
+    e[1] += enl_k;
+  }
+  MPI_Allreduce(MPI_IN_PLACE, e, 2, MPI_DOUBLE, MPI_SUM, s->comm);
+  *ekin = e[0];
+  *enl = e[1];
+  return SF_OK;
+}
+
+/* Potentials from the density held in s->rho_r / s->rho_g. */
+static int update_potentials(sf_scf *s)
+{
+  SF_CHECK(sf_ham_hartree(&s->H, s->rho_g));
+  SF_CHECK(sf_ham_xc(&s->H, s->rho_r));
+  sf_ham_veff(&s->H);
+  return SF_OK;
+}
+
+int sf_scf_run(sf_scf *s)
+{
+  const sf_cell *cell = s->cell;
+  int nfft = s->box.nfft, nband = s->par.nband;
+  double *rho_out = NULL, *g2 = NULL, *wgt = NULL;
+  double complex *rho_out_g = NULL;
+  sf_mixer *mixer = NULL;
+  SF_CHECK(sf_calloc((void **)&rho_out, nfft, sizeof *rho_out));
+  SF_CHECK(sf_calloc((void **)&rho_out_g, nfft, sizeof *rho_out_g));
+  SF_CHECK(sf_calloc((void **)&g2, nfft, sizeof *g2));
+  SF_CHECK(sf_calloc((void **)&wgt, (size_t)s->kp.nkpt * nband, sizeof *wgt));
+  for (int i = 0; i < nfft; i++) {
+    const int *g = s->box.gvec[i];
+    double q[3];
+    for (int c = 0; c < 3; c++)
+      q[c] = 2.0 * M_PI * (g[0] * cell->gprimd[0][c] + g[1] * cell->gprimd[1][c] + g[2] * cell->gprimd[2][c]);
+    g2[i] = q[0] * q[0] + q[1] * q[1] + q[2] * q[2];
+  }
+  SF_CHECK(sf_mixer_create(&s->par.mix, nfft, g2, cell->ucvol, &mixer));
+
+  /* A uniform start: no atomic densities are needed, and the first diagonalisation is
+   * given extra iterations because the wavefunctions start random. */
+  int restart = s->iterations > 0;
+  if (!restart) {
+    for (int i = 0; i < nfft; i++) s->rho_r[i] = s->nelect / cell->ucvol;
+    sf_fft_r2g(&s->box, s->rho_r, s->rho_g);
+  }
+  SF_CHECK(sf_ewald(cell, &s->E.ewald, NULL, NULL));
+  s->E.psp_core = s->H.epsatm_sum * s->nelect / cell->ucvol;
+
+  double fprev = 0.0;
+  int in_row = 0;
+  s->converged = 0;
+  int it;
+  for (it = 0; it < s->par.nstep; it++) {
+    double t0 = sf_wtime();
+    SF_CHECK(update_potentials(s));
+    SF_CHECK(diagonalize(s, it == 0 && !restart ? 4 * s->par.eig_maxiter : s->par.eig_maxiter));
+    double entropy_term;
+    SF_CHECK(sf_smear_fermi(s->par.occopt, s->par.tsmear, s->nelect, s->kp.nkpt, nband, s->kp.wtk, s->eig, s->occ,
+                            &s->fermi, &entropy_term));
+    for (int ik = 0; ik < s->kp.nkpt; ik++)
+      for (int n = 0; n < nband; n++) wgt[ik * nband + n] = s->kp.wtk[ik] * s->occ[ik * nband + n];
+    SF_CHECK(band_sum_field(s, wgt, rho_out));
+    sf_fft_r2g(&s->box, rho_out, rho_out_g);
+
+    /* energy of the output state: band terms from ψ, density terms from ρ_out */
+    sf_energies *E = &s->E;
+    SF_CHECK(band_energies(s, &E->kinetic, &E->nonlocal_psp));
+    double resid = 0.0;
+    for (int i = 0; i < nfft; i++) resid += fabs(rho_out[i] - s->rho_r[i]);
+    resid *= cell->ucvol / nfft;
+    double complex *rin_g = s->rho_g;
+    double *rin_r = s->rho_r;
+    s->rho_g = rho_out_g; /* temporarily: potentials of ρ_out */
+    s->rho_r = rho_out;
+    SF_CHECK(sf_ham_hartree(&s->H, s->rho_g));
+    SF_CHECK(sf_ham_xc(&s->H, s->rho_r));
+    E->hartree = s->H.hartree_energy;
+    E->xc = s->H.exc_energy;
+    E->local_psp = sf_ham_local_energy(&s->H, s->rho_g);
+    s->rho_g = rin_g;
+    s->rho_r = rin_r;
+    E->entropy_term = entropy_term;
+    E->band = 0.0;
+    for (int k = 0; k < s->kp.nkpt * nband; k++) E->band += wgt[k] * s->eig[k];
+    E->internal = E->kinetic + E->hartree + E->xc + E->local_psp + E->nonlocal_psp + E->ewald + E->psp_core;
+    E->free = E->internal + E->entropy_term;
+    double dfe = it == 0 ? E->free : E->free - fprev;
+    fprev = E->free;
+    s->hist_energy[it] = E->free;
+    s->hist_dfe[it] = dfe;
+    s->hist_resid[it] = resid;
+    double maxres = 0.0;
+    for (int k = 0; k < s->kp.nkpt * nband; k++) if (s->resid[k] > maxres) maxres = s->resid[k];
+    sf_log(2, "  scf %3d  F = %.12f  dF = %+.3e  |drho| = %.3e  max|Hpsi-e psi| = %.1e  (%.2f s)\n", it + 1,
+           E->free, dfe, resid, maxres, sf_wtime() - t0);
+    in_row = (it > 0 && fabs(dfe) < s->par.toldfe) ? in_row + 1 : 0;
+    int done = in_row >= 2 || (s->par.tolrho > 0 && resid < s->par.tolrho && it > 0);
+    if (done) {
+      memcpy(s->rho_r, rho_out, sizeof(double) * nfft);
+      memcpy(s->rho_g, rho_out_g, sizeof(double complex) * nfft);
+      s->converged = 1;
+      it++;
+      break;
+    }
+    SF_CHECK(sf_mixer_step(mixer, s->rho_g, rho_out_g, s->rho_g));
+    s->rho_g[0] = s->nelect / cell->ucvol; /* charge exactly conserved */
+    sf_fft_g2r(&s->box, s->rho_g, s->rho_r);
+  }
+  s->iterations = it;
+  /* leave the potentials consistent with the final density (φ and forces use them) */
+  SF_CHECK(update_potentials(s));
+  sf_mixer_destroy(&mixer);
+  sf_free(rho_out);
+  sf_free(rho_out_g);
+  sf_free(g2);
+  sf_free(wgt);
+  if (!s->converged)
+    SF_ERROR(SF_ERR_NOCONV, "SCF did not converge in -nstep %d iterations: last dF = %.3e Ha (toldfe %.1e), "
+             "density residual %.3e e", s->par.nstep, s->hist_dfe[s->par.nstep - 1], s->par.toldfe,
+             s->hist_resid[s->par.nstep - 1]);
+  return SF_OK;
+}
+
+int sf_scf_fields(sf_scf *s, double *rho, double *phi, double *u, double *sdens)
+{
+  int nfft = s->box.nfft, nband = s->par.nband, nkb = s->kp.nkpt * nband;
+  double *w;
+  SF_CHECK(sf_calloc((void **)&w, nkb, sizeof *w));
+  if (rho) memcpy(rho, s->rho_r, sizeof(double) * nfft);
+  if (phi)
+    for (int i = 0; i < nfft; i++) phi[i] = s->H.vh_r[i] + s->H.vloc_r[i];
+  if (u) {
+    for (int k = 0; k < nkb; k++) w[k] = s->kp.wtk[k / nband] * s->occ[k] * s->eig[k];
+    SF_CHECK(band_sum_field(s, w, u));
+  }
+  if (sdens) {
+    /* entropy density: −tsmear·∫ s = the −TS energy term (paper eq. 18) */
+    for (int k = 0; k < nkb; k++) {
+      double o, ent, d;
+      double x = s->par.tsmear > 0 ? (s->eig[k] - s->fermi) / s->par.tsmear : 0.0;
+      if (s->par.occopt == 1) ent = 0.0;
+      else SF_CHECK(sf_smear_occ(s->par.occopt, x, &o, &ent, &d));
+      w[k] = s->kp.wtk[k / nband] * 2.0 * ent;
+    }
+    SF_CHECK(band_sum_field(s, w, sdens));
+  }
+  sf_free(w);
+  return SF_OK;
+}

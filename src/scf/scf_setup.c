@@ -1,0 +1,132 @@
+/* scf_setup.c — builds everything a ground state needs before iterating: symmetry
+ * restricted to the FFT grid, the irreducible k-points, the FFT box, the bases and
+ * projectors of this rank's k-points, deterministic starting wavefunctions. */
+#include "strainfield/scf.h"
+#include "strainfield/core.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Counter-based random numbers (splitmix64): the starting wavefunction of band n at
+ * k-point ik depends only on (ik, n, G), never on the rank layout or basis order. */
+static uint64_t mix64(uint64_t z)
+{
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+static double uniform01(uint64_t key) { return (double)(mix64(key) >> 11) * 0x1.0p-53; }
+
+static void random_start(const sf_pwbasis *pw, int ik, int nband, double complex *psi)
+{
+  for (int n = 0; n < nband; n++)
+    for (int i = 0; i < pw->npw; i++) {
+      const int *g = pw->g[i];
+      uint64_t key = ((uint64_t)(ik + 1) << 48) ^ ((uint64_t)(n + 1) << 36) ^
+                     ((uint64_t)(g[0] & 0xfff) << 24) ^ ((uint64_t)(g[1] & 0xfff) << 12) ^ (uint64_t)(g[2] & 0xfff);
+      double a = uniform01(key) - 0.5, b = uniform01(key ^ 0x5555555555555555ULL) - 0.5;
+      /* damp high kinetic energies so the start is already smooth */
+      psi[(size_t)n * pw->npw + i] = (a + I * b) / (1.0 + pw->kin_raw[i]);
+    }
+}
+
+int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const sf_psp *psps, MPI_Comm comm)
+{
+  memset(s, 0, sizeof *s);
+  s->par = *par;
+  s->cell = cell;
+  s->psps = psps;
+  s->comm = comm;
+  int size, rank;
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(comm, &rank);
+
+  s->nelect = 0.0;
+  for (int ia = 0; ia < cell->natom; ia++) s->nelect += psps[cell->typat[ia]].zion;
+  if (par->occopt == 1 ? 2 * par->nband < s->nelect - 1e-8 : 2 * par->nband < s->nelect + 1e-8)
+    SF_ERROR(SF_ERR_INPUT, "-nband %d is too small for %g electrons (need more than %d bands%s)", par->nband,
+             s->nelect, (int)ceil(s->nelect / 2 - 1e-9), par->occopt == 1 ? "" : " with smearing");
+
+  int n[3];
+  if (par->ngfft[0] > 0) memcpy(n, par->ngfft, sizeof n);
+  else SF_CHECK(sf_fftbox_default_size(cell, par->ecut, 2.0, n));
+  SF_CHECK(sf_fftbox_create(n, &s->box));
+
+  if (par->nosym) sf_symmetry_identity(&s->sym);
+  else SF_CHECK(sf_symmetry_find(cell, 1e-5, &s->sym));
+  int ndrop = 0;
+  SF_CHECK(sf_symmetry_restrict_to_grid(&s->sym, n, &ndrop));
+  if (ndrop) sf_log(1, "  %d symmetry operations dropped: they do not map the %dx%dx%d grid onto itself\n", ndrop, n[0], n[1], n[2]);
+  double shift[1][3] = {{par->shiftk[0], par->shiftk[1], par->shiftk[2]}};
+  SF_CHECK(sf_kpoints_monkhorst_pack(&s->sym, par->ngkpt, 1, (const double(*)[3])shift, 1, &s->kp));
+
+  SF_CHECK(sf_xc_create(par->ixc, &s->xc));
+  SF_CHECK(sf_ham_create(cell, psps, &s->box, s->xc, par->ecut, s->nelect, &s->H));
+  SF_CHECK(sf_ham_local_build(&s->H));
+  SF_CHECK(sf_ham_core_build(&s->H));
+
+  /* k-point groups: contiguous rank blocks; k-points dealt round-robin so each group
+   * gets a near-equal share whatever their order. */
+  int ngroups = par->nkpt_groups > 0 ? par->nkpt_groups : size;
+  if (ngroups > s->kp.nkpt) ngroups = s->kp.nkpt;
+  while (size % ngroups) ngroups--;
+  if (par->nkpt_groups > 0 && ngroups != par->nkpt_groups)
+    SF_ERROR(SF_ERR_INPUT, "-par_kpt_groups %d must divide the %d ranks and not exceed the %d k-points",
+             par->nkpt_groups, size, s->kp.nkpt);
+  s->nkpt_groups = ngroups;
+  int per = size / ngroups;
+  s->my_kpt_group = rank / per;
+  MPI_Comm_split(comm, s->my_kpt_group, rank, &s->band_comm);
+
+  int nk = 0;
+  for (int ik = 0; ik < s->kp.nkpt; ik++) nk += (ik % ngroups == s->my_kpt_group);
+  s->nk_local = nk;
+  SF_CHECK(sf_calloc((void **)&s->k_local, nk, sizeof *s->k_local));
+  SF_CHECK(sf_calloc((void **)&s->pw, nk, sizeof *s->pw));
+  SF_CHECK(sf_calloc((void **)&s->nl, nk, sizeof *s->nl));
+  SF_CHECK(sf_calloc((void **)&s->psi, nk, sizeof *s->psi));
+  for (int ik = 0, j = 0; ik < s->kp.nkpt; ik++) {
+    if (ik % ngroups != s->my_kpt_group) continue;
+    s->k_local[j] = ik;
+    SF_CHECK(sf_pwbasis_create(cell, s->kp.kred[ik], par->ecut, par->ecutsm, &s->box, &s->pw[j]));
+    if (s->pw[j].npw < par->nband)
+      SF_ERROR(SF_ERR_INPUT, "-nband %d exceeds the %d plane waves at k-point %d; raise -ecut", par->nband,
+               s->pw[j].npw, ik + 1);
+    SF_CHECK(sf_nonlocal_build(&s->H, &s->pw[j], &s->nl[j]));
+    SF_CHECK(sf_calloc((void **)&s->psi[j], (size_t)par->nband * s->pw[j].npw, sizeof **s->psi));
+    random_start(&s->pw[j], ik, par->nband, s->psi[j]);
+    j++;
+  }
+  size_t nkb = (size_t)s->kp.nkpt * par->nband;
+  SF_CHECK(sf_calloc((void **)&s->eig, nkb, sizeof *s->eig));
+  SF_CHECK(sf_calloc((void **)&s->occ, nkb, sizeof *s->occ));
+  SF_CHECK(sf_calloc((void **)&s->resid, nkb, sizeof *s->resid));
+  SF_CHECK(sf_calloc((void **)&s->rho_r, s->box.nfft, sizeof *s->rho_r));
+  SF_CHECK(sf_calloc((void **)&s->rho_g, s->box.nfft, sizeof *s->rho_g));
+  int ns = par->nstep > 0 ? par->nstep : 1;
+  SF_CHECK(sf_calloc((void **)&s->hist_energy, ns, sizeof *s->hist_energy));
+  SF_CHECK(sf_calloc((void **)&s->hist_dfe, ns, sizeof *s->hist_dfe));
+  SF_CHECK(sf_calloc((void **)&s->hist_resid, ns, sizeof *s->hist_resid));
+  return SF_OK;
+}
+
+void sf_scf_free(sf_scf *s)
+{
+  for (int j = 0; j < s->nk_local; j++) {
+    sf_pwbasis_free(&s->pw[j]);
+    sf_nonlocal_free(&s->nl[j]);
+    sf_free(s->psi[j]);
+  }
+  sf_free(s->pw); sf_free(s->nl); sf_free(s->psi); sf_free(s->k_local);
+  sf_free(s->eig); sf_free(s->occ); sf_free(s->resid);
+  sf_free(s->rho_r); sf_free(s->rho_g);
+  sf_free(s->hist_energy); sf_free(s->hist_dfe); sf_free(s->hist_resid);
+  sf_ham_free(&s->H);
+  if (s->xc) sf_xc_destroy(&s->xc);
+  sf_kpoints_free(&s->kp);
+  sf_fftbox_free(&s->box);
+  if (s->band_comm != MPI_COMM_NULL && s->band_comm) MPI_Comm_free(&s->band_comm);
+  memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,380 @@
+/* test_crystal.c — unit tests of the crystal module: lattice construction and checks,
+ * spglib symmetry, Monkhorst-Pack reduction and Ewald against ABINIT 9.6.2, Ewald forces
+ * and stress against finite differences.
+ *
+ * Reference numbers were produced with the Debian abinit 9.6.2 package, serial, one run per
+ * case: ecut 5, nstep 1, toldfe 1e-10, occopt 4, tsmear 0.01, kptopt 1, chkprim 0 (the Mg cell
+ * is the 2-fold orthohexagonal cell), chksymbreak 0 for Si with shiftk 1/2 1/2 1/2,
+ * pseudos 12mg/14si/13al.pspnc (zion 2/4/3).  nkpt, nsym, wtk (printed to 5 decimals; given
+ * here as exact integer multiplicities over the full mesh), rprim and the "Ewald energy"
+ * line of run.abo were copied.
+ */
+#include "strainfield/core.h"
+#include "strainfield/crystal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+#define EXPECT(cond, ...)                                            \
+  do {                                                               \
+    if (!(cond)) {                                                   \
+      failures++;                                                    \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__);                    \
+      printf(__VA_ARGS__);                                           \
+      printf("\n");                                                  \
+    }                                                                \
+  } while (0)
+
+typedef struct {
+  const char *name;
+  double rprimd[3][3];
+  int natom;
+  double xred[4][3];
+  double znucl, zion;
+} testcell;
+
+static const double mg_acell[3] = {6.0646, 10.5042, 9.8477};
+static const double mg_xred[4][3] = {{0, 0, 0}, {0.5, 0.5, 0}, {0, 2.0 / 3, 0.5}, {0.5, 1.0 / 6, 0.5}};
+static const double mg_tri_acell[3] = {6.1252, 10.3992, 9.9462}, mg_tri_ang[3] = {92, 87, 89};
+
+static int make_cell(double rprimd[3][3], int natom, const double (*xred)[3], double znucl,
+                     double zion, sf_cell *cell)
+{
+  SF_CHECK(sf_cell_alloc(cell, natom, 1));
+  memcpy(cell->rprimd, rprimd, sizeof cell->rprimd);
+  for (int i = 0; i < natom; i++) memcpy(cell->xred[i], xred[i], sizeof cell->xred[i]);
+  cell->znucl[0] = znucl;
+  cell->zion[0] = zion;
+  SF_CHECK(sf_cell_finish(cell, 0.5));
+  return SF_OK;
+}
+
+static void fcc(double a, double r[3][3])
+{
+  const double p[9] = {0, .5, .5, .5, 0, .5, .5, .5, 0};
+  const double acell[3] = {a, a, a};
+  sf_lattice_from_rprim(acell, p, r);
+}
+
+static void test_lattice(void)
+{
+  double r[3][3], ref[3][3];
+  const double a90[3] = {90, 90, 90};
+  EXPECT(sf_lattice_from_angdeg(mg_acell, a90, r) == 0, "angdeg 90 90 90");
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      EXPECT(fabs(r[i][j] - (i == j ? mg_acell[i] : 0.0)) < 1e-14, "angdeg 90: rprimd[%d][%d]=%g", i, j, r[i][j]);
+
+  /* ABINIT's echoed rprim (10 digits) for three angdeg inputs */
+  struct { double acell[3], ang[3], rprim[9]; } abi[3] = {
+      {{6.1252, 10.3992, 9.9462}, {92, 87, 89},
+       {1, 0, 0, 1.7452406437E-02, 9.9984769516E-01, 0, 5.2335956243E-02, -3.5818340389E-02, 9.9798697094E-01}},
+      {{7, 7, 7}, {60, 60, 60},
+       {5.7735026919E-01, 0, 8.1649658093E-01, -2.8867513459E-01, 5.0E-01, 8.1649658093E-01,
+        -2.8867513459E-01, -5.0E-01, 8.1649658093E-01}},
+      {{7, 7.5, 8}, {70, 70, 70},
+       {6.6230901986E-01, 0, 7.4923078035E-01, -3.3115450993E-01, 5.7357643635E-01, 7.4923078035E-01,
+        -3.3115450993E-01, -5.7357643635E-01, 7.4923078035E-01}}};
+  for (int c = 0; c < 3; c++) {
+    EXPECT(sf_lattice_from_angdeg(abi[c].acell, abi[c].ang, r) == 0, "angdeg case %d", c);
+    for (int i = 0; i < 3; i++)
+      for (int j = 0; j < 3; j++)
+        EXPECT(fabs(r[i][j] / abi[c].acell[i] - abi[c].rprim[3 * i + j]) < 2e-10,
+               "angdeg case %d rprim[%d][%d] %.12f vs ABINIT %.12f", c, i, j, r[i][j] / abi[c].acell[i],
+               abi[c].rprim[3 * i + j]);
+  }
+
+  /* strain: identity D on an orthorhombic reference returns it; lengths and angles follow D */
+  sf_lattice_from_angdeg(mg_acell, a90, ref);
+  const double D0[6] = {1, 1, 1, 90, 90, 90};
+  EXPECT(sf_lattice_from_strain(ref, D0, r) == 0, "strain identity");
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) EXPECT(fabs(r[i][j] - ref[i][j]) < 1e-14, "strain identity [%d][%d]", i, j);
+  const double D[6] = {1.01, 0.99, 1.0, 92, 87, 89};
+  EXPECT(sf_lattice_from_strain(ref, D, r) == 0, "strain D");
+  double len[3];
+  for (int i = 0; i < 3; i++) {
+    len[i] = sqrt(r[i][0] * r[i][0] + r[i][1] * r[i][1] + r[i][2] * r[i][2]);
+    EXPECT(fabs(len[i] - D[i] * mg_acell[i]) < 1e-12, "strain length %d", i);
+  }
+  for (int t = 0; t < 3; t++) {
+    int p = (t + 1) % 3, q = (t + 2) % 3;
+    double c = (r[p][0] * r[q][0] + r[p][1] * r[q][1] + r[p][2] * r[q][2]) / (len[p] * len[q]);
+    EXPECT(fabs(acos(c) * 180 / 3.14159265358979323846 - D[3 + t]) < 1e-10, "strain angle %d", t);
+  }
+  const double Dbad[6] = {1, 1, 1, 100, 100, 170};
+  sf_error_reset();
+  EXPECT(sf_lattice_from_strain(ref, Dbad, r) == SF_ERR_INPUT, "impossible angles refused");
+
+  /* left-handed cell refused */
+  sf_cell cell;
+  double lh[3][3];
+  memcpy(lh, ref, sizeof lh);
+  for (int k = 0; k < 3; k++) lh[2][k] = -ref[2][k];
+  sf_error_reset();
+  int rc = make_cell(lh, 4, mg_xred, 12, 2, &cell);
+  EXPECT(rc == SF_ERR_INPUT && strstr(sf_error_message(), "cell volume") &&
+             strstr(sf_error_message(), "is not positive"),
+         "left-handed cell: rc %d msg '%s'", rc, sf_error_message());
+  sf_cell_free(&cell);
+
+  /* overlapping atoms refused, also through a periodic image; messages name the atoms */
+  double xo[4][3];
+  memcpy(xo, mg_xred, sizeof xo);
+  xo[2][0] = 0.5, xo[2][1] = 0.5, xo[2][2] = 0.01; /* 0.1 Bohr from atom 2 */
+  sf_error_reset();
+  rc = make_cell(ref, 4, (const double(*)[3])xo, 12, 2, &cell);
+  EXPECT(rc == SF_ERR_INPUT && strstr(sf_error_message(), "atoms 2 and 3"), "overlap: rc %d msg '%s'", rc,
+         sf_error_message());
+  sf_cell_free(&cell);
+  memcpy(xo, mg_xred, sizeof xo);
+  xo[3][0] = 0.999, xo[3][1] = 0.0, xo[3][2] = 0.0; /* image of atom 1 at 0.006 Bohr */
+  sf_error_reset();
+  rc = make_cell(ref, 4, (const double(*)[3])xo, 12, 2, &cell);
+  EXPECT(rc == SF_ERR_INPUT && strstr(sf_error_message(), "atoms 1 and 4"), "image overlap: rc %d msg '%s'", rc,
+         sf_error_message());
+  sf_cell_free(&cell);
+  sf_error_reset();
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* nkpt and sorted weights against ABINIT's; mult[] are ABINIT's wtk times ndiv */
+static void check_kpts(const char *name, const sf_cell *cell, int nsym_abinit, int ngk, int nshift,
+                       const double (*shift)[3], int nkpt_abinit, const int *mult, double ndiv)
+{
+  sf_symmetry sym;
+  sf_kpoints kp = {0};
+  int ngkpt[3] = {ngk, ngk, ngk};
+  EXPECT(sf_symmetry_find(cell, 1e-5, &sym) == 0, "%s: symmetry", name);
+  EXPECT(sym.nsym == nsym_abinit, "%s: nsym %d vs ABINIT %d", name, sym.nsym, nsym_abinit);
+  int id = 1;
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) id &= sym.rot[0][i][j] == (i == j) && sym.tnons[0][i] == 0.0;
+  EXPECT(id, "%s: identity not first", name);
+  /* every operation, read as x' = R x + t, must send each atom onto an atom */
+  int bad = 0;
+  for (int s = 0; s < sym.nsym; s++)
+    for (int i = 0; i < cell->natom; i++) {
+      double xp[3];
+      for (int a = 0; a < 3; a++)
+        xp[a] = sym.rot[s][a][0] * cell->xred[i][0] + sym.rot[s][a][1] * cell->xred[i][1] +
+                sym.rot[s][a][2] * cell->xred[i][2] + sym.tnons[s][a];
+      int found = 0;
+      for (int j = 0; j < cell->natom && !found; j++) {
+        double d = 0;
+        for (int a = 0; a < 3; a++) {
+          double u = xp[a] - cell->xred[j][a];
+          d += fabs(u - nearbyint(u));
+        }
+        found = d < 1e-6;
+      }
+      bad += !found;
+    }
+  EXPECT(bad == 0, "%s: %d atom images of symmetry operations are not atoms", name, bad);
+  /* without symmetry nor time reversal the mesh is returned whole */
+  sf_symmetry none;
+  sf_symmetry_identity(&none);
+  EXPECT(sf_kpoints_monkhorst_pack(&none, ngkpt, nshift, shift, 0, &kp) == 0 &&
+             kp.nkpt == nshift * ngk * ngk * ngk,
+         "%s: full mesh has %d points", name, kp.nkpt);
+  sf_kpoints_free(&kp);
+  EXPECT(sf_kpoints_monkhorst_pack(&sym, ngkpt, nshift, shift, 1, &kp) == 0, "%s: kpoints", name);
+  EXPECT(kp.nkpt == nkpt_abinit, "%s: nkpt %d vs ABINIT %d", name, kp.nkpt, nkpt_abinit);
+  if (kp.nkpt == nkpt_abinit) {
+    double *ref = malloc(sizeof *ref * (size_t)kp.nkpt), sum = 0;
+    for (int i = 0; i < kp.nkpt; i++) ref[i] = mult[i] / ndiv, sum += kp.wtk[i];
+    qsort(ref, (size_t)kp.nkpt, sizeof *ref, cmp_double);
+    qsort(kp.wtk, (size_t)kp.nkpt, sizeof *kp.wtk, cmp_double);
+    double dmax = 0;
+    for (int i = 0; i < kp.nkpt; i++) dmax = fmax(dmax, fabs(ref[i] - kp.wtk[i]));
+    EXPECT(dmax < 1e-12 && fabs(sum - 1) < 1e-12, "%s: weights differ from ABINIT by %g (sum %g)", name, dmax, sum);
+    free(ref);
+  }
+  sf_kpoints_free(&kp);
+}
+
+static void test_kpoints_ewald(void)
+{
+  const double half[1][3] = {{.5, .5, .5}}, zero[1][3] = {{0, 0, 0}};
+  const double four[4][3] = {{.5, .5, .5}, {.5, 0, 0}, {0, .5, 0}, {0, 0, .5}};
+  const double a90[3] = {90, 90, 90};
+  double r[3][3], e;
+  sf_cell c;
+
+  /* (a) orthorhombic Mg, 4 atoms */
+  sf_lattice_from_angdeg(mg_acell, a90, r);
+  EXPECT(make_cell(r, 4, mg_xred, 12, 2, &c) == 0, "mg cell");
+  static const int m_half[8] = {8, 8, 8, 8, 8, 8, 8, 8};
+  static const int m_zero[27] = {1, 2, 1, 2, 4, 2, 1, 2, 1, 2, 4, 2, 4, 8, 4, 2, 4, 2, 1, 2, 1, 2, 4, 2, 1, 2, 1};
+  check_kpts("Mg ortho 1/2", &c, 16, 4, 1, half, 8, m_half, 64);
+  check_kpts("Mg ortho 0", &c, 16, 4, 1, zero, 27, m_zero, 64);
+  sf_ewald(&c, &e, NULL, NULL);
+  EXPECT(fabs(e - -4.28445933264799E+00) < 1e-9, "Mg ortho Ewald %.14f vs ABINIT -4.28445933264799 (diff %.2e)", e,
+         e + 4.28445933264799);
+  printf("Ewald Mg ortho   %.14f  ABINIT -4.28445933264799  diff %+.2e\n", e, e + 4.28445933264799);
+  sf_cell_free(&c);
+
+  /* (b) the same atoms in a triclinic cell (ABINIT input acell 6.1252 10.3992 9.9462 angdeg 92 87 89) */
+  sf_lattice_from_angdeg(mg_tri_acell, mg_tri_ang, r);
+  EXPECT(make_cell(r, 4, mg_xred, 12, 2, &c) == 0, "mg tri cell");
+  int m_tri_half[32], m_tri_zero[36];
+  for (int i = 0; i < 32; i++) m_tri_half[i] = 2;
+  for (int i = 0; i < 36; i++) m_tri_zero[i] = i < 8 ? 1 : 2; /* 8 time-reversal-invariant points */
+  check_kpts("Mg tri 1/2", &c, 4, 4, 1, half, 32, m_tri_half, 64);
+  check_kpts("Mg tri 0", &c, 4, 4, 1, zero, 36, m_tri_zero, 64);
+  sf_ewald(&c, &e, NULL, NULL);
+  EXPECT(fabs(e - -4.27262071184666E+00) < 1e-9, "Mg tri Ewald %.14f (diff %.2e)", e, e + 4.27262071184666);
+  printf("Ewald Mg tri     %.14f  ABINIT -4.27262071184666  diff %+.2e\n", e, e + 4.27262071184666);
+  sf_cell_free(&c);
+
+  /* (c) Si diamond */
+  const double si_x[2][3] = {{0, 0, 0}, {.25, .25, .25}};
+  fcc(10.26, r);
+  EXPECT(make_cell(r, 2, si_x, 14, 4, &c) == 0, "si cell");
+  static const int m_si[10] = {1, 3, 3, 3, 3, 6, 6, 3, 1, 3};
+  static const int m_si4[10] = {24, 24, 24, 48, 24, 24, 24, 48, 8, 8};
+  check_kpts("Si 1/2", &c, 48, 4, 1, half, 10, m_si, 32);
+  check_kpts("Si 4 shifts", &c, 48, 4, 4, four, 10, m_si4, 256);
+  {
+    /* an elongated 1x1x5 supercell (c/a = 5) must give 5 times the energy and the same stress */
+    sf_cell sc;
+    double rs[3][3], xs[10][3], e1, e5, s1[6], s5[6];
+    memcpy(rs, r, sizeof rs);
+    for (int k = 0; k < 3; k++) rs[2][k] *= 5;
+    for (int l = 0; l < 5; l++)
+      for (int i = 0; i < 2; i++) {
+        xs[2 * l + i][0] = si_x[i][0], xs[2 * l + i][1] = si_x[i][1];
+        xs[2 * l + i][2] = (si_x[i][2] + l) / 5.0;
+      }
+    sf_ewald(&c, &e1, NULL, s1);
+    if (make_cell(rs, 10, (const double(*)[3])xs, 14, 4, &sc) == 0) {
+      sf_ewald(&sc, &e5, NULL, s5);
+      double ds = 0;
+      for (int v = 0; v < 6; v++) ds = fmax(ds, fabs(s1[v] - s5[v]));
+      EXPECT(fabs(e5 - 5 * e1) < 1e-10 && ds < 1e-12, "Si 1x1x5 supercell: E %.14f vs 5x %.14f, stress diff %.2e",
+             e5, 5 * e1, ds);
+    } else EXPECT(0, "si supercell");
+    sf_cell_free(&sc);
+  }
+  sf_ewald(&c, &e, NULL, NULL);
+  EXPECT(fabs(e - -8.40046478618609E+00) < 1e-9, "Si Ewald %.14f (diff %.2e)", e, e + 8.40046478618609);
+  printf("Ewald Si         %.14f  ABINIT -8.40046478618609  diff %+.2e\n", e, e + 8.40046478618609);
+  sf_cell_free(&c);
+
+  /* (d) Al fcc, acell 3*7.60 */
+  const double al_x[1][3] = {{0, 0, 0}};
+  fcc(7.60, r);
+  EXPECT(make_cell(r, 1, al_x, 13, 3, &c) == 0, "al cell");
+  static const int m_al[16] = {1, 8, 8, 4, 6, 24, 24, 24, 12, 6, 24, 12, 3, 24, 24, 12};
+  check_kpts("Al 6x6x6", &c, 48, 6, 1, zero, 16, m_al, 216);
+  sf_ewald(&c, &e, NULL, NULL);
+  EXPECT(fabs(e - -2.71472096493581E+00) < 1e-9, "Al Ewald %.14f (diff %.2e)", e, e + 2.71472096493581);
+  printf("Ewald Al         %.14f  ABINIT -2.71472096493581  diff %+.2e\n", e, e + 2.71472096493581);
+  sf_cell_free(&c);
+
+  /* one-atom Al cells given by angdeg: hexagonal and two rhombohedral orientations, ngkpt 2 2 2 */
+  struct { const char *name; double acell[3], ang[3]; int nsym, nkpt, mult[8]; double eabi; } s[3] = {
+      {"Al hex", {5, 5, 8}, {90, 90, 120}, 24, 4, {1, 3, 1, 3}, -2.05073479602631},
+      {"Al rhomb 60", {7, 7, 7}, {60, 60, 60}, 48, 3, {1, 4, 3}, -2.08413454076415},
+      {"Al rhomb 70", {7, 7.5, 8}, {70, 70, 70}, 2, 8, {1, 1, 1, 1, 1, 1, 1, 1}, -1.81396020025374}};
+  for (int t = 0; t < 3; t++) {
+    sf_lattice_from_angdeg(s[t].acell, s[t].ang, r);
+    EXPECT(make_cell(r, 1, al_x, 13, 3, &c) == 0, "%s cell", s[t].name);
+    check_kpts(s[t].name, &c, s[t].nsym, 2, 1, zero, s[t].nkpt, s[t].mult, 8);
+    sf_ewald(&c, &e, NULL, NULL);
+    EXPECT(fabs(e - s[t].eabi) < 1e-9, "%s Ewald %.14f vs %.14f", s[t].name, e, s[t].eabi);
+    printf("Ewald %-11s %.14f  ABINIT %.14f  diff %+.2e\n", s[t].name, e, s[t].eabi, e - s[t].eabi);
+    sf_cell_free(&c);
+  }
+}
+
+static double energy_of(sf_cell *c)
+{
+  double e = 0;
+  sf_cell_finish(c, 0.0);
+  sf_ewald(c, &e, NULL, NULL);
+  return e;
+}
+
+/* forces and stress against central differences of the energy */
+static void fd_check(const char *name, sf_cell *c)
+{
+  const double hx = 1e-4, he = 1e-5;
+  int n = c->natom;
+  double (*f)[3] = calloc((size_t)n, sizeof *f), sig[6], e0;
+  EXPECT(sf_ewald(c, &e0, f, sig) == 0, "%s ewald", name);
+  double fmaxerr = 0, smaxerr = 0, fsum[3] = {0};
+  for (int i = 0; i < n; i++)
+    for (int a = 0; a < 3; a++) {
+      double save[3];
+      memcpy(save, c->xred[i], sizeof save);
+      for (int k = 0; k < 3; k++) c->xred[i][k] = save[k] + hx * c->gprimd[k][a];
+      double ep = energy_of(c);
+      for (int k = 0; k < 3; k++) c->xred[i][k] = save[k] - hx * c->gprimd[k][a];
+      double em = energy_of(c);
+      memcpy(c->xred[i], save, sizeof save);
+      fmaxerr = fmax(fmaxerr, fabs(-(ep - em) / (2 * hx) - f[i][a]));
+      fsum[a] += f[i][a];
+    }
+  energy_of(c);
+  static const int va[6] = {0, 1, 2, 1, 0, 0}, vb[6] = {0, 1, 2, 2, 2, 1};
+  double r0[3][3], omega = c->ucvol;
+  memcpy(r0, c->rprimd, sizeof r0);
+  for (int v = 0; v < 6; v++) {
+    double ev[2];
+    for (int s = 0; s < 2; s++) {
+      memcpy(c->rprimd, r0, sizeof r0);
+      for (int i = 0; i < 3; i++) c->rprimd[i][va[v]] += (s ? -he : he) * r0[i][vb[v]];
+      ev[s] = energy_of(c);
+    }
+    smaxerr = fmax(smaxerr, fabs((ev[0] - ev[1]) / (2 * he * omega) - sig[v]));
+  }
+  memcpy(c->rprimd, r0, sizeof r0);
+  energy_of(c);
+  EXPECT(fmaxerr < 1e-7, "%s: force vs FD error %.2e", name, fmaxerr);
+  EXPECT(smaxerr < 1e-7, "%s: stress vs FD error %.2e", name, smaxerr);
+  EXPECT(fabs(fsum[0]) + fabs(fsum[1]) + fabs(fsum[2]) < 1e-10, "%s: forces do not sum to zero", name);
+  printf("FD %-22s max|F-Ffd| %.2e  max|sigma-sigma_fd| %.2e  (|F|max %.3f, sigma_xx %.3e)\n", name,
+         fmaxerr, smaxerr, fabs(f[0][0]) + fabs(f[0][1]) + fabs(f[0][2]), sig[0]);
+  free(f);
+}
+
+static void test_fd(void)
+{
+  double r[3][3];
+  sf_cell c;
+  double x[4][3];
+  memcpy(x, mg_xred, sizeof x);
+  x[1][0] += 0.013, x[2][1] -= 0.021, x[3][2] += 0.017; /* break symmetry so forces are non-zero */
+  const double D[6] = {1.02, 0.97, 1.01, 92, 87, 89};
+  double ref[3][3];
+  const double a90[3] = {90, 90, 90};
+  sf_lattice_from_angdeg(mg_acell, a90, ref);
+  sf_lattice_from_strain(ref, D, r);
+  if (make_cell(r, 4, (const double(*)[3])x, 12, 2, &c) == 0) fd_check("Mg strained, displaced", &c);
+  else EXPECT(0, "mg strained cell");
+  sf_cell_free(&c);
+  const double si_x[2][3] = {{0.01, -0.02, 0.005}, {.25, .26, .24}};
+  fcc(10.26, r);
+  if (make_cell(r, 2, si_x, 14, 4, &c) == 0) fd_check("Si displaced", &c);
+  else EXPECT(0, "si cell");
+  sf_cell_free(&c);
+}
+
+int main(void)
+{
+  test_lattice();
+  test_kpoints_ewald();
+  test_fd();
+  printf("test_crystal: %d failures\n", failures);
+  return failures != 0;
+}

@@ -1,0 +1,246 @@
+/* test_options.c — the options module against the real PETSc options database.
+ *
+ * PETSc can be initialized once per process, so the parent re-executes this binary
+ * once per case (case name in SF_TEST_OPTIONS_CASE, argv as a user would type it);
+ * each child initializes PETSc, checks its case and exits with its failure count.
+ */
+#define _POSIX_C_SOURCE 200809L /* setenv, fork */
+#include "strainfield/core.h"
+#include "strainfield/options.h"
+
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int failures;
+#define EXPECT(cond, ...)                                  \
+  do {                                                     \
+    if (!(cond)) {                                         \
+      failures++;                                          \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__);          \
+      printf(__VA_ARGS__);                                 \
+      printf("\n");                                        \
+    }                                                      \
+  } while (0)
+
+static int has(const char *s, const char *sub) { return s && strstr(s, sub) != NULL; }
+
+/* ------------------------------------------------------------------ child cases */
+
+static void case_values(void)
+{
+  int nband, occopt, verbose, ngkpt[3], n, set, nps;
+  double ecut, tsmear, acell[3], shiftk[6];
+  char title[64], pseudos[4][1024], out[256];
+  const double shdef[3] = {0.5, 0.5, 0.5};
+  const int ngdef[3] = {1, 1, 1};
+
+  EXPECT(sf_options_begin("scf") == 0, "begin");
+  EXPECT(sf_opt_real("-ecut", 10.0, "cutoff (Ha)", &ecut, &set) == 0, "ecut");
+  EXPECT(ecut == 15.0 && set == 1, "command line overrides file: ecut=%g", ecut);
+  EXPECT(sf_opt_real("-tsmear", 0.02, "smearing (Ha)", &tsmear, &set) == 0, "tsmear");
+  EXPECT(tsmear == 0.005 && set == 1, "tsmear from file: %g", tsmear);
+  EXPECT(sf_opt_int("-nband", 4, "bands", &nband, &set) == 0 && nband == 8 && set, "nband=%d",
+         nband);
+  EXPECT(sf_opt_int("-occopt", 3, "occupations", &occopt, &set) == 0 && occopt == 3 && !set,
+         "default occopt=%d", occopt);
+  EXPECT(sf_opt_bool("-verbose", 0, "talk", &verbose, &set) == 0 && verbose == 1 && set,
+         "bare flag is true");
+  EXPECT(sf_opt_int_array("-ngkpt", 3, 3, ngdef, 3, "k grid", ngkpt, &n, &set) == 0, "ngkpt");
+  EXPECT(n == 3 && ngkpt[0] == 6 && ngkpt[1] == 6 && ngkpt[2] == 4 && set, "ngkpt values");
+  EXPECT(sf_opt_real_array("-acell", 3, 3, NULL, 0, "cell", acell, &n, &set) == 0 && n == 3 &&
+             acell[2] == 9.75,
+         "acell from file");
+  EXPECT(sf_opt_real_array("-shiftk", 6, 0, shdef, 3, "shifts", shiftk, &n, &set) == 0 && n == 3 &&
+             shiftk[1] == 0.5 && !set,
+         "default real array");
+  EXPECT(sf_opt_string("-title", "none", "title", title, sizeof title, &set) == 0 &&
+             !strcmp(title, "hello world") && set,
+         "string '%s'", title);
+  EXPECT(sf_opt_string("-summary", NULL, "summary file", out, sizeof out, &set) == 0 && !out[0] &&
+             !set,
+         "unset string");
+  EXPECT(sf_opt_string_array("-pseudos", 4, "pseudos", pseudos, &nps, &set) == 0 && nps == 2 &&
+             !strcmp(pseudos[1], "b.psp"),
+         "string array");
+  EXPECT(sf_options_finish() == 0, "finish: %s", sf_error_message());
+
+  char *json = NULL;
+  EXPECT(sf_options_json(&json) == 0 && json, "json");
+  cJSON *j = cJSON_Parse(json);
+  EXPECT(j != NULL, "json parses");
+  if (j) {
+    cJSON *e = cJSON_GetObjectItem(j, "ecut"), *k = cJSON_GetObjectItem(j, "ngkpt");
+    EXPECT(cJSON_IsNumber(e) && e->valuedouble == 15.0, "json ecut");
+    EXPECT(cJSON_IsArray(k) && cJSON_GetArraySize(k) == 3 &&
+               cJSON_GetArrayItem(k, 2)->valuedouble == 4,
+           "json ngkpt");
+    EXPECT(cJSON_IsNumber(cJSON_GetObjectItem(j, "occopt")), "json default int");
+    EXPECT(cJSON_IsTrue(cJSON_GetObjectItem(j, "verbose")), "json bool");
+    EXPECT(cJSON_IsNull(cJSON_GetObjectItem(j, "summary")), "json unset string is null");
+    EXPECT(cJSON_IsString(cJSON_GetObjectItem(j, "title")), "json string");
+    cJSON_Delete(j);
+  }
+  sf_free(json);
+}
+
+static void case_unused(void)
+{
+  double ecut;
+  int nband;
+  EXPECT(sf_options_begin("scf") == 0, "begin");
+  EXPECT(sf_opt_real("-ecut", 10.0, "cutoff", &ecut, NULL) == 0, "ecut");
+  EXPECT(sf_opt_int("-nband", 4, "bands", &nband, NULL) == 0, "nband");
+  EXPECT(sf_options_finish() == SF_ERR_INPUT, "unused option must fail");
+  const char *m = sf_error_message();
+  EXPECT(has(m, "-ecutt") && has(m, "did you mean -ecut?"), "message: %s", m);
+  EXPECT(has(m, "-zzqq_other") && has(m, "line 3") && has(m, ".opts"), "file location: %s", m);
+  EXPECT(!has(m, "-nband"), "used option reported: %s", m);
+}
+
+static void case_bad(void)
+{
+  double ecut, acell[3];
+  int nband, ngkpt[3], n, flag;
+  EXPECT(sf_options_begin("scf") == 0, "begin");
+  EXPECT(sf_opt_real("-ecut", 10.0, "cutoff", &ecut, NULL) == SF_ERR_INPUT, "ecut abc fails");
+  EXPECT(has(sf_error_message(), "-ecut") && has(sf_error_message(), "abc"), "msg: %s",
+         sf_error_message());
+  sf_error_reset();
+  EXPECT(sf_opt_int("-nband", 4, "bands", &nband, NULL) == SF_ERR_INPUT, "nband 3.5 fails");
+  EXPECT(has(sf_error_message(), "-nband") && has(sf_error_message(), "3.5"), "msg: %s",
+         sf_error_message());
+  sf_error_reset();
+  EXPECT(sf_opt_int_array("-ngkpt", 3, 3, NULL, 0, "k", ngkpt, &n, NULL) == SF_ERR_INPUT,
+         "ngkpt 4,4 fails");
+  EXPECT(has(sf_error_message(), "-ngkpt") && has(sf_error_message(), "4,4"), "msg: %s",
+         sf_error_message());
+  sf_error_reset();
+  EXPECT(sf_opt_real_array("-acell", 3, 0, NULL, 0, "c", acell, &n, NULL) == SF_ERR_INPUT,
+         "too many values fails");
+  sf_error_reset();
+  EXPECT(sf_opt_bool("-flag", 0, "f", &flag, NULL) == SF_ERR_INPUT, "bool maybe fails");
+  EXPECT(has(sf_error_message(), "maybe"), "msg: %s", sf_error_message());
+  sf_error_reset();
+  EXPECT(sf_opt_real("-tsmear", 0.01, "s", &ecut, NULL) == SF_ERR_INPUT, "missing value fails");
+  EXPECT(has(sf_error_message(), "-tsmear") && has(sf_error_message(), "needs a value"), "msg: %s",
+         sf_error_message());
+}
+
+static void case_help(void)
+{
+  double ecut;
+  EXPECT(sf_options_begin("scf") == 0, "begin");
+  EXPECT(sf_opt_real("-ecut", 10.0, "plane-wave kinetic-energy cutoff (Ha)", &ecut, NULL) == 0,
+         "ecut");
+  EXPECT(sf_opt_passthrough("-tao_", "TAO solver options") == 0, "passthrough");
+  EXPECT(sf_options_finish() == SF_HELP_SHOWN, "-help gives SF_HELP_SHOWN, %s", sf_error_message());
+}
+
+static int run_case(const char *name)
+{
+  if (!strcmp(name, "values")) case_values();
+  else if (!strcmp(name, "unused")) case_unused();
+  else if (!strcmp(name, "bad")) case_bad();
+  else if (!strcmp(name, "help")) case_help();
+  else EXPECT(0, "unknown case %s", name);
+  return failures;
+}
+
+/* ------------------------------------------------------------------ parent */
+
+static char optsfile[128], outfile[128];
+
+static int spawn(const char *name, char **args)
+{
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) dup2(fd, 1);
+    setenv("SF_TEST_OPTIONS_CASE", name, 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    execv("/proc/self/exe", args);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  FILE *f = fopen(outfile, "r");
+  char line[1024];
+  while (f && fgets(line, sizeof line, f))
+    if (!strncmp(line, "FAIL", 4)) printf("[%s] %s", name, line);
+  if (f) fclose(f);
+  int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 99;
+  if (rc) printf("case %s: %d failure(s)\n", name, rc);
+  return rc;
+}
+
+static char *slurp(const char *path)
+{
+  static char buf[65536];
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+  buf[n] = '\0';
+  if (f) fclose(f);
+  return buf;
+}
+
+int main(int argc, char **argv)
+{
+  const char *c = getenv("SF_TEST_OPTIONS_CASE");
+  if (c) {
+    if (sf_options_initialize(&argc, &argv)) return 90;
+    int nf = run_case(c);
+    fflush(stdout);
+    sf_options_finalize();
+    return nf;
+  }
+
+  snprintf(optsfile, sizeof optsfile, "/tmp/sf_test_options_%d.opts", (int)getpid());
+  snprintf(outfile, sizeof outfile, "/tmp/sf_test_options_%d.out", (int)getpid());
+  FILE *f = fopen(optsfile, "w");
+  if (!f) {
+    printf("test_options: cannot write %s\n", optsfile);
+    return 1;
+  }
+  fprintf(f, "# test options\n-ecut 12   # overridden\n-zzqq_other 1\n-tsmear 0.005\n"
+             "-acell 9.5,9.5,9.75\n");
+  fclose(f);
+
+  /* "values" reads its own file: the shared one holds the stray -zzqq_other. */
+  char valfile[140];
+  snprintf(valfile, sizeof valfile, "%s.v", optsfile);
+  f = fopen(valfile, "w");
+  if (f) {
+    fprintf(f, "-ecut 12\n-tsmear 0.005\n-acell 9.5,9.5,9.75\n");
+    fclose(f);
+  }
+  char *a_values[] = {argv[0], "-options_file", valfile, "-ecut", "15", "-nband", "8",
+                      "-ngkpt", "6,6,4", "-verbose", "-title", "hello world", "-pseudos",
+                      "a.psp,b.psp", NULL};
+  char *a_unused[] = {argv[0], "-options_file", optsfile, "-ecutt", "10", "-nband", "3", NULL};
+  char *a_bad[] = {argv[0], "-ecut", "abc", "-nband", "3.5", "-ngkpt", "4,4", "-acell",
+                   "1,2,3,4", "-flag", "maybe", "-tsmear", NULL};
+  char *a_help[] = {argv[0], "-help", "-ecut", "3", "-bogus", "1", NULL};
+
+  failures += spawn("values", a_values);
+  failures += spawn("unused", a_unused);
+  failures += spawn("bad", a_bad);
+  failures += spawn("help", a_help);
+  const char *h = slurp(outfile);
+  EXPECT(has(h, "-ecut") && has(h, "plane-wave kinetic-energy cutoff (Ha)") && has(h, "10"),
+         "help table lists -ecut with default and help:\n%s", h);
+  EXPECT(has(h, "-tao_*"), "help lists pass-through prefix");
+  EXPECT(!has(h, "Options for all PETSc programs"), "PETSc's own help is silenced:\n%s", h);
+
+  remove(optsfile);
+  remove(valfile);
+  remove(outfile);
+  printf("test_options: %d failures\n", failures);
+  return failures ? 1 : 0;
+}
