@@ -1,0 +1,20 @@
+/* props.h — properties of a converged ground state: forces and the stress tensor.
+ *
+ * Owns: the Hellmann-Feynman forces of every term (local, nonlocal, Ewald, model core)
+ * and the analytic stress of every term (kinetic with ecutsm, Hartree, xc, local,
+ * nonlocal, Ewald, psp core), in ABINIT's conventions.  Collective over the calculation's
+ * communicator; every rank gets the same numbers.
+ *
+ * Units and signs: forces Cartesian Ha/Bohr in the frame of the input lattice, F = −dE/dR.
+ * Stress Ha/Bohr^3, σ_ij = (1/Ω) ∂F/∂ε_ij (ABINIT's sign: positive = tensile... i.e. a
+ * compressed cell has negative pressure contributions, as ABINIT prints them).
+ */
+#ifndef STRAINFIELD_PROPS_H
+#define STRAINFIELD_PROPS_H
+
+#include "strainfield/scf.h"
+
+int sf_scf_forces(sf_scf *s, double (*fcart)[3]);
+int sf_scf_stress(sf_scf *s, double stress[3][3]);
+
+#endif
