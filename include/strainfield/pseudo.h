@@ -15,7 +15,7 @@
  *   core:      ρ_core(G) = (1/Ω) Σ_atoms e^{−iG·τ} core_q(|G|), core_q(q) = 4π ∫ r² ρc(r) j0(qr) dr
  *              ABINIT itself builds ρ_core on the real-space FFT grid from the radial
  *              function ("model core charge treated in real-space"); core_r tabulates
- *              ρc(r) on 0..core_rmax (ρc = 0 beyond) for callers that want to do the same.
+ *              ρc(r) on 0..core_rmax (ρc = 0 for r > core_rmax) for callers that want to do the same.
  * With these, E_nl = Σ_k w_k Σ_n f_n Σ_{atoms,l,m,i} ekb_li |⟨χ_lmi|ψ_nk⟩|², and the
  * psp-core energy is (Σ_atoms epsatm) · N_electrons / Ω as in ABINIT.
  *
@@ -23,14 +23,15 @@
  *   pspcod 1/5: χ_l(r) = ΔV_l(r) u_l(r) / (r √D), ΔV_l = V_l − V_loc, u_l = r R_l the
  *     reference pseudo-wavefunction, D = ∫ (ΔV_l u_l)² dr, so ∫ χ_l² r² dr = 1, and
  *     ekb_l = D / ∫ u_l² ΔV_l dr (Kleinman-Bylander energy; its sign is the sign of
- *     ⟨φ|ΔV|φ⟩, it can be negative).  Then Σ_m |χ⟩ ekb ⟨χ| = ΔV|φ⟩⟨φ|ΔV / ⟨φ|ΔV|φ⟩.
+ *     ⟨φ|ΔV|φ⟩, it can be negative).  Then |χ_lm⟩ ekb_l ⟨χ_lm| is exactly the KB
+ *     operator ΔV|φ_lm⟩⟨φ_lm|ΔV / ⟨φ_lm|ΔV|φ_lm⟩.
  *   pspcod 8: χ_li(r) = p_li(r)/r with p the projector columns of the file (which hold
  *     r·β), not normalised; ekb_li is taken from the file.
  *   The local channel (l = lloc) has nproj = 0 and ekb = 0.
  * epsatm = 4π ∫ r² (V_loc(r) + zion/r) dr is computed with ABINIT's quadrature for each
  * mesh (it agrees with ABINIT's printed value to all printed digits).
  * Tables: q_j = j·dq with dq = 0.005 Bohr^-1, j = 0..n-1, qmax rounded up and a few
- * points of margin added; psp->qmax is the end of the table actually built.
+ * points of margin added; psp->qmax (>= the requested qmax) is the end of the tables.
  */
 #ifndef STRAINFIELD_PSEUDO_H
 #define STRAINFIELD_PSEUDO_H

@@ -25,9 +25,11 @@ typedef struct {
   int (*gvec)[3];      /* [nfft] integer G of each box index, components in [-n/2, n/2) */
 } sf_fftbox;
 
-/* Smallest box with only factors 2, 3, 5 whose G range holds the sphere of radius
- * boxcutmin·sqrt(2 ecut) in each direction (ABINIT's rule with boxcutmin = 2). */
-int sf_fftbox_default_size(const sf_cell *cell, double ecut, double boxcutmin, int n[3]);
+/* ABINIT's default box: in each direction the smallest size with only factors 2, 3, 5
+ * that spans the sphere of radius boxcutmin·sqrt(2 ecut), enlarged until every
+ * operation of sym (may be NULL) maps the grid onto itself. */
+int sf_fftbox_default_size(const sf_cell *cell, const sf_symmetry *sym, double ecut, double boxcutmin,
+                           int n[3]);
 int sf_fftbox_create(const int n[3], sf_fftbox *box);
 void sf_fftbox_free(sf_fftbox *box);
 static inline int sf_fftbox_index(const sf_fftbox *b, int g1, int g2, int g3)

@@ -18,6 +18,7 @@
 
 #include "strainfield/crystal.h"
 #include "strainfield/ham.h"
+#include "strainfield/layout.h"
 #include "strainfield/mixing.h"
 #include "strainfield/pseudo.h"
 #include "strainfield/pw.h"
@@ -40,6 +41,7 @@ typedef struct {
   double eig_tol;
   sf_mixer_params mix;
   int nkpt_groups;         /* 0 = automatic */
+  int nband_groups;        /* 0 = automatic */
 } sf_scf_params;
 
 typedef struct {
@@ -56,7 +58,8 @@ typedef struct {
   const sf_psp *psps;
   double nelect;
   MPI_Comm comm;           /* all ranks of this calculation */
-  MPI_Comm band_comm;      /* ranks sharing the same k-points */
+  sf_layout layout;        /* k-point groups x band groups of comm */
+  MPI_Comm band_comm;      /* the ranks of my k-point group: they split the bands */
   int nkpt_groups, my_kpt_group;
   sf_symmetry sym;
   sf_kpoints kp;
@@ -88,9 +91,9 @@ int sf_scf_run(sf_scf *s);
 int sf_scf_fields(sf_scf *s, double *rho, double *phi, double *u, double *sdens);
 void sf_scf_free(sf_scf *s);
 
-/* symmetrize.c: drop operations that do not map the FFT grid onto itself (returns how
- * many were dropped), and average a real field over the remaining group. */
+/* symmetrize.c: drop operations whose rotation does not map the FFT grid onto itself
+ * (returns how many were dropped), and average a real field over the remaining group. */
 int sf_symmetry_restrict_to_grid(sf_symmetry *sym, const int n[3], int *ndropped);
-int sf_symmetrize_field(const sf_symmetry *sym, const int n[3], double *f);
+int sf_symmetrize_field(const sf_symmetry *sym, sf_fftbox *box, double *f);
 
 #endif

@@ -52,33 +52,33 @@ double psp_sbessel(int l, double x)
 
 /* ---------- quadratures ---------- */
 
-/* ∫ f dr over points 0..n-1 of the Teter mesh (see file comment). */
+/* df/dr at point i of the Teter mesh from 5-point differences in the index. */
+static double teter_deriv(const double *f, const double *drdi, int i, int last)
+{
+  double df;
+  if (i == 0)
+    df = (-25.0 * f[0] + 48.0 * f[1] - 36.0 * f[2] + 16.0 * f[3] - 3.0 * f[4]) / 12.0;
+  else if (i == 1)
+    df = (-3.0 * f[0] - 10.0 * f[1] + 18.0 * f[2] - 6.0 * f[3] + f[4]) / 12.0;
+  else if (i == last - 1)
+    df = (-f[i - 3] + 6.0 * f[i - 2] - 18.0 * f[i - 1] + 10.0 * f[i] + 3.0 * f[i + 1]) / 12.0;
+  else if (i == last)
+    df = (3.0 * f[i - 4] - 16.0 * f[i - 3] + 36.0 * f[i - 2] - 48.0 * f[i - 1] + 25.0 * f[i]) / 12.0;
+  else
+    df = (f[i - 2] - 8.0 * f[i - 1] + 8.0 * f[i + 1] - f[i + 2]) / 12.0;
+  return df / drdi[i];
+}
+
+/* ∫ f dr over points 0..n-1 of the Teter mesh: trapezoid plus the Euler-Maclaurin
+ * h²/12 (f'_j - f'_{j+1}) correction on each interval. */
 static double int_teter(const double *f, const double *r, const double *drdi, int n)
 {
-  double s = 0.0, dfa, dfb;
   int last = n - 1;
+  double s = 0.0, da = teter_deriv(f, drdi, 0, last);
   for (int j = 0; j < last; j++) {
-    double d[2];
-    for (int k = 0; k < 2; k++) {
-      int i = j + k;
-      double df;
-      if (i == 0)
-        df = (-25.0 * f[0] + 48.0 * f[1] - 36.0 * f[2] + 16.0 * f[3] - 3.0 * f[4]) / 12.0;
-      else if (i == 1)
-        df = (-3.0 * f[0] - 10.0 * f[1] + 18.0 * f[2] - 6.0 * f[3] + f[4]) / 12.0;
-      else if (i == last - 1)
-        df = (-f[i - 3] + 6.0 * f[i - 2] - 18.0 * f[i - 1] + 10.0 * f[i] + 3.0 * f[i + 1]) / 12.0;
-      else if (i == last)
-        df = (3.0 * f[i - 4] - 16.0 * f[i - 3] + 36.0 * f[i - 2] - 48.0 * f[i - 1] + 25.0 * f[i]) /
-             12.0;
-      else
-        df = (f[i - 2] - 8.0 * f[i - 1] + 8.0 * f[i + 1] - f[i + 2]) / 12.0;
-      d[k] = df / drdi[i];
-    }
-    dfa = d[0];
-    dfb = d[1];
-    double h = r[j + 1] - r[j];
-    s += h * (6.0 * (f[j] + f[j + 1]) + h * (dfa - dfb));
+    double db = teter_deriv(f, drdi, j + 1, last), h = r[j + 1] - r[j];
+    s += h * (6.0 * (f[j] + f[j + 1]) + h * (da - db));
+    da = db;
   }
   return s / 12.0;
 }

@@ -13,25 +13,42 @@ static int only_235(int n)
   return n == 1;
 }
 
-int sf_fftbox_default_size(const sf_cell *cell, double ecut, double boxcutmin, int n[3])
+static int next_235(int n)
 {
-  /* The sphere |G| <= boxcutmin*sqrt(2 ecut) extends to |G·a_i|/(2π) <= gmax*|a_i|/(2π)
-   * along reduced direction i; the box must hold indices -m..m, i.e. n >= 2m+1. */
+  while (!only_235(n)) n++;
+  return n;
+}
+
+/* Does rotation R map the grid n onto itself?  Returns a direction that must grow
+ * (0..2), or -1 when it does.  Fractional translations need no grid compatibility:
+ * densities are symmetrised in reciprocal space. */
+static int grid_conflict(const int R[3][3], const int n[3])
+{
+  for (int a = 0; a < 3; a++) {
+    for (int b = 0; b < 3; b++)
+      if (R[a][b] != 0 && (R[a][b] * n[a]) % n[b] != 0) return n[a] < n[b] ? a : b;
+  }
+  return -1;
+}
+
+int sf_fftbox_default_size(const sf_cell *cell, const sf_symmetry *sym, double ecut, double boxcutmin, int n[3])
+{
+  /* g_i = G·a_i/(2π) is at most |G||a_i|/(2π) on the sphere, reached when G ∥ a_i */
   double gmax = boxcutmin * sqrt(2.0 * ecut);
   for (int i = 0; i < 3; i++) {
-    double alen = sqrt(cell->rprimd[i][0] * cell->rprimd[i][0] +
-                       cell->rprimd[i][1] * cell->rprimd[i][1] +
+    double alen = sqrt(cell->rprimd[i][0] * cell->rprimd[i][0] + cell->rprimd[i][1] * cell->rprimd[i][1] +
                        cell->rprimd[i][2] * cell->rprimd[i][2]);
-    /* the extent of the sphere along reduced coordinate i is gmax·|a_i|/(2π) only for
-     * orthogonal cells; in general it is gmax / (2π |b_i|^-1 ...) = gmax·|a_i|... use the
-     * exact bound: max over the sphere of (G·a_i)/(2π) = gmax·|a_i|/(2π). */
-    int m = (int)floor(gmax * alen / (2.0 * M_PI) + 1e-9);
-    int nn = 2 * m + 1;
-    if (nn % 2) nn++;
-    while (!only_235(nn)) nn += 2;
-    n[i] = nn;
+    n[i] = next_235((int)ceil(gmax * alen / M_PI - 1e-9));
   }
-  return SF_OK;
+  if (!sym) return SF_OK;
+  for (int guard = 0; guard < 1000; guard++) {
+    int grow = -1;
+    for (int s = 0; s < sym->nsym && grow < 0; s++)
+      grow = grid_conflict((const int(*)[3])sym->rot[s], n);
+    if (grow < 0) return SF_OK;
+    n[grow] = next_235(n[grow] + 1);
+  }
+  SF_ERROR(SF_ERR_INTERNAL, "no FFT grid compatible with the symmetry operations was found");
 }
 
 int sf_fftbox_create(const int n[3], sf_fftbox *box)

@@ -2,6 +2,7 @@
  * restricted to the FFT grid, the irreducible k-points, the FFT box, the bases and
  * projectors of this rank's k-points, deterministic starting wavefunctions. */
 #include "strainfield/scf.h"
+#include "strainfield/layout.h"
 #include "strainfield/core.h"
 
 #include <math.h>
@@ -39,9 +40,6 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
   s->cell = cell;
   s->psps = psps;
   s->comm = comm;
-  int size, rank;
-  MPI_Comm_size(comm, &size);
-  MPI_Comm_rank(comm, &rank);
 
   s->nelect = 0.0;
   for (int ia = 0; ia < cell->natom; ia++) s->nelect += psps[cell->typat[ia]].zion;
@@ -49,13 +47,18 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
     SF_ERROR(SF_ERR_INPUT, "-nband %d is too small for %g electrons (need more than %d bands%s)", par->nband,
              s->nelect, (int)ceil(s->nelect / 2 - 1e-9), par->occopt == 1 ? "" : " with smearing");
 
-  int n[3];
-  if (par->ngfft[0] > 0) memcpy(n, par->ngfft, sizeof n);
-  else SF_CHECK(sf_fftbox_default_size(cell, par->ecut, 2.0, n));
-  SF_CHECK(sf_fftbox_create(n, &s->box));
-
+  /* symmetry first: ABINIT's default grid is chosen to be compatible with it */
   if (par->nosym) sf_symmetry_identity(&s->sym);
   else SF_CHECK(sf_symmetry_find(cell, 1e-5, &s->sym));
+  for (int k = 0; k < s->sym.nsym; k++) {
+    const int(*R)[3] = (const int(*)[3])s->sym.rot[k];
+    sf_log(3, "  sym %2d: R = [%d %d %d; %d %d %d; %d %d %d]  t = (%.6f %.6f %.6f)\n", k + 1, R[0][0], R[0][1], R[0][2],
+           R[1][0], R[1][1], R[1][2], R[2][0], R[2][1], R[2][2], s->sym.tnons[k][0], s->sym.tnons[k][1], s->sym.tnons[k][2]);
+  }
+  int n[3];
+  if (par->ngfft[0] > 0) memcpy(n, par->ngfft, sizeof n);
+  else SF_CHECK(sf_fftbox_default_size(cell, &s->sym, par->ecut, 2.0, n));
+  SF_CHECK(sf_fftbox_create(n, &s->box));
   int ndrop = 0;
   SF_CHECK(sf_symmetry_restrict_to_grid(&s->sym, n, &ndrop));
   if (ndrop) sf_log(1, "  %d symmetry operations dropped: they do not map the %dx%dx%d grid onto itself\n", ndrop, n[0], n[1], n[2]);
@@ -67,28 +70,21 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
   SF_CHECK(sf_ham_local_build(&s->H));
   SF_CHECK(sf_ham_core_build(&s->H));
 
-  /* k-point groups: contiguous rank blocks; k-points dealt round-robin so each group
-   * gets a near-equal share whatever their order. */
-  int ngroups = par->nkpt_groups > 0 ? par->nkpt_groups : size;
-  if (ngroups > s->kp.nkpt) ngroups = s->kp.nkpt;
-  while (size % ngroups) ngroups--;
-  if (par->nkpt_groups > 0 && ngroups != par->nkpt_groups)
-    SF_ERROR(SF_ERR_INPUT, "-par_kpt_groups %d must divide the %d ranks and not exceed the %d k-points",
-             par->nkpt_groups, size, s->kp.nkpt);
-  s->nkpt_groups = ngroups;
-  int per = size / ngroups;
-  s->my_kpt_group = rank / per;
-  MPI_Comm_split(comm, s->my_kpt_group, rank, &s->band_comm);
+  /* k-point groups own blocks of k-points; inside a group the ranks split the bands */
+  SF_CHECK(sf_layout_create(comm, 1, par->nkpt_groups, par->nband_groups, s->kp.nkpt, &s->layout));
+  s->nkpt_groups = s->layout.nkpt_groups;
+  s->my_kpt_group = s->layout.my_kpt_group;
+  MPI_Comm_dup(s->layout.kpt, &s->band_comm);
 
   int nk = 0;
-  for (int ik = 0; ik < s->kp.nkpt; ik++) nk += (ik % ngroups == s->my_kpt_group);
+  for (int ik = 0; ik < s->kp.nkpt; ik++) nk += sf_layout_kpt_owner(&s->layout, ik) == s->my_kpt_group;
   s->nk_local = nk;
   SF_CHECK(sf_calloc((void **)&s->k_local, nk, sizeof *s->k_local));
   SF_CHECK(sf_calloc((void **)&s->pw, nk, sizeof *s->pw));
   SF_CHECK(sf_calloc((void **)&s->nl, nk, sizeof *s->nl));
   SF_CHECK(sf_calloc((void **)&s->psi, nk, sizeof *s->psi));
   for (int ik = 0, j = 0; ik < s->kp.nkpt; ik++) {
-    if (ik % ngroups != s->my_kpt_group) continue;
+    if (sf_layout_kpt_owner(&s->layout, ik) != s->my_kpt_group) continue;
     s->k_local[j] = ik;
     SF_CHECK(sf_pwbasis_create(cell, s->kp.kred[ik], par->ecut, par->ecutsm, &s->box, &s->pw[j]));
     if (s->pw[j].npw < par->nband)
@@ -128,5 +124,6 @@ void sf_scf_free(sf_scf *s)
   sf_kpoints_free(&s->kp);
   sf_fftbox_free(&s->box);
   if (s->band_comm != MPI_COMM_NULL && s->band_comm) MPI_Comm_free(&s->band_comm);
+  if (s->layout.world) sf_layout_free(&s->layout);
   memset(s, 0, sizeof *s);
 }
