@@ -75,7 +75,7 @@ static int band_sum_field(sf_scf *s, const double *weight, double *f)
     sf_ham_accumulate_density(&s->box, &s->pw[j], nband, s->psi[j], w, f);
   }
   MPI_Allreduce(MPI_IN_PLACE, f, s->box.nfft, MPI_DOUBLE, MPI_SUM, s->comm);
-  SF_CHECK(sf_symmetrize_field(&s->sym, s->box.n, f));
+  SF_CHECK(sf_symmetrize_field(&s->sym, &s->box, f));
   return SF_OK;
 }
 
