@@ -15,7 +15,8 @@ typedef struct {
 } subcommand;
 
 static const subcommand subcommands[] = {
-    {"scf", sf_cmd_scf, "one Kohn-Sham ground state of a cell"},
+    {"scf", sf_cmd_scf, "one Kohn-Sham ground state of a cell, with forces and stress"},
+    {"relax", sf_cmd_relax, "scf + BFGS (PETSc TAO) relaxation of the atoms, at fixed cell or under uniaxial strain"},
 };
 #define NSUB (int)(sizeof subcommands / sizeof subcommands[0])
 

@@ -28,5 +28,6 @@ int sf_input_read(sf_input *in);
 void sf_input_free(sf_input *in);
 
 int sf_cmd_scf(void);
+int sf_cmd_relax(void);
 
 #endif

@@ -43,6 +43,9 @@ int sf_opt_real_array(const char *name, int nmax, int exact, const double *def, 
 /* Comma-separated strings (e.g. -pseudos a.psp,b.psp): up to nmax, each < len chars. */
 int sf_opt_string_array(const char *name, int nmax, const char *help, char (*vals)[1024], int *n,
                         int *set);
+/* 1 when -help was given: callers then query every option but skip validation and
+ * any work (reading files), so the table lists everything even for an empty input. */
+int sf_options_help_requested(void);
 /* Prints -help (returns SF_HELP_SHOWN) or fails with SF_ERR_INPUT naming every option
  * that was given but not used by this subcommand. */
 int sf_options_finish(void);

@@ -5,9 +5,20 @@
 #define STRAINFIELD_OUTPUT_H
 
 #include "strainfield/app.h"
+#include "strainfield/relax.h"
 #include "strainfield/scf.h"
 
-int sf_write_summary(const char *path, const sf_input *in, const sf_scf *s, int status, const char *message);
+/* What a subcommand adds to the ground-state summary; NULL members are left out. */
+typedef struct {
+  const double (*fcart)[3];     /* [natom] Ha/Bohr */
+  const double (*stress)[3];    /* 3x3 Ha/Bohr^3 */
+  const sf_relax_result *relax;
+  const sf_uniaxial_result *uniaxial;
+  int uniaxial_dir;
+} sf_summary_extra;
+
+int sf_write_summary(const char *path, const sf_input *in, const sf_scf *s, const sf_summary_extra *extra,
+                     int status, const char *message);
 int sf_write_fields(const char *path, const sf_scf *s, const double *rho, const double *phi, const double *u,
                     const double *sdens);
 

@@ -42,6 +42,7 @@ typedef struct {
   sf_mixer_params mix;
   int nkpt_groups;         /* 0 = automatic */
   int nband_groups;        /* 0 = automatic */
+  int slk_min_order;       /* band groups use ScaLAPACK for subspaces of this order or more */
 } sf_scf_params;
 
 typedef struct {
@@ -90,6 +91,16 @@ int sf_scf_run(sf_scf *s);
  * converged state.  Each is [nfft] and must be allocated by the caller. */
 int sf_scf_fields(sf_scf *s, double *rho, double *phi, double *u, double *sdens);
 void sf_scf_free(sf_scf *s);
+/* After the atoms of the cell moved (same lattice): rebuilds the geometry-dependent
+ * parts (local potential, core charge, projectors); wavefunctions and density are kept
+ * as the warm start of the next sf_scf_run. */
+int sf_scf_update_geometry(sf_scf *s);
+/* After the lattice of the cell changed (the caller has called sf_cell_finish): rebuilds
+ * the bases (same k-points in reduced coordinates, same FFT box) and every
+ * metric-dependent table; wavefunctions are carried over by G vector and the density
+ * by reduced coordinates, as the warm start.  The symmetry found at setup is kept: the
+ * caller deforms the cell in ways that preserve it. */
+int sf_scf_update_cell(sf_scf *s);
 
 /* symmetrize.c: drop operations whose rotation does not map the FFT grid onto itself
  * (returns how many were dropped), and average a real field over the remaining group. */

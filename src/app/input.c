@@ -8,6 +8,13 @@
 #include <math.h>
 #include <string.h>
 
+/* Under -help every option is still queried (so the table is complete) but nothing is
+ * validated or read. */
+#define REJECT_IF(cond, ...)                                                    \
+  do {                                                                          \
+    if (!sf_options_help_requested() && (cond)) SF_ERROR(SF_ERR_INPUT, __VA_ARGS__); \
+  } while (0)
+
 static int read_cell(sf_input *in)
 {
   double acell[3] = {1, 1, 1}, rprim[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, angdeg[3], D[6];
@@ -16,20 +23,6 @@ static int read_cell(sf_input *in)
   SF_CHECK(sf_opt_real_array("-rprim", 9, 9, rprim, 9, "primitive vectors, vector 1 first (dimensionless)", rprim, &n, &set_rprim));
   SF_CHECK(sf_opt_real_array("-angdeg", 3, 3, NULL, 0, "angles (deg) between b,c / a,c / a,b; replaces -rprim", angdeg, &n, &set_angdeg));
   SF_CHECK(sf_opt_real_array("-strain_D", 6, 6, NULL, 0, "deformation la,lb,lc,tha,thb,thc (deg) of the -acell/-rprim reference cell", D, &n, &set_D));
-  if (set_rprim && set_angdeg) SF_ERROR(SF_ERR_INPUT, "give -rprim or -angdeg, not both");
-  double rprimd[3][3];
-  if (set_angdeg) SF_CHECK(sf_lattice_from_angdeg(acell, angdeg, rprimd));
-  else SF_CHECK(sf_lattice_from_rprim(acell, rprim, rprimd));
-  if (set_D) {
-    for (int i = 0; i < 3; i++)
-      if (!(D[i] > 0.0)) SF_ERROR(SF_ERR_INPUT, "-strain_D: stretch %d = %g must be positive", i + 1, D[i]);
-    for (int i = 3; i < 6; i++)
-      if (!(D[i] > 0.0 && D[i] < 180.0)) SF_ERROR(SF_ERR_INPUT, "-strain_D: angle %d = %g deg must be in (0, 180)", i - 2, D[i]);
-    double ref[3][3];
-    memcpy(ref, rprimd, sizeof ref);
-    SF_CHECK(sf_lattice_from_strain(ref, D, rprimd));
-  }
-
   double znucl[SF_MAXTYPAT], xred[3 * SF_MAXATOM];
   int typat[SF_MAXATOM], ntypat, nx, nt, natom_opt, set_natom, set_typat;
   SF_CHECK(sf_opt_real_array("-znucl", SF_MAXTYPAT, 0, NULL, 0, "nuclear charge of each atom type", znucl, &ntypat, NULL));
@@ -39,18 +32,33 @@ static int read_cell(sf_input *in)
   SF_CHECK(sf_opt_int("-natom", 0, "number of atoms (default: from -xred)", &natom_opt, &set_natom));
   SF_CHECK(sf_opt_int_array("-typat", SF_MAXATOM, 0, NULL, 0, "type (1-based) of each atom; default all 1", typat, &nt, &set_typat));
   SF_CHECK(sf_opt_string_array("-pseudos", SF_MAXTYPAT, "pseudopotential file of each type (pspcod 1, 5, 8)", in->psp_paths, &in->npsp, NULL));
-  if (ntypat == 0) SF_ERROR(SF_ERR_INPUT, "-znucl is required (one nuclear charge per atom type)");
-  if (set_ntypat && ntypat_opt != ntypat) SF_ERROR(SF_ERR_INPUT, "-ntypat %d disagrees with the %d entries of -znucl", ntypat_opt, ntypat);
-  if (nx == 0 || nx % 3) SF_ERROR(SF_ERR_INPUT, "-xred needs 3 numbers per atom, got %d", nx);
+  if (sf_options_help_requested()) return SF_OK;
+  REJECT_IF(set_rprim && set_angdeg, "give -rprim or -angdeg, not both");
+  double rprimd[3][3];
+  if (set_angdeg) SF_CHECK(sf_lattice_from_angdeg(acell, angdeg, rprimd));
+  else SF_CHECK(sf_lattice_from_rprim(acell, rprim, rprimd));
+  if (set_D) {
+    for (int i = 0; i < 3; i++)
+      REJECT_IF(!(D[i] > 0.0), "-strain_D: stretch %d = %g must be positive", i + 1, D[i]);
+    for (int i = 3; i < 6; i++)
+      REJECT_IF(!(D[i] > 0.0 && D[i] < 180.0), "-strain_D: angle %d = %g deg must be in (0, 180)", i - 2, D[i]);
+    double ref[3][3];
+    memcpy(ref, rprimd, sizeof ref);
+    SF_CHECK(sf_lattice_from_strain(ref, D, rprimd));
+  }
+
+  REJECT_IF(ntypat == 0, "-znucl is required (one nuclear charge per atom type)");
+  REJECT_IF(set_ntypat && ntypat_opt != ntypat, "-ntypat %d disagrees with the %d entries of -znucl", ntypat_opt, ntypat);
+  REJECT_IF(nx == 0 || nx % 3, "-xred needs 3 numbers per atom, got %d", nx);
   int natom = nx / 3;
-  if (set_natom && natom_opt != natom) SF_ERROR(SF_ERR_INPUT, "-natom %d disagrees with the %d atoms of -xred", natom_opt, natom);
+  REJECT_IF(set_natom && natom_opt != natom, "-natom %d disagrees with the %d atoms of -xred", natom_opt, natom);
   if (!set_typat) { for (int i = 0; i < natom; i++) typat[i] = 1; nt = natom; }
-  if (nt != natom) SF_ERROR(SF_ERR_INPUT, "-typat has %d entries for %d atoms", nt, natom);
-  if (in->npsp != ntypat) SF_ERROR(SF_ERR_INPUT, "-pseudos has %d files for %d atom types (-znucl)", in->npsp, ntypat);
+  REJECT_IF(nt != natom, "-typat has %d entries for %d atoms", nt, natom);
+  REJECT_IF(in->npsp != ntypat, "-pseudos has %d files for %d atom types (-znucl)", in->npsp, ntypat);
   SF_CHECK(sf_cell_alloc(&in->cell, natom, ntypat));
   memcpy(in->cell.rprimd, rprimd, sizeof rprimd);
   for (int i = 0; i < natom; i++) {
-    if (typat[i] < 1 || typat[i] > ntypat) SF_ERROR(SF_ERR_INPUT, "-typat: atom %d has type %d, outside 1..%d", i + 1, typat[i], ntypat);
+    REJECT_IF(typat[i] < 1 || typat[i] > ntypat, "-typat: atom %d has type %d, outside 1..%d", i + 1, typat[i], ntypat);
     in->cell.typat[i] = typat[i] - 1;
     for (int c = 0; c < 3; c++) in->cell.xred[i][c] = xred[3 * i + c];
   }
@@ -64,28 +72,28 @@ static int read_scf_params(sf_input *in, double nelect)
   sf_scf_params *p = &in->scf;
   int n, set;
   SF_CHECK(sf_opt_real("-ecut", 0.0, "plane-wave kinetic energy cutoff (Ha); required", &p->ecut, &set));
-  if (!set || p->ecut <= 0) SF_ERROR(SF_ERR_INPUT, "-ecut (Ha) is required and must be positive");
+  REJECT_IF(!set || p->ecut <= 0, "-ecut (Ha) is required and must be positive");
   SF_CHECK(sf_opt_real("-ecutsm", 0.0, "kinetic energy smoothing width below ecut (Ha)", &p->ecutsm, NULL));
-  if (p->ecutsm < 0 || p->ecutsm >= p->ecut) SF_ERROR(SF_ERR_INPUT, "-ecutsm %g must be in [0, ecut)", p->ecutsm);
+  REJECT_IF(p->ecutsm < 0 || p->ecutsm >= p->ecut, "-ecutsm %g must be in [0, ecut)", p->ecutsm);
   int zero3[3] = {0, 0, 0}, one3[3] = {1, 1, 1};
   SF_CHECK(sf_opt_int_array("-ngfft", 3, 3, zero3, 3, "FFT box (default: ABINIT's choice for ecut)", p->ngfft, &n, NULL));
   SF_CHECK(sf_opt_int_array("-ngkpt", 3, 3, one3, 3, "Monkhorst-Pack k-point mesh", p->ngkpt, &n, NULL));
-  for (int i = 0; i < 3; i++) if (p->ngkpt[i] < 1) SF_ERROR(SF_ERR_INPUT, "-ngkpt: component %d = %d must be >= 1", i + 1, p->ngkpt[i]);
+  for (int i = 0; i < 3; i++) REJECT_IF(p->ngkpt[i] < 1, "-ngkpt: component %d = %d must be >= 1", i + 1, p->ngkpt[i]);
   double half3[3] = {0.5, 0.5, 0.5};
   SF_CHECK(sf_opt_real_array("-shiftk", 3, 3, half3, 3, "shift of the k mesh (ABINIT's shiftk)", p->shiftk, &n, NULL));
   SF_CHECK(sf_opt_int("-occopt", 1, "occupations: 1 fixed, 3 Fermi-Dirac, 4 cold smearing (Marzari a=-0.5634)", &p->occopt, NULL));
-  if (p->occopt != 1 && p->occopt != 3 && p->occopt != 4) SF_ERROR(SF_ERR_INPUT, "-occopt %d is not supported (1, 3 or 4)", p->occopt);
+  REJECT_IF(p->occopt != 1 && p->occopt != 3 && p->occopt != 4, "-occopt %d is not supported (1, 3 or 4)", p->occopt);
   SF_CHECK(sf_opt_real("-tsmear", 0.01, "smearing width (Ha)", &p->tsmear, NULL));
-  if (p->occopt != 1 && p->tsmear <= 0) SF_ERROR(SF_ERR_INPUT, "-tsmear must be positive with -occopt %d", p->occopt);
+  REJECT_IF(p->occopt != 1 && p->tsmear <= 0, "-tsmear must be positive with -occopt %d", p->occopt);
   int nocc = (int)ceil(nelect / 2.0 - 1e-9);
   int nband_def = p->occopt == 1 ? nocc : (int)fmax(nocc + 4, ceil(1.2 * nocc));
   SF_CHECK(sf_opt_int("-nband", nband_def, "number of bands (default: enough for the electrons plus margin)", &p->nband, NULL));
-  if (p->nband < 1) SF_ERROR(SF_ERR_INPUT, "-nband %d must be positive", p->nband);
+  REJECT_IF(p->nband < 1, "-nband %d must be positive", p->nband);
   SF_CHECK(sf_opt_int("-ixc", 7, "exchange-correlation: 7 = LDA PW92 (libxc LDA_X+LDA_C_PW), -XXXCCC libxc ids", &p->ixc, NULL));
   SF_CHECK(sf_opt_real("-toldfe", 1e-10, "stop when |dF| < toldfe (Ha) twice in a row", &p->toldfe, NULL));
   SF_CHECK(sf_opt_real("-tolrho", 0.0, "or when the density residual integral|rho_out-rho_in| < tolrho (e); 0 = off", &p->tolrho, NULL));
   SF_CHECK(sf_opt_int("-nstep", 60, "maximum SCF iterations", &p->nstep, NULL));
-  if (p->nstep < 1) SF_ERROR(SF_ERR_INPUT, "-nstep %d must be >= 1", p->nstep);
+  REJECT_IF(p->nstep < 1, "-nstep %d must be >= 1", p->nstep);
   SF_CHECK(sf_opt_bool("-nosym", 0, "ignore the space group (time reversal is still used)", &p->nosym, NULL));
   SF_CHECK(sf_opt_int("-eig_maxiter", 4, "eigensolver (LOBPCG) iterations per SCF step", &p->eig_maxiter, NULL));
   SF_CHECK(sf_opt_real("-eig_tol", 1e-9, "eigensolver residual tolerance", &p->eig_tol, NULL));
@@ -93,6 +101,9 @@ static int read_scf_params(sf_input *in, double nelect)
   SF_CHECK(sf_opt_real("-mix_alpha", 0.7, "mixing weight", &p->mix.alpha, NULL));
   SF_CHECK(sf_opt_real("-mix_kerker", 0.8, "Kerker wavevector q0 (1/Bohr); 0 disables", &p->mix.kerker_q0, NULL));
   SF_CHECK(sf_opt_int("-par_kpt_groups", 0, "number of k-point groups (0 = automatic)", &p->nkpt_groups, NULL));
+  SF_CHECK(sf_opt_int("-par_band_groups", 0, "number of band groups per k-point group (0 = automatic)", &p->nband_groups, NULL));
+  SF_CHECK(sf_opt_int("-slk_min_order", 240, "ranks sharing a k-point solve subspace problems of at least this order "
+                      "(3 x nband) with ScaLAPACK; smaller ones with LAPACK on each rank", &p->slk_min_order, NULL));
   return SF_OK;
 }
 
@@ -105,7 +116,7 @@ int sf_input_read(sf_input *in)
   SF_CHECK(sf_opt_real("-ecut", 0.0, "plane-wave kinetic energy cutoff (Ha); required", &ecut_hint, NULL));
   double qmax = 2.0 * sqrt(2.0 * (ecut_hint > 0 ? ecut_hint : 1.0)) * 1.2 + 1.0;
   double nelect = 0.0;
-  for (int t = 0; t < in->npsp; t++) {
+  for (int t = 0; t < in->npsp && !sf_options_help_requested(); t++) {
     SF_CHECK(sf_psp_read(in->psp_paths[t], qmax, &in->psps[t]));
     if (fabs(in->psps[t].zatom - in->cell.znucl[t]) > 1e-6)
       SF_ERROR(SF_ERR_INPUT, "-pseudos: %s is for Z = %g but -znucl gives %g for type %d", in->psp_paths[t],

@@ -31,6 +31,8 @@ static int nentries, capentries;
 static cJSON *resolved; /* name -> value, in query order */
 static char subcmd[64];
 static int help_asked;
+
+int sf_options_help_requested(void) { return help_asked; }
 static char passthrough[16][32];
 static char passthrough_help[16][160];
 static int npassthrough;

@@ -131,11 +131,11 @@ int sf_cell_finish(sf_cell *cell, double min_dist)
   double scale = norm3(a[0]) * norm3(a[1]) * norm3(a[2]);
   if (!(vol > 0.0))
     SF_ERROR(SF_ERR_INPUT,
-             "cell volume %.6g Bohr^3 is not positive (lattice vectors left-handed or coplanar)", vol);
+             "cell volume %.6g Bohr^3 is not positive (lattice vectors left-handed or coplanar; check -acell, -rprim or -angdeg)", vol);
   /* A sliver cell (vectors nearly coplanar) is almost always an input mistake and makes
    * gprimd meaningless; relative volume 1e-8 is far below any physical cell. */
   if (vol < 1e-8 * scale)
-    SF_ERROR(SF_ERR_INPUT, "cell volume %.6g Bohr^3 is not positive enough: the lattice vectors are "
+    SF_ERROR(SF_ERR_INPUT, "cell volume %.6g Bohr^3 is not positive enough (check -acell, -rprim or -angdeg): the lattice vectors are "
              "nearly coplanar (degenerate cell)", vol);
   cell->ucvol = vol;
   for (int i = 0; i < 3; i++) {
@@ -174,7 +174,7 @@ int sf_cell_finish(sf_cell *cell, double min_dist)
         if (ia == ib)
           SF_ERROR(SF_ERR_INPUT, "atom %d is %.6g Bohr from its own periodic image (minimum %g Bohr)",
                    ia + 1, dmin, min_dist);
-        SF_ERROR(SF_ERR_INPUT, "atoms %d and %d are %.6g Bohr apart (periodic images included), "
+        SF_ERROR(SF_ERR_INPUT, "-xred: atoms %d and %d are %.6g Bohr apart (periodic images included), "
                  "closer than the minimum %g Bohr", ia + 1, ib + 1, dmin, min_dist);
       }
     }

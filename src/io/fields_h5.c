@@ -23,7 +23,7 @@ int sf_write_fields(const char *path, const sf_scf *s, const double *rho, const 
   char tmp[1100];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (file < 0) SF_ERROR(SF_ERR_FILE, "cannot create %s", tmp);
+  if (file < 0) SF_ERROR(SF_ERR_FILE, "-fields: cannot create %s", tmp);
   hsize_t dims[3] = {(hsize_t)s->box.n[0], (hsize_t)s->box.n[1], (hsize_t)s->box.n[2]};
   hsize_t d33[2] = {3, 3}, d1[1] = {1};
   int st = write_array(file, "rho", 3, dims, rho);
@@ -35,7 +35,13 @@ int sf_write_fields(const char *path, const sf_scf *s, const double *rho, const 
   if (!st) st = write_array(file, "free_energy", 1, d1, &fe);
   if (!st) st = write_array(file, "fermi_energy", 1, d1, &ef);
   H5Fclose(file);
-  SF_CHECK(st);
-  if (rename(tmp, path)) SF_ERROR(SF_ERR_FILE, "cannot rename %s to %s", tmp, path);
+  if (st) {
+    remove(tmp); /* never leave a partial file behind */
+    SF_CHECK(st);
+  }
+  if (rename(tmp, path)) {
+    remove(tmp);
+    SF_ERROR(SF_ERR_FILE, "-fields: cannot rename %s to %s", tmp, path);
+  }
   return SF_OK;
 }

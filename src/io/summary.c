@@ -30,11 +30,53 @@ int sf_write_json_file(const char *path, cJSON *root)
   int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
   ok = (fclose(f) == 0) && ok;
   free(text);
-  if (!ok || rename(tmp, path)) SF_ERROR(SF_ERR_FILE, "cannot write %s", path);
+  if (!ok || rename(tmp, path)) {
+    remove(tmp); /* never leave a partial file behind */
+    SF_ERROR(SF_ERR_FILE, "cannot write %s", path);
+  }
   return SF_OK;
 }
 
-int sf_write_summary(const char *path, const sf_input *in, const sf_scf *s, int status, const char *message)
+static void add_extra(cJSON *root, const sf_scf *s, const sf_summary_extra *x)
+{
+  if (!x) return;
+  if (x->fcart) cJSON_AddItemToObject(root, "forces", matrix(&x->fcart[0][0], s->cell->natom, 3));
+  if (x->stress) cJSON_AddItemToObject(root, "stress", matrix(&x->stress[0][0], 3, 3));
+  if (x->uniaxial) {
+    const sf_uniaxial_result *u = x->uniaxial;
+    cJSON *o = cJSON_AddObjectToObject(root, "uniaxial");
+    cJSON_AddNumberToObject(o, "dir", x->uniaxial_dir + 1);
+    cJSON_AddNumberToObject(o, "strain", u->eps[x->uniaxial_dir][x->uniaxial_dir]);
+    cJSON_AddNumberToObject(o, "sigma", u->sigma);
+    cJSON_AddItemToObject(o, "eps", matrix(&u->eps[0][0], 3, 3));
+    double tr[2];
+    for (int i = 0, k = 0; i < 3; i++)
+      if (i != x->uniaxial_dir) tr[k++] = u->eps[i][i];
+    cJSON_AddItemToObject(o, "transverse_strains", cJSON_CreateDoubleArray(tr, 2));
+    cJSON_AddNumberToObject(o, "max_relaxed_stress", u->max_offaxis);
+    cJSON_AddNumberToObject(o, "cell_steps", u->steps);
+    cJSON_AddBoolToObject(o, "converged", u->converged);
+  }
+  if (x->relax) {
+    const sf_relax_result *r = x->relax;
+    cJSON *rel = cJSON_AddObjectToObject(root, "relax");
+    cJSON_AddNumberToObject(rel, "steps", r->steps);
+    cJSON_AddNumberToObject(rel, "evaluations", r->evaluations);
+    cJSON_AddBoolToObject(rel, "converged", r->converged);
+    cJSON_AddNumberToObject(rel, "max_force", r->fmax);
+    cJSON *traj = cJSON_AddArrayToObject(rel, "trajectory");
+    for (int i = 0; i < r->ntraj; i++) {
+      cJSON *t = cJSON_CreateObject();
+      cJSON_AddNumberToObject(t, "free_energy", r->traj_energy[i]);
+      cJSON_AddNumberToObject(t, "max_force", r->traj_fmax[i]);
+      cJSON_AddNumberToObject(t, "scf_iterations", r->traj_scf[i]);
+      cJSON_AddItemToArray(traj, t);
+    }
+  }
+}
+
+int sf_write_summary(const char *path, const sf_input *in, const sf_scf *s, const sf_summary_extra *extra,
+                     int status, const char *message)
 {
   const sf_energies *E = &s->E;
   int nkpt = s->kp.nkpt, nband = s->par.nband;
@@ -85,6 +127,7 @@ int sf_write_summary(const char *path, const sf_input *in, const sf_scf *s, int 
     cJSON_AddNumberToObject(p, "zion", in->psps[t].zion);
     cJSON_AddItemToArray(psps, p);
   }
+  add_extra(root, s, extra);
   char *opts = NULL;
   SF_CHECK(sf_options_json(&opts));
   cJSON *o = cJSON_Parse(opts);

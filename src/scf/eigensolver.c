@@ -36,9 +36,10 @@ static void ws_free(sfe_ws *w)
   sf_free(w->zwork);
   sf_free(w->rwork);
   sf_free(w->iwork);
+  sfe_pgrid_free(w->pg);
 }
 
-static int ws_alloc(sfe_ws *w, int n, int m)
+static int ws_alloc(sfe_ws *w, int n, int m, MPI_Comm comm)
 {
   memset(w, 0, sizeof *w);
   w->n = n;
@@ -64,6 +65,7 @@ static int ws_alloc(sfe_ws *w, int n, int m)
   SF_CHECK(sf_calloc((void **)&w->zwork, (size_t)w->lzwork, sizeof(double complex)));
   SF_CHECK(sf_calloc((void **)&w->rwork, (size_t)w->lrwork, sizeof(double)));
   SF_CHECK(sf_calloc((void **)&w->iwork, (size_t)w->liwork, sizeof(lapack_int)));
+  SF_CHECK(sfe_pgrid_create(comm, w->smax, &w->pg));
   return SF_OK;
 }
 
@@ -225,7 +227,7 @@ int sf_eigen_lobpcg(const sf_eigen_params *p, double complex *X, double *eig, do
   if (p->n <= 0 || p->nband <= 0 || p->nband > p->n)
     SF_ERROR(SF_ERR_INPUT, "sf_eigen_lobpcg: need 0 < nband (%d) <= n (%d)", p->nband, p->n);
   sfe_ws w;
-  int st = ws_alloc(&w, p->n, p->nband);
+  int st = ws_alloc(&w, p->n, p->nband, p->comm);
   if (!st) st = lobpcg(p, &w, X, eig, resnorm, niter);
   ws_free(&w);
   if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);

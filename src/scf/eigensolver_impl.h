@@ -8,6 +8,10 @@
 
 #include <complex.h>
 #include <lapacke.h>
+#include <mpi.h>
+
+/* BLACS grid and buffers for the distributed dense eigensolver (eigensolver_scalapack.c). */
+typedef struct sfe_pgrid sfe_pgrid;
 
 /* Everything one call needs, allocated once: the iteration never touches malloc. */
 typedef struct {
@@ -20,6 +24,8 @@ typedef struct {
   double *rwork;
   lapack_int *iwork;
   lapack_int lzwork, lrwork, liwork;
+  sfe_pgrid *pg; /* non-NULL: the band group has several ranks and every dense
+                    eigenproblem goes through ScaLAPACK on this grid */
 } sfe_ws;
 
 /* W (n x k, ld n) <- W - Q (Q^H W), Q (n x q) orthonormal. */
@@ -42,5 +48,21 @@ int sfe_rayleigh_ritz(sfe_ws *w, const double complex *Y, const double complex *
  * columns act[0..na) of cX: the part of each new Ritz vector outside the old X block,
  * made S-orthonormal and S-orthogonal to all of cX. */
 int sfe_next_p(sfe_ws *w, int s, const int *act, int na, int *kp);
+
+/* 1 if comm names a communicator of more than one rank (the ScaLAPACK path), 0 for
+ * MPI_COMM_NULL, a zero handle (zero-initialised sf_eigen_params) or a single rank. */
+int sfe_comm_is_parallel(MPI_Comm comm);
+
+/* Collective on comm: a BLACS grid over all its ranks with buffers for Hermitian problems
+ * up to order smax.  *out = NULL (and no MPI calls beyond a size query) when comm is not
+ * parallel in the sense above. */
+int sfe_pgrid_create(MPI_Comm comm, int smax, sfe_pgrid **out);
+/* Collective on the grid's comm; NULL is fine. */
+void sfe_pgrid_free(sfe_pgrid *pg);
+
+/* Drop-in for LAPACK zheevd('V','U') on the k x k matrix A (ld): A is replaced by the
+ * eigenvectors and ev by the eigenvalues, ascending.  Collective; A must be identical on
+ * every rank, and the results are bitwise identical on every rank. */
+int sfe_pheevd(sfe_pgrid *pg, double complex *A, int k, int ld, double *ev);
 
 #endif

@@ -4,7 +4,9 @@
  * the Gram matrix that drops dependent directions — the SVQB of Stathopoulos & Wu), the
  * Rayleigh-Ritz step and the Hetmaniuk-Lehoucq choice of the next conjugate block.
  * Every block product is one cblas_zgemm/zherk; the small problems use LAPACK _work
- * routines on the workspace allocated once by the driver (eigensolver.c).
+ * routines on the workspace allocated once by the driver (eigensolver.c), or, when the
+ * band group has several ranks, ScaLAPACK (eigensolver_scalapack.c) for every dense
+ * eigenproblem: the Rayleigh-Ritz metric and projected matrix, and the SVQB Gram matrices.
  */
 #include "eigensolver_impl.h"
 
@@ -40,6 +42,10 @@ static void fill_lower(double complex *A, int k, int ld)
 
 static int heevd(sfe_ws *w, double complex *A, int k, int ld, double *ev)
 {
+  if (w->pg) {
+    SF_CHECK(sfe_pheevd(w->pg, A, k, ld, ev));
+    return SF_OK;
+  }
   lapack_int info = LAPACKE_zheevd_work(LAPACK_COL_MAJOR, 'V', 'U', k, A, ld, ev, w->zwork,
                                         w->lzwork, w->rwork, w->lrwork, w->iwork, w->liwork);
   if (info) SF_ERROR(SF_ERR_LIB, "zheevd failed (info=%d, order %d)", (int)info, k);

@@ -45,7 +45,9 @@ static int diagonalize(sf_scf *s, int maxiter)
   for (int j = 0; j < s->nk_local; j++) {
     int ik = s->k_local[j];
     band_split_ctx ctx = {{&s->H, &s->pw[j], &s->nl[j]}, s->band_comm};
-    sf_eigen_params ep = {s->pw[j].npw, nband, apply_band_split, &ctx, s->pw[j].kin, maxiter, s->par.eig_tol};
+    /* ScaLAPACK pays off only for large subspaces (the idea of ABINIT's np_slk) */
+    MPI_Comm slk = 3 * nband >= s->par.slk_min_order ? s->band_comm : MPI_COMM_NULL;
+    sf_eigen_params ep = {s->pw[j].npw, nband, apply_band_split, &ctx, s->pw[j].kin, maxiter, s->par.eig_tol, slk};
     double eig[nband], res[nband];
     int niter;
     SF_CHECK(sf_eigen_lobpcg(&ep, s->psi[j], eig, res, &niter));

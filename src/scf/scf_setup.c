@@ -108,6 +108,70 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
   return SF_OK;
 }
 
+int sf_scf_update_geometry(sf_scf *s)
+{
+  SF_CHECK(sf_ham_local_build(&s->H));
+  SF_CHECK(sf_ham_core_build(&s->H));
+  for (int j = 0; j < s->nk_local; j++) {
+    sf_nonlocal_free(&s->nl[j]);
+    SF_CHECK(sf_nonlocal_build(&s->H, &s->pw[j], &s->nl[j]));
+  }
+  return SF_OK;
+}
+
+/* Coefficients of the old basis carried to the new one by their integer G label; plane
+ * waves that left the sphere are dropped, new ones start at zero. */
+static int carry_wavefunctions(const sf_pwbasis *old, const sf_pwbasis *new, int nband, int nfft,
+                               const double complex *psi_old, double complex *psi_new)
+{
+  int *pos;
+  SF_CHECK(sf_calloc((void **)&pos, nfft, sizeof *pos));
+  for (int i = 0; i < nfft; i++) pos[i] = -1;
+  for (int i = 0; i < new->npw; i++) pos[new->ifft[i]] = i;
+  for (int n = 0; n < nband; n++)
+    for (int i = 0; i < old->npw; i++) {
+      int j = pos[old->ifft[i]];
+      if (j >= 0) psi_new[(size_t)n * new->npw + j] = psi_old[(size_t)n * old->npw + i];
+    }
+  sf_free(pos);
+  return SF_OK;
+}
+
+int sf_scf_update_cell(sf_scf *s)
+{
+  /* everything that depends on the metric: the density cutoff, V_loc, the core charge,
+   * the bases and projectors; k-points stay fixed in reduced coordinates */
+  sf_ham_free(&s->H);
+  SF_CHECK(sf_ham_create(s->cell, s->psps, &s->box, s->xc, s->par.ecut, s->nelect, &s->H));
+  SF_CHECK(sf_ham_local_build(&s->H));
+  SF_CHECK(sf_ham_core_build(&s->H));
+  for (int j = 0; j < s->nk_local; j++) {
+    int ik = s->k_local[j];
+    sf_pwbasis pw;
+    double complex *psi;
+    SF_CHECK(sf_pwbasis_create(s->cell, s->kp.kred[ik], s->par.ecut, s->par.ecutsm, &s->box, &pw));
+    if (pw.npw < s->par.nband)
+      SF_ERROR(SF_ERR_INPUT, "-nband %d exceeds the %d plane waves at k-point %d of the deformed cell", s->par.nband,
+               pw.npw, ik + 1);
+    SF_CHECK(sf_calloc((void **)&psi, (size_t)s->par.nband * pw.npw, sizeof *psi));
+    SF_CHECK(carry_wavefunctions(&s->pw[j], &pw, s->par.nband, s->box.nfft, s->psi[j], psi));
+    sf_free(s->psi[j]);
+    sf_pwbasis_free(&s->pw[j]);
+    s->psi[j] = psi;
+    s->pw[j] = pw;
+    sf_nonlocal_free(&s->nl[j]);
+    SF_CHECK(sf_nonlocal_build(&s->H, &s->pw[j], &s->nl[j]));
+  }
+  /* the density is kept in reduced coordinates; rescale so it still holds N electrons */
+  double q = 0.0;
+  for (int i = 0; i < s->box.nfft; i++) q += s->rho_r[i];
+  q *= s->cell->ucvol / s->box.nfft;
+  if (q > 0)
+    for (int i = 0; i < s->box.nfft; i++) s->rho_r[i] *= s->nelect / q;
+  sf_fft_r2g(&s->box, s->rho_r, s->rho_g);
+  return SF_OK;
+}
+
 void sf_scf_free(sf_scf *s)
 {
   for (int j = 0; j < s->nk_local; j++) {

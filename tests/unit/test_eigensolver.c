@@ -171,7 +171,7 @@ int main(void)
   random_block(n, m, X0);
 
   mat_ctx ctx = {n, A, 0};
-  sf_eigen_params p = {n, m, apply_dense, &ctx, kin, 500, tol};
+  sf_eigen_params p = {n, m, apply_dense, &ctx, kin, 500, tol, MPI_COMM_NULL};
   memcpy(X, X0, (size_t)n * m * sizeof *X);
   double t0 = sf_wtime();
   EXPECT(sf_eigen_lobpcg(&p, X, eig, res, &it_pc) == SF_OK, "TPA run failed: %s", sf_error_message());

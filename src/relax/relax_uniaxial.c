@@ -1,0 +1,165 @@
+/* relax_uniaxial.c — relaxation under a prescribed uniaxial strain: TAO (lmvm) over the
+ * five free components of the symmetric strain, the atoms relaxed at every cell.  With
+ * relaxed atoms ∂F/∂x = 0, so dF/dε is the stress alone (Hellmann-Feynman). */
+#include "strainfield/relax.h"
+#include "strainfield/core.h"
+#include "strainfield/props.h"
+
+#include <math.h>
+#include <petsctao.h>
+#include <string.h>
+
+typedef struct {
+  sf_scf *s;
+  sf_cell *cell;
+  const double (*ref)[3];
+  const sf_relax_params *ap;
+  const sf_uniaxial_params *up;
+  sf_uniaxial_result *ur;
+  sf_relax_result *ar;
+  int idx[5][2]; /* the free components (k <= l) */
+  int status;
+  double maxres;
+} cell_ctx;
+
+static void strain_from_vars(const cell_ctx *c, const PetscScalar *v, double eps[3][3])
+{
+  memset(eps, 0, 9 * sizeof(double));
+  eps[c->up->dir][c->up->dir] = c->up->strain;
+  for (int m = 0; m < 5; m++) {
+    int k = c->idx[m][0], l = c->idx[m][1];
+    eps[k][l] = eps[l][k] = v[m];
+  }
+}
+
+/* rprimd rows are lattice vectors: a_i = (I + ε) a0_i */
+static void apply_strain(const double ref[3][3], const double eps[3][3], double rprimd[3][3])
+{
+  for (int i = 0; i < 3; i++)
+    for (int a = 0; a < 3; a++) {
+      rprimd[i][a] = ref[i][a];
+      for (int b = 0; b < 3; b++) rprimd[i][a] += eps[a][b] * ref[i][b];
+    }
+}
+
+static int invert3(const double m[3][3], double inv[3][3])
+{
+  double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+               m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  if (fabs(det) < 1e-14) SF_ERROR(SF_ERR_INPUT, "singular deformation gradient");
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) {
+      int a = (j + 1) % 3, b = (j + 2) % 3, cc = (i + 1) % 3, d = (i + 2) % 3;
+      inv[i][j] = (m[a][cc] * m[b][d] - m[a][d] * m[b][cc]) / det;
+    }
+  return SF_OK;
+}
+
+static int evaluate(cell_ctx *c, const PetscScalar *v, double *f, double grad[5])
+{
+  double eps[3][3], Finv[3][3], Fdef[3][3];
+  strain_from_vars(c, v, eps);
+  apply_strain(c->ref, eps, c->cell->rprimd);
+  SF_CHECK(sf_cell_finish(c->cell, 0.5));
+  SF_CHECK(sf_scf_update_cell(c->s));
+  sf_relax_result_free(c->ar);
+  int st = sf_relax_atoms(c->s, c->cell, c->ap, c->ar);
+  if (st) return st;
+  double stress[3][3];
+  SF_CHECK(sf_scf_stress(c->s, stress));
+  MPI_Bcast(stress, 9, MPI_DOUBLE, 0, c->s->comm);
+  double fe = c->s->E.free;
+  MPI_Bcast(&fe, 1, MPI_DOUBLE, 0, c->s->comm);
+  /* dF/dε_ref = Ω σ (I+ε)^{-T}; a symmetric pair k≠l moves both entries */
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) Fdef[i][j] = (i == j) + eps[i][j];
+  SF_CHECK(invert3((const double(*)[3])Fdef, Finv));
+  double dF[3][3];
+  for (int k = 0; k < 3; k++)
+    for (int l = 0; l < 3; l++) {
+      dF[k][l] = 0.0;
+      for (int m = 0; m < 3; m++) dF[k][l] += c->cell->ucvol * stress[k][m] * Finv[l][m];
+    }
+  c->maxres = 0.0;
+  for (int m = 0; m < 5; m++) {
+    int k = c->idx[m][0], l = c->idx[m][1];
+    grad[m] = k == l ? dF[k][k] : dF[k][l] + dF[l][k];
+    if (fabs(stress[k][l]) > c->maxres) c->maxres = fabs(stress[k][l]);
+  }
+  *f = fe;
+  memcpy(c->ur->eps, eps, sizeof eps);
+  memcpy(c->ur->stress, stress, sizeof stress);
+  c->ur->sigma = stress[c->up->dir][c->up->dir];
+  c->ur->max_offaxis = c->maxres;
+  sf_log(1, "  uniaxial: eps_%d%d = %+.5f  sigma = %+.6e Ha/Bohr^3  max relaxed |sigma| = %.3e  F = %.10f\n",
+         c->up->dir + 1, c->up->dir + 1, c->up->strain, c->ur->sigma, c->maxres, fe);
+  return SF_OK;
+}
+
+static PetscErrorCode objective(Tao tao, Vec X, PetscReal *f, Vec G, void *vctx)
+{
+  cell_ctx *c = vctx;
+  const PetscScalar *v;
+  PetscScalar *g;
+  double grad[5];
+  PetscCall(VecGetArrayRead(X, &v));
+  int st = c->status ? c->status : evaluate(c, v, f, grad);
+  PetscCall(VecRestoreArrayRead(X, &v));
+  if (st) {
+    if (!c->status) c->status = st;
+    *f = PETSC_INFINITY;
+    return 0;
+  }
+  PetscCall(VecGetArray(G, &g));
+  for (int m = 0; m < 5; m++) g[m] = grad[m];
+  PetscCall(VecRestoreArray(G, &g));
+  return 0;
+}
+
+static PetscErrorCode converged_test(Tao tao, void *vctx)
+{
+  cell_ctx *c = vctx;
+  PetscInt its;
+  PetscCall(TaoGetIterationNumber(tao, &its));
+  if (c->status) PetscCall(TaoSetConvergedReason(tao, TAO_DIVERGED_USER));
+  else if (c->maxres <= c->up->tolstress) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
+  else if (its >= c->up->ncell_steps) PetscCall(TaoSetConvergedReason(tao, TAO_DIVERGED_MAXITS));
+  else PetscCall(TaoSetConvergedReason(tao, TAO_CONTINUE_ITERATING));
+  return 0;
+}
+
+int sf_relax_uniaxial(sf_scf *s, sf_cell *cell, const double ref[3][3], const sf_relax_params *ap,
+                      const sf_uniaxial_params *up, sf_uniaxial_result *ur, sf_relax_result *ar)
+{
+  if (up->dir < 0 || up->dir > 2) SF_ERROR(SF_ERR_INPUT, "-uniaxial_dir must be 1, 2 or 3");
+  memset(ur, 0, sizeof *ur);
+  cell_ctx c = {.s = s, .cell = cell, .ref = ref, .ap = ap, .up = up, .ur = ur, .ar = ar, .maxres = INFINITY};
+  int m = 0;
+  for (int k = 0; k < 3; k++)
+    for (int l = k; l < 3; l++)
+      if (!(k == up->dir && l == up->dir)) {
+        c.idx[m][0] = k;
+        c.idx[m][1] = l;
+        m++;
+      }
+  Tao tao;
+  Vec X;
+  if (VecCreateSeq(PETSC_COMM_SELF, 5, &X) || VecSet(X, 0.0) || TaoCreate(PETSC_COMM_SELF, &tao) ||
+      TaoSetOptionsPrefix(tao, "cell_") || TaoSetType(tao, TAOLMVM) || TaoSetSolution(tao, X) ||
+      TaoSetObjectiveAndGradient(tao, NULL, objective, &c) || TaoSetConvergenceTest(tao, converged_test, &c) ||
+      TaoSetMaximumIterations(tao, up->ncell_steps) || TaoSetFromOptions(tao))
+    SF_ERROR(SF_ERR_LIB, "PETSc TAO could not be set up for the uniaxial relaxation");
+  PetscErrorCode perr = TaoSolve(tao);
+  PetscInt its;
+  TaoGetIterationNumber(tao, &its);
+  TaoDestroy(&tao);
+  VecDestroy(&X);
+  ur->steps = (int)its;
+  ur->converged = !c.status && c.maxres <= up->tolstress && ar->converged;
+  if (c.status) return sf_error_trace(c.status, __FILE__, __LINE__, __func__);
+  if (perr) SF_ERROR(SF_ERR_LIB, "PETSc TAO failed during the uniaxial relaxation (error %d)", (int)perr);
+  if (!ur->converged)
+    SF_ERROR(SF_ERR_NOCONV, "uniaxial relaxation did not reach -tolstress %.1e Ha/Bohr^3 in %d cell steps "
+             "(largest relaxed stress %.3e)", up->tolstress, up->ncell_steps, c.maxres);
+  return SF_OK;
+}
