@@ -16,7 +16,9 @@ typedef struct {
 
 static const subcommand subcommands[] = {
     {"scf", sf_cmd_scf, "one Kohn-Sham ground state of a cell, with forces and stress"},
-    {"relax", sf_cmd_relax, "scf + BFGS (PETSc TAO) relaxation of the atoms, at fixed cell or under uniaxial strain"},
+    {"relax", sf_cmd_relax, "scf + BFGS (PETSc TAO) relaxation of the atoms at fixed cell"},
+    {"train", sf_cmd_train, "distributed PCA of the fields + data-parallel Adam training of the networks"},
+    {"predict", sf_cmd_predict, "a trained model at strains D: fields, positions, energy, dF/dD"},
 };
 #define NSUB (int)(sizeof subcommands / sizeof subcommands[0])
 

@@ -29,5 +29,7 @@ void sf_input_free(sf_input *in);
 
 int sf_cmd_scf(void);
 int sf_cmd_relax(void);
+int sf_cmd_train(void);   /* src/app/cmd_train.c */
+int sf_cmd_predict(void); /* src/app/cmd_predict.c */
 
 #endif

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# train_vs_torch.sh — strainfield train (2 MPI ranks) against the reference protocol
+# (scikit-learn PCA + PyTorch MLP, 2 threads) on the same synthetic dataset, 3 seeds each,
+# then prediction timings.  The real grid is 36x64x60; N=3000 samples on it would be
+# ~13 GB, so the dataset uses a scaled grid (default 18x32x30) — say so when quoting.
+# Environment: N (3000), GRID (18,32,30), EPOCHS (4000), NTRAIN (2000), NTEST (1000),
+# SEEDS ("1 2 3"), OUT (benchmarks/results/train_vs_torch).
+# usage: benchmarks/train_vs_torch.sh [path/to/strainfield]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SF=${1:-$ROOT/build/strainfield}
+N=${N:-3000}; GRID=${GRID:-18,32,30}; EPOCHS=${EPOCHS:-4000}; NTRAIN=${NTRAIN:-2000}; NTEST=${NTEST:-1000}
+SEEDS=${SEEDS:-"1 2 3"}; OUT=${OUT:-$ROOT/benchmarks/results/train_vs_torch}
+PY=/usr/bin/python3
+MPI=(mpirun --allow-run-as-root --oversubscribe -np 2)
+mkdir -p "$OUT"; cd "$OUT"
+[[ -f data.h5 ]] || $PY "$ROOT/tests/ml/make_synthetic.py" data.h5 -n "$N" -grid "$GRID" -seed 5 -failed 6
+for s in $SEEDS; do
+  /usr/bin/time -f "%e" -o sf_$s.wall "${MPI[@]}" "$SF" train -dataset data.h5 -model model_$s.h5 -ntrain "$NTRAIN" \
+    -ntest "$NTEST" -epochs "$EPOCHS" -seed "$s" -summary sf_$s.json | tee sf_$s.log
+  /usr/bin/time -f "%e" -o ref_$s.wall $PY "$ROOT/benchmarks/reference_protocol.py" data.h5 -ntrain "$NTRAIN" \
+    -ntest "$NTEST" -epochs "$EPOCHS" -seed "$s" -threads 2 -json ref_$s.json | tee ref_$s.log
+done
+"$SF" predict -model model_1.h5 -strain_D 1.01,0.99,1.0,90.5,89.5,90 -bench -summary predict_bench.json
+$PY - "$SEEDS" <<'PYEOF'
+import json, sys, numpy as np
+seeds = sys.argv[1].split()
+sf = [json.load(open(f"sf_{s}.json")) for s in seeds]
+rf = [json.load(open(f"ref_{s}.json")) for s in seeds]
+def row(name, get):
+    a = np.array([get(x) for x in sf]); b = np.array([get(x) for x in rf])
+    print(f"{name:28s} strainfield {a.mean():.4e} ± {a.std():.1e}   reference {b.mean():.4e} ± {b.std():.1e}")
+for f in ("rho", "phi", "u", "s"):
+    row(f"NRMSE {f} mean", lambda x: x["nrmse"][f]["mean"])
+    row(f"NRMSE {f} PCA-only", lambda x: x["nrmse"][f]["pca_mean"])
+row("free energy MAE (mHa)", lambda x: x["free_energy_mae_mHa"])
+row("free energy max (mHa)", lambda x: x["free_energy_max_mHa"])
+row("xred MAE (Bohr)", lambda x: x["xred_mae_bohr"])
+row("time PCA (s)", lambda x: x["time_s"]["pca"])
+row("time networks (s)", lambda x: x["time_s"]["networks"])
+w1 = [float(open(f"sf_{s}.wall").read().split()[-1]) for s in seeds]
+w2 = [float(open(f"ref_{s}.wall").read().split()[-1]) for s in seeds]
+print(f"{'wall time (s)':28s} strainfield {np.mean(w1):.1f}   reference {np.mean(w2):.1f}   ratio {np.mean(w1)/np.mean(w2):.2f}")
+print("prediction:", json.load(open("predict_bench.json"))["timing"])
+PYEOF

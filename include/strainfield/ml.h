@@ -1,0 +1,85 @@
+/* ml.h — the learning stage: the dataset reader used by training, the model (PCA bases,
+ * networks, scalers, linear baselines, provenance), its HDF5 file (docs/model.md),
+ * prediction, and the train entry point.
+ *
+ * Dataset contract (written by `generate`, docs/formats.md): /samples/D (N×6: λa λb λc
+ * θa θb θc, degrees), /samples/free_energy (N), /samples/xred (N×natom×3),
+ * /samples/status (N: 1 ok, 0 missing, −1 failed), optional /samples/rprimd (N×3×3),
+ * /fields/{rho,phi,u,s} (N×n1×n2×n3, i3 fastest), file attributes (grid and settings).
+ * The dataset identity is an FNV-1a 64-bit hash of every root attribute (name, type
+ * size, bytes, in name order) and of /samples/D.
+ */
+#ifndef STRAINFIELD_ML_H
+#define STRAINFIELD_ML_H
+
+#include "strainfield/mlp.h"
+#include "strainfield/pca.h"
+
+#include <mpi.h>
+
+#define SF_NFIELD 4
+extern const char *const sf_ml_field_names[SF_NFIELD]; /* "rho", "phi", "u", "s" */
+
+typedef struct {
+  char path[1024];
+  int N, natom, ngrid[3];
+  long npt;
+  double *D;      /* [N][6] */
+  double *F;      /* [N] free energy, Ha */
+  double *xred;   /* [N][natom][3] */
+  int *status;    /* [N] */
+  double *rprimd; /* [N][9] lattice of each sample (from the file, or ref + D), NULL if unknown */
+  double ref_rprimd[9];
+  int have_ref;
+  int has_field[SF_NFIELD];
+  char checksum[17];  /* hex FNV-1a 64 */
+  char *settings;     /* JSON object text of the root attributes */
+} sf_dataset;
+
+/* Reads the small arrays (every rank reads them); fields are read on demand. */
+int sf_dataset_open(const char *path, sf_dataset *ds);
+/* out (n × nplanes·n2·n3) = planes [plane0, plane0+nplanes) of field f for samples idx[]. */
+int sf_dataset_read_field(const sf_dataset *ds, int f, const int *idx, int n, int plane0, int nplanes,
+                          double *out);
+void sf_dataset_free(sf_dataset *ds);
+
+typedef struct {
+  int natom, ngrid[3];
+  long npt;
+  int ncomp[SF_NFIELD];
+  sf_pca pca[SF_NFIELD];        /* after sf_model_read: full grid on every rank */
+  float *basis32[SF_NFIELD];    /* single-precision copy of the bases for fast reconstruction */
+  sf_mlp net_field[SF_NFIELD];  /* D → PCA coefficients of each field */
+  sf_mlp net_xred;              /* D → xred (3·natom) */
+  sf_mlp net_energy;            /* D → free energy */
+  double *lin_field[SF_NFIELD], *lin_xred, *lin_energy; /* linear baselines, 7 × nout */
+  double ref_rprimd[9];
+  int have_ref;
+  char dataset_checksum[17];
+  char *dataset_settings;       /* JSON text */
+  char *options_json;           /* JSON text of the train options */
+  char *metrics_json;           /* JSON text of the metrics (may be NULL) */
+} sf_model;
+
+/* Writes the model; the PCA bases may be distributed over comm (gathered plane by plane
+ * to rank 0, which writes).  Collective. */
+int sf_model_write(MPI_Comm comm, const char *path, const sf_model *m);
+int sf_model_read(const char *path, sf_model *m);
+void sf_model_free(sf_model *m);
+/* SF_ERR_INPUT with a message if the dataset is not the one the model was trained on
+ * (checksum) or has another grid or atom count. */
+int sf_model_check_dataset(const sf_model *m, const sf_dataset *ds);
+
+/* For n strains D (n × 6): F (n), xred (n × 3·natom), coef (n × Σ ncomp, fields in order);
+ * any output may be NULL. */
+int sf_model_predict(const sf_model *m, const double *D, int n, double *F, double *xred, double *coef);
+/* Field f on the full grid from its coefficients (one sample); single-precision basis. */
+void sf_model_reconstruct(const sf_model *m, int f, const double *coef, double *field);
+/* ∂F/∂D (6) at one D by back-propagation through the energy network (Appendix B). */
+int sf_model_dF_dD(const sf_model *m, const double D[6], double *F, double dF[6]);
+
+/* `strainfield train`: queries its options, runs, writes the model and metrics. */
+int sf_train_run(void);
+int sf_predict_run(void);
+
+#endif

@@ -1,0 +1,68 @@
+/* mlp.h — dense tanh networks, their derivatives and data-parallel Adam training.
+ *
+ * Owns: the multilayer perceptron used for every map D → outputs (hidden layers tanh,
+ * output linear), with its input/output standardisation; batched evaluation with GEMM;
+ * ∂output/∂input by forward-mode differentiation; the training loop (MSE + l2 on the
+ * weights, Adam) where each mini-batch is split over the ranks of a communicator and
+ * the gradients are summed with MPI_Allreduce, so every rank takes the same step.
+ * Random numbers (initial weights, shuffles) come from a counter-based generator keyed
+ * by (seed, purpose, counter): results do not depend on the number of ranks.
+ */
+#ifndef STRAINFIELD_MLP_H
+#define STRAINFIELD_MLP_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SF_MLP_MAXLAYER 8
+
+typedef struct {
+  int nlayer;                      /* dense layers (hidden + output) */
+  int width[SF_MLP_MAXLAYER + 1];  /* width[0] = inputs, width[nlayer] = outputs */
+  double *params;                  /* all weights and biases, contiguous */
+  size_t nparam;
+  double *W[SF_MLP_MAXLAYER];      /* layer l: width[l] × width[l+1], row-major (in × out) */
+  double *b[SF_MLP_MAXLAYER];      /* layer l: width[l+1] */
+  double *xmean, *xstd;            /* [width[0]]: x_scaled = (x − xmean)/xstd */
+  double *ymean, *ystd;            /* [width[nlayer]]: y = ymean + ystd · y_scaled */
+} sf_mlp;
+
+typedef struct {
+  double lr, beta1, beta2, eps; /* Adam */
+  double l2;                    /* loss += l2 · Σ W² (weights, not biases) */
+  int batch, epochs;
+  uint64_t seed;
+  int verbose_every;            /* log the loss every this many epochs (0: never) */
+} sf_train_params;
+
+/* 64-bit counter-based random numbers: deterministic in (seed, purpose, counter). */
+uint64_t sf_ml_rng_u64(uint64_t seed, uint64_t purpose, uint64_t counter);
+double sf_ml_rng_uniform(uint64_t seed, uint64_t purpose, uint64_t counter); /* [0,1) */
+
+/* Layer widths "6,500,500,50"; Glorot-uniform weights, zero biases, identity scalers. */
+int sf_mlp_create(sf_mlp *m, int nlayer, const int *width, uint64_t seed);
+void sf_mlp_free(sf_mlp *m);
+/* Sets the scalers to the mean and standard deviation of the data (std 0 → 1). */
+void sf_mlp_fit_scalers(sf_mlp *m, const double *X, const double *Y, int n);
+/* y (n × nout) from x (n × nin) in physical units.  ws: workspace of
+ * sf_mlp_workspace_size(m, n) doubles, or NULL (allocated and freed inside). */
+size_t sf_mlp_workspace_size(const sf_mlp *m, int n);
+int sf_mlp_predict(const sf_mlp *m, const double *x, int n, double *y, double *ws);
+/* J (nout × nin, row-major) = ∂y/∂x at one x, physical units; y may be NULL. */
+int sf_mlp_jacobian(const sf_mlp *m, const double *x, double *y, double *J);
+/* Trains on (X, Y) (n rows, every rank holds all of them) with standardised inputs and
+ * outputs (the scalers must be set).  Collective over comm.  *loss: final epoch's mean
+ * data loss (standardised units). */
+void sf_train_defaults(sf_train_params *p);
+int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int n,
+                 const sf_train_params *p, double *loss);
+/* Mean squared error (standardised units) of the network on (X, Y). */
+int sf_mlp_mse(const sf_mlp *m, const double *X, const double *Y, int n, double *mse);
+
+/* Linear least-squares baseline y = a + B x (the paper's Figure 8): coef is
+ * (nin+1) × nout, row 0 the intercept.  Solved by QR (LAPACK DGELS) on standardised x. */
+int sf_linear_fit(const double *X, const double *Y, int n, int nin, int nout, double *coef);
+void sf_linear_predict(const double *coef, const double *X, int n, int nin, int nout, double *Y);
+
+#endif

@@ -1,0 +1,186 @@
+/* mlp.c — dense tanh networks: creation, standardisation, batched evaluation (GEMM),
+ * Jacobian by forward-mode differentiation, and the counter-based RNG (see mlp.h). */
+#include "strainfield/core.h"
+#include "strainfield/mlp.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* splitmix64 finaliser applied to a mix of the key: a counter-based generator */
+static uint64_t mix64(uint64_t z)
+{
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+uint64_t sf_ml_rng_u64(uint64_t seed, uint64_t purpose, uint64_t counter)
+{
+  return mix64(mix64(mix64(seed + 0x9e3779b97f4a7c15ULL) ^ (purpose * 0xd1342543de82ef95ULL)) ^
+               (counter + 0x632be59bd9b4e019ULL));
+}
+
+double sf_ml_rng_uniform(uint64_t seed, uint64_t purpose, uint64_t counter)
+{
+  return (double)(sf_ml_rng_u64(seed, purpose, counter) >> 11) * 0x1.0p-53;
+}
+
+int sf_mlp_create(sf_mlp *m, int nlayer, const int *width, uint64_t seed)
+{
+  memset(m, 0, sizeof *m);
+  if (nlayer < 1 || nlayer > SF_MLP_MAXLAYER) SF_ERROR(SF_ERR_INPUT, "network depth %d outside 1..%d", nlayer, SF_MLP_MAXLAYER);
+  m->nlayer = nlayer;
+  size_t np = 0;
+  for (int l = 0; l <= nlayer; l++) {
+    if (width[l] < 1) SF_ERROR(SF_ERR_INPUT, "network layer %d has width %d", l, width[l]);
+    m->width[l] = width[l];
+  }
+  for (int l = 0; l < nlayer; l++) np += (size_t)width[l] * width[l + 1] + width[l + 1];
+  m->nparam = np;
+  SF_CHECK(sf_calloc((void **)&m->params, np, sizeof(double)));
+  SF_CHECK(sf_calloc((void **)&m->xmean, width[0], sizeof(double)));
+  SF_CHECK(sf_calloc((void **)&m->xstd, width[0], sizeof(double)));
+  SF_CHECK(sf_calloc((void **)&m->ymean, width[nlayer], sizeof(double)));
+  SF_CHECK(sf_calloc((void **)&m->ystd, width[nlayer], sizeof(double)));
+  for (int i = 0; i < width[0]; i++) m->xstd[i] = 1;
+  for (int i = 0; i < width[nlayer]; i++) m->ystd[i] = 1;
+  double *p = m->params;
+  for (int l = 0; l < nlayer; l++) {
+    m->W[l] = p;
+    size_t nw = (size_t)width[l] * width[l + 1];
+    double lim = sqrt(6.0 / (width[l] + width[l + 1])); /* Glorot uniform */
+    for (size_t i = 0; i < nw; i++) p[i] = lim * (2 * sf_ml_rng_uniform(seed, 1000 + l, i) - 1);
+    p += nw;
+    m->b[l] = p;
+    p += width[l + 1];
+  }
+  return SF_OK;
+}
+
+void sf_mlp_free(sf_mlp *m)
+{
+  sf_free(m->params);
+  sf_free(m->xmean);
+  sf_free(m->xstd);
+  sf_free(m->ymean);
+  sf_free(m->ystd);
+  memset(m, 0, sizeof *m);
+}
+
+static void mean_std(const double *A, int n, int d, double *mean, double *std)
+{
+  for (int j = 0; j < d; j++) {
+    double s = 0, s2 = 0;
+    for (int i = 0; i < n; i++) s += A[(size_t)i * d + j];
+    s /= n;
+    for (int i = 0; i < n; i++) {
+      double t = A[(size_t)i * d + j] - s;
+      s2 += t * t;
+    }
+    mean[j] = s;
+    std[j] = n > 0 && s2 > 0 ? sqrt(s2 / n) : 1.0;
+    if (std[j] < 1e-300) std[j] = 1.0;
+  }
+}
+
+void sf_mlp_fit_scalers(sf_mlp *m, const double *X, const double *Y, int n)
+{
+  mean_std(X, n, m->width[0], m->xmean, m->xstd);
+  mean_std(Y, n, m->width[m->nlayer], m->ymean, m->ystd);
+}
+
+static int max_width(const sf_mlp *m)
+{
+  int w = 0;
+  for (int l = 0; l <= m->nlayer; l++)
+    if (m->width[l] > w) w = m->width[l];
+  return w;
+}
+
+size_t sf_mlp_workspace_size(const sf_mlp *m, int n) { return 2 * (size_t)n * max_width(m); }
+
+int sf_mlp_predict(const sf_mlp *m, const double *x, int n, double *y, double *ws)
+{
+  double *own = NULL;
+  if (!ws) {
+    SF_CHECK(sf_calloc((void **)&own, sf_mlp_workspace_size(m, n), sizeof(double)));
+    ws = own;
+  }
+  const int nin = m->width[0], nout = m->width[m->nlayer];
+  double *a = ws, *z = ws + (size_t)n * max_width(m);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < nin; j++) a[(size_t)i * nin + j] = (x[(size_t)i * nin + j] - m->xmean[j]) / m->xstd[j];
+  for (int l = 0; l < m->nlayer; l++) {
+    const int wi = m->width[l], wo = m->width[l + 1];
+    for (int i = 0; i < n; i++) memcpy(z + (size_t)i * wo, m->b[l], wo * sizeof(double));
+    if (n == 1)
+      cblas_dgemv(CblasRowMajor, CblasTrans, wi, wo, 1.0, m->W[l], wo, a, 1, 1.0, z, 1);
+    else
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, wo, wi, 1.0, a, wi, m->W[l], wo, 1.0, z, wo);
+    if (l < m->nlayer - 1)
+      for (size_t i = 0; i < (size_t)n * wo; i++) z[i] = tanh(z[i]);
+    double *t = a;
+    a = z;
+    z = t;
+  }
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < nout; j++) y[(size_t)i * nout + j] = m->ymean[j] + m->ystd[j] * a[(size_t)i * nout + j];
+  sf_free(own);
+  return SF_OK;
+}
+
+int sf_mlp_jacobian(const sf_mlp *m, const double *x, double *y, double *J)
+{
+  const int nin = m->width[0], nout = m->width[m->nlayer], mw = max_width(m);
+  double *buf = NULL;
+  SF_CHECK(sf_calloc((void **)&buf, 2 * (size_t)mw + 2 * (size_t)nin * mw, sizeof *buf));
+  double *a = buf, *z = buf + mw, *T = buf + 2 * mw, *Tz = T + (size_t)nin * mw;
+  for (int j = 0; j < nin; j++) {
+    a[j] = (x[j] - m->xmean[j]) / m->xstd[j];
+    T[(size_t)j * nin + j] = 1.0 / m->xstd[j]; /* tangent rows: ∂a/∂x_j */
+  }
+  for (int l = 0; l < m->nlayer; l++) {
+    const int wi = m->width[l], wo = m->width[l + 1];
+    memcpy(z, m->b[l], wo * sizeof(double));
+    cblas_dgemv(CblasRowMajor, CblasTrans, wi, wo, 1.0, m->W[l], wo, a, 1, 1.0, z, 1);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nin, wo, wi, 1.0, T, wi, m->W[l], wo, 0.0, Tz, wo);
+    if (l < m->nlayer - 1) {
+      for (int o = 0; o < wo; o++) {
+        z[o] = tanh(z[o]);
+        double d = 1 - z[o] * z[o];
+        for (int j = 0; j < nin; j++) Tz[(size_t)j * wo + o] *= d;
+      }
+    }
+    double *t = a;
+    a = z;
+    z = t;
+    t = T;
+    T = Tz;
+    Tz = t;
+  }
+  for (int o = 0; o < nout; o++) {
+    if (y) y[o] = m->ymean[o] + m->ystd[o] * a[o];
+    for (int j = 0; j < nin; j++) J[(size_t)o * nin + j] = m->ystd[o] * T[(size_t)j * nout + o];
+  }
+  sf_free(buf);
+  return SF_OK;
+}
+
+int sf_mlp_mse(const sf_mlp *m, const double *X, const double *Y, int n, double *mse)
+{
+  const int nout = m->width[m->nlayer];
+  double *y = NULL;
+  SF_CHECK(sf_calloc((void **)&y, (size_t)n * nout, sizeof *y));
+  int st = sf_mlp_predict(m, X, n, y, NULL);
+  double s = 0;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < nout; j++) {
+      double d = (y[(size_t)i * nout + j] - Y[(size_t)i * nout + j]) / m->ystd[j];
+      s += d * d;
+    }
+  *mse = s / ((double)n * nout);
+  sf_free(y);
+  SF_CHECK(st);
+  return SF_OK;
+}

@@ -1,0 +1,535 @@
+/* train.c — `strainfield train`: distributed PCA of each field, data-parallel training of
+ * the networks D → coefficients / xred / F, linear baselines, test metrics (paper eq. 12),
+ * optional cross-validation and learning curve, and the model file.  Every rank takes
+ * part; the snapshot matrix is split by grid planes and never gathered. */
+#include "strainfield/core.h"
+#include "strainfield/ml.h"
+#include "strainfield/options.h"
+#include "train_internal.h"
+
+#include <cblas.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *net_label[SF_NNET] = {"rho", "phi", "u", "s", "xred", "energy"};
+
+int sf_train_make_net(const sf_train_cfg *c, int i, int nout, uint64_t seed, sf_mlp *m)
+{
+  int w[SF_MLP_MAXLAYER + 1];
+  w[0] = 6;
+  for (int l = 0; l < c->nhidden[i]; l++) w[l + 1] = c->hidden[i][l];
+  w[c->nhidden[i] + 1] = nout;
+  SF_CHECK(sf_mlp_create(m, c->nhidden[i] + 1, w, seed));
+  return SF_OK;
+}
+
+void sf_train_set_scalers(const sf_train_cfg *c, int f, const sf_pca *pca, sf_mlp *m, const double *X,
+                          const double *Y, int n)
+{
+  sf_mlp_fit_scalers(m, X, Y, n);
+  if (f >= 0 && c->coef_scaling[f] == 1 && pca && pca->eig[0] > 0) {
+    /* one scale for all coefficients: the MSE loss is then proportional to the L2 error
+     * of the reconstructed field, the quantity NRMSE measures */
+    const int k = m->width[m->nlayer];
+    for (int j = 0; j < k; j++) m->ystd[j] = sqrt(pca->eig[0]);
+  }
+}
+
+static int read_cfg(sf_train_cfg *c)
+{
+  memset(c, 0, sizeof *c);
+  sf_train_defaults(&c->tp);
+  int set;
+  SF_CHECK(sf_opt_string("-dataset", NULL, "dataset HDF5 written by generate", c->dataset, sizeof c->dataset, &set));
+  if (!set) c->dataset[0] = 0;
+  SF_CHECK(sf_opt_string("-model", "model.h5", "model HDF5 to write", c->model, sizeof c->model, NULL));
+  SF_CHECK(sf_opt_string("-summary", NULL, "metrics JSON to write", c->summary, sizeof c->summary, &c->have_summary));
+  SF_CHECK(sf_opt_int("-ntrain", 0, "training samples: the first n of the dataset (0: all but -ntest)", &c->ntrain, NULL));
+  SF_CHECK(sf_opt_int("-ntest", 0, "test samples: the last m of the dataset (0: a third of it)", &c->ntest, NULL));
+  int def_nc[SF_NFIELD] = {50, 50, 50, 50}, n;
+  SF_CHECK(sf_opt_int_array("-pca_components", SF_NFIELD, 0, def_nc, SF_NFIELD,
+                            "PCA components of rho,phi,u,s (one value: all fields)", c->ncomp, &n, NULL));
+  if (n == 1)
+    for (int f = 1; f < SF_NFIELD; f++) c->ncomp[f] = c->ncomp[0];
+  else if (n != SF_NFIELD) SF_ERROR(SF_ERR_INPUT, "-pca_components takes 1 or 4 values");
+  const int def_field[] = {500, 500}, def_small[] = {50, 100, 50};
+  static const char *arch_opt[SF_NNET] = {"-arch_rho", "-arch_phi", "-arch_u", "-arch_s", "-arch_xred", "-arch_energy"};
+  for (int i = 0; i < SF_NNET; i++) {
+    char help[128];
+    snprintf(help, sizeof help, "hidden-layer widths of the network D -> %s", net_label[i]);
+    SF_CHECK(sf_opt_int_array(arch_opt[i], SF_MLP_MAXLAYER - 1, 0, i < 4 ? def_field : def_small, i < 4 ? 2 : 3, help,
+                              c->hidden[i], &c->nhidden[i], NULL));
+  }
+  char sc[SF_NFIELD][1024];
+  int nsc = 0, scset;
+  SF_CHECK(sf_opt_string_array("-coef_scaling", SF_NFIELD,
+                               "output scaling of rho,phi,u,s coefficients: standard (each unit variance, the paper) "
+                               "or variance (one scale per field: loss = field L2 error); default standard,standard,standard,variance",
+                               sc, &nsc, &scset));
+  c->coef_scaling[3] = 1;
+  if (scset) {
+    if (nsc != 1 && nsc != SF_NFIELD) SF_ERROR(SF_ERR_INPUT, "-coef_scaling takes 1 or 4 values");
+    for (int f = 0; f < SF_NFIELD; f++) {
+      const char *s = sc[nsc == 1 ? 0 : f];
+      if (!strcmp(s, "standard")) c->coef_scaling[f] = 0;
+      else if (!strcmp(s, "variance")) c->coef_scaling[f] = 1;
+      else SF_ERROR(SF_ERR_INPUT, "-coef_scaling: '%s' is neither standard nor variance", s);
+    }
+  }
+  SF_CHECK(sf_opt_real("-lr", 1e-3, "Adam learning rate", &c->tp.lr, NULL));
+  SF_CHECK(sf_opt_real("-l2", 1e-4, "l2 penalty on the weights (loss += l2 sum W^2)", &c->tp.l2, NULL));
+  SF_CHECK(sf_opt_int("-batch", 128, "mini-batch size (split over all ranks)", &c->tp.batch, NULL));
+  SF_CHECK(sf_opt_int("-epochs", 4000, "training epochs", &c->tp.epochs, NULL));
+  int seed;
+  SF_CHECK(sf_opt_int("-seed", 1, "seed of initial weights and shuffles", &seed, NULL));
+  c->tp.seed = (uint64_t)seed;
+  SF_CHECK(sf_opt_int("-cv_folds", 0, "k-fold cross-validation of the architectures (0: off)", &c->cv_folds, NULL));
+  SF_CHECK(sf_opt_int("-cv_epochs", 0, "epochs per cross-validation fit (0: -epochs)", &c->cv_epochs, NULL));
+  const int dw[] = {50, 100, 500}, dd[] = {1, 2, 3};
+  SF_CHECK(sf_opt_int_array("-cv_widths", 8, 0, dw, 3, "hidden widths tried by cross-validation", c->cv_widths, &c->ncv_w, NULL));
+  SF_CHECK(sf_opt_int_array("-cv_depths", 8, 0, dd, 3, "hidden depths tried by cross-validation", c->cv_depths, &c->ncv_d, NULL));
+  SF_CHECK(sf_opt_int_array("-learning_curve", 16, 0, NULL, 0,
+                            "training-set sizes of the learning curve, e.g. 250,500,1000,2000 (default: none)",
+                            c->lc_sizes, &c->nlc, NULL));
+  int every;
+  SF_CHECK(sf_opt_int("-log_every", 0, "log the training loss every this many epochs (at -verbosity 2)", &every, NULL));
+  c->tp.verbose_every = every;
+  SF_CHECK(sf_options_finish());
+  if (!c->dataset[0]) SF_ERROR(SF_ERR_INPUT, "train needs -dataset FILE");
+  for (int f = 0; f < SF_NFIELD; f++)
+    if (c->ncomp[f] < 1 || c->ncomp[f] > 1024) SF_ERROR(SF_ERR_INPUT, "-pca_components must be in 1..1024");
+  if (c->tp.epochs < 0 || c->tp.batch < 1) SF_ERROR(SF_ERR_INPUT, "-epochs must be >= 0 and -batch >= 1");
+  return SF_OK;
+}
+
+/* ---------- metrics helpers ---------- */
+
+/* per-sample NRMSE (paper eq. 12) of distributed fields: pred, truth n × nloc */
+static int nrmse_dist(MPI_Comm comm, const double *pred, const double *truth, int n, long nloc, long npt, double *out)
+{
+  double *a = NULL;
+  SF_CHECK(sf_calloc((void **)&a, 3 * (size_t)n, sizeof *a));
+  double *sse = a, *mx = a + n, *mn = a + 2 * n;
+  for (int i = 0; i < n; i++) {
+    const double *p = pred + (size_t)i * nloc, *t = truth + (size_t)i * nloc;
+    double s = 0, hi = -INFINITY, lo = INFINITY;
+    for (long q = 0; q < nloc; q++) {
+      double d = p[q] - t[q];
+      s += d * d;
+      if (t[q] > hi) hi = t[q];
+      if (t[q] < lo) lo = t[q];
+    }
+    sse[i] = s;
+    mx[i] = hi;
+    mn[i] = -lo;
+  }
+  MPI_Allreduce(MPI_IN_PLACE, sse, n, MPI_DOUBLE, MPI_SUM, comm);
+  MPI_Allreduce(MPI_IN_PLACE, mx, 2 * n, MPI_DOUBLE, MPI_MAX, comm);
+  for (int i = 0; i < n; i++) {
+    double range = mx[i] + mn[i];
+    out[i] = sqrt(sse[i] / npt) / (range > 0 ? range : 1);
+  }
+  sf_free(a);
+  return SF_OK;
+}
+
+static void mean_max(const double *v, int n, double *mean, double *max)
+{
+  double s = 0, m = 0;
+  for (int i = 0; i < n; i++) {
+    s += v[i];
+    if (v[i] > m) m = v[i];
+  }
+  *mean = n ? s / n : 0;
+  *max = m;
+}
+
+typedef struct {
+  double mean, max, pca_mean, pca_max, lin_mean, lin_max, explained;
+} field_metrics;
+
+typedef struct {
+  const sf_dataset *ds;
+  const int *itr, *ite;
+  int ntr, nte;
+  double *Dtr, *Dte;
+} split;
+
+/* Sample selection: first ntrain train, last ntest test; failed/missing samples skipped. */
+static int make_split(const sf_dataset *ds, sf_train_cfg *c, int **itr, int **ite, int *ntr, int *nte, int *nskip)
+{
+  int N = ds->N;
+  int ntest = c->ntest > 0 ? c->ntest : N / 3;
+  int ntrain = c->ntrain > 0 ? c->ntrain : N - ntest;
+  if (ntrain + ntest > N)
+    SF_ERROR(SF_ERR_INPUT, "-ntrain %d + -ntest %d exceeds the %d samples of %s", ntrain, ntest, N, ds->path);
+  c->ntrain = ntrain;
+  c->ntest = ntest;
+  SF_CHECK(sf_calloc((void **)itr, ntrain + 1, sizeof(int)));
+  SF_CHECK(sf_calloc((void **)ite, ntest + 1, sizeof(int)));
+  *ntr = *nte = *nskip = 0;
+  for (int i = 0; i < N; i++) {
+    int ok = ds->status[i] == 1 && isfinite(ds->F[i]);
+    int in_tr = i < ntrain, in_te = i >= N - ntest;
+    if (!in_tr && !in_te) continue;
+    if (!ok) {
+      (*nskip)++;
+      continue;
+    }
+    if (in_tr) (*itr)[(*ntr)++] = i;
+    else (*ite)[(*nte)++] = i;
+  }
+  if (*ntr < 8) SF_ERROR(SF_ERR_INPUT, "only %d usable training samples", *ntr);
+  if (*nte < 1) SF_ERROR(SF_ERR_INPUT, "no usable test samples");
+  return SF_OK;
+}
+
+/* ---------- one field: PCA, network, metrics ---------- */
+
+static int field_stage(MPI_Comm comm, sf_train_cfg *c, const split *sp, int f, int ntr, sf_pca *pca, sf_mlp *net,
+                       double **lin, field_metrics *fm, double *t_pca, double *t_train, cJSON *cvjson)
+{
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const sf_dataset *ds = sp->ds;
+  int pl0, npl;
+  sf_split_planes(ds->ngrid[0], size, rank, &pl0, &npl);
+  const long plane = (long)ds->ngrid[1] * ds->ngrid[2], nloc = npl * plane, p0 = pl0 * plane;
+  const int nte = sp->nte;
+  double *X = NULL, *Ctr = NULL, *Cte = NULL, *Cpred = NULL, *R = NULL, *v = NULL;
+  double t0 = sf_wtime();
+  SF_CHECK(sf_calloc((void **)&X, (size_t)ntr * (nloc ? nloc : 1), sizeof *X));
+  int st = sf_dataset_read_field(ds, f, sp->itr, ntr, pl0, npl, X);
+  double t1 = sf_wtime();
+  if (!st) st = sf_pca_fit(comm, X, ntr, nloc, p0, ds->npt, c->ncomp[f], pca);
+  const int k = pca->k;
+  if (!st) st = sf_calloc((void **)&Ctr, (size_t)ntr * k, sizeof *Ctr);
+  if (!st) { /* X is centred: coefficients are X basis^T */
+    if (nloc) cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ntr, k, (int)nloc, 1.0, X, (int)nloc, pca->basis, (int)nloc, 0.0, Ctr, k);
+    MPI_Allreduce(MPI_IN_PLACE, Ctr, ntr * k, MPI_DOUBLE, MPI_SUM, comm);
+  }
+  sf_free(X);
+  X = NULL;
+  double t2 = sf_wtime();
+  *t_pca += t2 - t1;
+  double expl = 0;
+  for (int j = 0; j < k && !st; j++) expl += pca->eig[j];
+  if (!st && pca->total_var > 0) expl /= pca->total_var;
+  sf_log(1, "  %-4s PCA: %d components explain %.8f of the variance (read %.2f s, PCA %.2f s)\n", sf_ml_field_names[f], k,
+         expl, t1 - t0, t2 - t1);
+  if (!st && cvjson) st = sf_train_cv(comm, c, f, sp->Dtr, Ctr, k, pca, ntr, cvjson);
+  if (!st) st = sf_train_make_net(c, f, k, c->tp.seed + 101 * (f + 1), net);
+  if (!st) {
+    sf_train_set_scalers(c, f, pca, net, sp->Dtr, Ctr, ntr);
+    double loss, t3 = sf_wtime();
+    st = sf_mlp_train(comm, net, sp->Dtr, Ctr, ntr, &c->tp, &loss);
+    *t_train += sf_wtime() - t3;
+    sf_log(1, "  %-4s network trained in %.2f s (final loss %.3e)\n", sf_ml_field_names[f], sf_wtime() - t3, loss);
+  }
+  if (!st) st = sf_calloc((void **)lin, 7 * (size_t)k, sizeof(double));
+  if (!st) st = sf_linear_fit(sp->Dtr, Ctr, ntr, 6, k, *lin);
+  /* test set: true fields (distributed), PCA-only, network and linear reconstructions */
+  if (!st) st = sf_calloc((void **)&X, (size_t)nte * (nloc ? nloc : 1), sizeof *X);
+  if (!st) st = sf_calloc((void **)&R, (size_t)nte * (nloc ? nloc : 1), sizeof *R);
+  if (!st) st = sf_calloc((void **)&Cte, (size_t)nte * k, sizeof *Cte);
+  if (!st) st = sf_calloc((void **)&Cpred, (size_t)nte * k, sizeof *Cpred);
+  if (!st) st = sf_calloc((void **)&v, nte, sizeof *v);
+  if (!st) st = sf_dataset_read_field(ds, f, sp->ite, nte, pl0, npl, X);
+  if (!st) st = sf_pca_project(comm, pca, X, nte, Cte);
+  if (!st) {
+    sf_pca_reconstruct(pca, Cte, nte, R);
+    st = nrmse_dist(comm, R, X, nte, nloc, ds->npt, v);
+    mean_max(v, nte, &fm->pca_mean, &fm->pca_max);
+  }
+  if (!st) st = sf_mlp_predict(net, sp->Dte, nte, Cpred, NULL);
+  if (!st) {
+    sf_pca_reconstruct(pca, Cpred, nte, R);
+    st = nrmse_dist(comm, R, X, nte, nloc, ds->npt, v);
+    mean_max(v, nte, &fm->mean, &fm->max);
+  }
+  if (!st) {
+    sf_linear_predict(*lin, sp->Dte, nte, 6, k, Cpred);
+    sf_pca_reconstruct(pca, Cpred, nte, R);
+    st = nrmse_dist(comm, R, X, nte, nloc, ds->npt, v);
+    mean_max(v, nte, &fm->lin_mean, &fm->lin_max);
+  }
+  double s = 0;
+  for (int j = 0; j < k; j++) s += pca->eig[j];
+  fm->explained = pca->total_var > 0 ? s / pca->total_var : 1;
+  sf_free(X);
+  sf_free(R);
+  sf_free(Ctr);
+  sf_free(Cte);
+  sf_free(Cpred);
+  sf_free(v);
+  if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  sf_log(1, "  %-4s test NRMSE: mean %.4e max %.4e | PCA-only mean %.4e | linear mean %.4e\n", sf_ml_field_names[f],
+         fm->mean, fm->max, fm->pca_mean, fm->lin_mean);
+  return SF_OK;
+}
+
+/* ---------- xred and energy ---------- */
+
+static void unwrap_xred(const sf_dataset *ds, const int *idx, int n, const double *ref, double *out)
+{
+  const int m = 3 * ds->natom;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < m; j++) {
+      double x = ds->xred[(size_t)idx[i] * m + j];
+      out[(size_t)i * m + j] = x - round(x - ref[j]);
+    }
+}
+
+static void xred_errors(const sf_dataset *ds, const int *idx, int n, const double *pred, double *mae, double *max)
+{
+  const int na = ds->natom;
+  double s = 0, mx = 0;
+  for (int i = 0; i < n; i++) {
+    const double *R = ds->rprimd ? ds->rprimd + 9 * (size_t)idx[i] : NULL;
+    for (int a = 0; a < na; a++) {
+      double d[3], c[3] = {0, 0, 0};
+      for (int j = 0; j < 3; j++) {
+        d[j] = pred[(size_t)i * 3 * na + 3 * a + j] - ds->xred[((size_t)idx[i] * na + a) * 3 + j];
+        d[j] -= round(d[j]);
+      }
+      for (int k = 0; k < 3; k++)
+        for (int j = 0; j < 3; j++) c[k] += d[j] * (R ? R[3 * j + k] : (j == k));
+      double e = sqrt(c[0] * c[0] + c[1] * c[1] + c[2] * c[2]);
+      s += e;
+      if (e > mx) mx = e;
+    }
+  }
+  *mae = s / ((double)n * na);
+  *max = mx;
+}
+
+typedef struct {
+  double F_mae, F_max, F_lin_mae, x_mae, x_max, x_lin_mae;
+} scalar_metrics;
+
+static int scalar_stage(MPI_Comm comm, sf_train_cfg *c, const split *sp, int ntr, sf_mlp *netx, double **linx,
+                        sf_mlp *netF, double **linF, scalar_metrics *sm, double *t_train, cJSON *cvjson)
+{
+  const sf_dataset *ds = sp->ds;
+  const int m = 3 * ds->natom, nte = sp->nte;
+  double *Xtr = NULL, *Ftr = NULL, *pred = NULL;
+  int st = sf_calloc((void **)&Xtr, (size_t)ntr * (m ? m : 1), sizeof *Xtr);
+  if (!st) st = sf_calloc((void **)&Ftr, ntr, sizeof *Ftr);
+  if (!st) st = sf_calloc((void **)&pred, (size_t)nte * (m ? m : 1) + nte, sizeof *pred);
+  if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  for (int i = 0; i < ntr; i++) Ftr[i] = ds->F[sp->itr[i]];
+  double t0 = sf_wtime(), loss;
+  if (m) {
+    unwrap_xred(ds, sp->itr, ntr, ds->xred + (size_t)sp->itr[0] * m, Xtr);
+    if (cvjson) st = sf_train_cv(comm, c, 4, sp->Dtr, Xtr, m, NULL, ntr, cvjson);
+    if (!st) st = sf_train_make_net(c, 4, m, c->tp.seed + 707, netx);
+    if (!st) {
+      sf_train_set_scalers(c, -1, NULL, netx, sp->Dtr, Xtr, ntr);
+      st = sf_mlp_train(comm, netx, sp->Dtr, Xtr, ntr, &c->tp, &loss);
+    }
+    if (!st) st = sf_calloc((void **)linx, 7 * (size_t)m, sizeof(double));
+    if (!st) st = sf_linear_fit(sp->Dtr, Xtr, ntr, 6, m, *linx);
+    if (!st) st = sf_mlp_predict(netx, sp->Dte, nte, pred, NULL);
+    if (!st) xred_errors(ds, sp->ite, nte, pred, &sm->x_mae, &sm->x_max);
+    if (!st) {
+      double dummy;
+      sf_linear_predict(*linx, sp->Dte, nte, 6, m, pred);
+      xred_errors(ds, sp->ite, nte, pred, &sm->x_lin_mae, &dummy);
+    }
+  }
+  if (!st && cvjson) st = sf_train_cv(comm, c, 5, sp->Dtr, Ftr, 1, NULL, ntr, cvjson);
+  if (!st) st = sf_train_make_net(c, 5, 1, c->tp.seed + 909, netF);
+  if (!st) {
+    sf_train_set_scalers(c, -1, NULL, netF, sp->Dtr, Ftr, ntr);
+    st = sf_mlp_train(comm, netF, sp->Dtr, Ftr, ntr, &c->tp, &loss);
+  }
+  if (!st) st = sf_calloc((void **)linF, 7, sizeof(double));
+  if (!st) st = sf_linear_fit(sp->Dtr, Ftr, ntr, 6, 1, *linF);
+  if (!st) st = sf_mlp_predict(netF, sp->Dte, nte, pred, NULL);
+  if (!st) {
+    double s = 0, mx = 0, sl = 0;
+    for (int i = 0; i < nte; i++) {
+      double e = fabs(pred[i] - ds->F[sp->ite[i]]);
+      s += e;
+      if (e > mx) mx = e;
+    }
+    sf_linear_predict(*linF, sp->Dte, nte, 6, 1, pred);
+    for (int i = 0; i < nte; i++) sl += fabs(pred[i] - ds->F[sp->ite[i]]);
+    sm->F_mae = 1e3 * s / nte;
+    sm->F_max = 1e3 * mx;
+    sm->F_lin_mae = 1e3 * sl / nte;
+  }
+  *t_train += sf_wtime() - t0;
+  sf_free(Xtr);
+  sf_free(Ftr);
+  sf_free(pred);
+  if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  sf_log(1, "  free energy test |error|: mean %.4f mHa, max %.4f mHa (linear mean %.4f mHa)\n", sm->F_mae, sm->F_max,
+         sm->F_lin_mae);
+  sf_log(1, "  positions test error: mean %.5f Bohr, max %.5f Bohr (linear mean %.5f Bohr)%s\n", sm->x_mae, sm->x_max,
+         sm->x_lin_mae, ds->rprimd ? "" : " [no lattice in dataset: reduced units]");
+  return SF_OK;
+}
+
+/* ---------- the run ---------- */
+
+static cJSON *field_json(const field_metrics *fm, int k)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "mean", fm->mean);
+  cJSON_AddNumberToObject(o, "max", fm->max);
+  cJSON_AddNumberToObject(o, "pca_mean", fm->pca_mean);
+  cJSON_AddNumberToObject(o, "pca_max", fm->pca_max);
+  cJSON_AddNumberToObject(o, "linear_mean", fm->lin_mean);
+  cJSON_AddNumberToObject(o, "linear_max", fm->lin_max);
+  cJSON_AddNumberToObject(o, "explained_variance", fm->explained);
+  cJSON_AddNumberToObject(o, "ncomp", k);
+  return o;
+}
+
+static int write_json(const char *path, cJSON *root)
+{
+  char *text = cJSON_Print(root);
+  if (!text) SF_ERROR(SF_ERR_MEM, "cannot format JSON");
+  char tmp[1100];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *fp = fopen(tmp, "w");
+  int ok = fp && fputs(text, fp) >= 0 && fputc('\n', fp) != EOF;
+  if (fp) ok = (fclose(fp) == 0) && ok;
+  free(text);
+  if (!ok || rename(tmp, path)) SF_ERROR(SF_ERR_FILE, "cannot write %s", path);
+  return SF_OK;
+}
+
+static cJSON *arch_json(const sf_mlp *m)
+{
+  return cJSON_CreateIntArray(m->width, m->nlayer + 1);
+}
+
+/* all networks and metrics for the first ntr training samples; the model is filled when
+ * `model` is not NULL (otherwise everything is freed: a learning-curve point) */
+static int pipeline(MPI_Comm comm, sf_train_cfg *c, split *sp, int ntr, sf_model *model, cJSON *res, cJSON *cvjson)
+{
+  sf_model tmp;
+  sf_model *m = model ? model : &tmp;
+  memset(&tmp, 0, sizeof tmp);
+  field_metrics fm[SF_NFIELD];
+  scalar_metrics sm;
+  memset(fm, 0, sizeof fm);
+  memset(&sm, 0, sizeof sm);
+  double t_pca = 0, t_train = 0, t0 = sf_wtime();
+  int st = 0;
+  for (int f = 0; f < SF_NFIELD && !st; f++)
+    st = field_stage(comm, c, sp, f, ntr, &m->pca[f], &m->net_field[f], &m->lin_field[f], &fm[f], &t_pca, &t_train, cvjson);
+  if (!st) st = scalar_stage(comm, c, sp, ntr, &m->net_xred, &m->lin_xred, &m->net_energy, &m->lin_energy, &sm, &t_train, cvjson);
+  if (!st) {
+    cJSON *nr = cJSON_AddObjectToObject(res, "nrmse");
+    for (int f = 0; f < SF_NFIELD; f++) cJSON_AddItemToObject(nr, sf_ml_field_names[f], field_json(&fm[f], m->pca[f].k));
+    cJSON_AddNumberToObject(res, "free_energy_mae_mHa", sm.F_mae);
+    cJSON_AddNumberToObject(res, "free_energy_max_mHa", sm.F_max);
+    cJSON_AddNumberToObject(res, "free_energy_linear_mae_mHa", sm.F_lin_mae);
+    cJSON_AddNumberToObject(res, "xred_mae_bohr", sm.x_mae);
+    cJSON_AddNumberToObject(res, "xred_max_bohr", sm.x_max);
+    cJSON_AddNumberToObject(res, "xred_linear_mae_bohr", sm.x_lin_mae);
+    cJSON_AddNumberToObject(res, "ntrain_used", ntr);
+    cJSON *tj = cJSON_AddObjectToObject(res, "time_s");
+    cJSON_AddNumberToObject(tj, "pca", t_pca);
+    cJSON_AddNumberToObject(tj, "networks", t_train);
+    cJSON_AddNumberToObject(tj, "total", sf_wtime() - t0);
+    cJSON *aj = cJSON_AddObjectToObject(res, "architecture");
+    for (int f = 0; f < SF_NFIELD; f++) cJSON_AddItemToObject(aj, net_label[f], arch_json(&m->net_field[f]));
+    cJSON_AddItemToObject(aj, "xred", arch_json(&m->net_xred));
+    cJSON_AddItemToObject(aj, "energy", arch_json(&m->net_energy));
+  }
+  if (!model) sf_model_free(&tmp);
+  if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  return SF_OK;
+}
+
+int sf_train_run(void)
+{
+  sf_train_cfg c;
+  SF_CHECK(read_cfg(&c));
+  MPI_Comm comm = MPI_COMM_WORLD;
+  int size;
+  MPI_Comm_size(comm, &size);
+  double t0 = sf_wtime();
+  sf_dataset ds;
+  SF_CHECK(sf_dataset_open(c.dataset, &ds));
+  int *itr = NULL, *ite = NULL, ntr = 0, nte = 0, nskip = 0;
+  int st = make_split(&ds, &c, &itr, &ite, &ntr, &nte, &nskip);
+  split sp = {&ds, itr, ite, ntr, nte, NULL, NULL};
+  if (!st) st = sf_calloc((void **)&sp.Dtr, 6 * (size_t)ntr, sizeof(double));
+  if (!st) st = sf_calloc((void **)&sp.Dte, 6 * (size_t)nte, sizeof(double));
+  if (!st) {
+    for (int i = 0; i < ntr; i++) memcpy(sp.Dtr + 6 * i, ds.D + 6 * (size_t)itr[i], 6 * sizeof(double));
+    for (int i = 0; i < nte; i++) memcpy(sp.Dte + 6 * i, ds.D + 6 * (size_t)ite[i], 6 * sizeof(double));
+    sf_log(1, "train: dataset %s (id %s): %d samples, grid %dx%dx%d, %d atoms; %d ranks\n", ds.path, ds.checksum, ds.N,
+           ds.ngrid[0], ds.ngrid[1], ds.ngrid[2], ds.natom, size);
+    sf_log(1, "train: %d training samples (first %d), %d test samples (last %d), %d failed/missing skipped\n", ntr,
+           c.ntrain, nte, c.ntest, nskip);
+  }
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "version", SF_VERSION);
+  cJSON_AddStringToObject(root, "dataset", ds.path);
+  cJSON_AddStringToObject(root, "dataset_checksum", ds.checksum);
+  cJSON_AddNumberToObject(root, "ntrain", ntr);
+  cJSON_AddNumberToObject(root, "ntest", nte);
+  cJSON_AddNumberToObject(root, "nskipped", nskip);
+  cJSON_AddNumberToObject(root, "nranks", size);
+  cJSON *cvjson = c.cv_folds > 1 ? cJSON_AddObjectToObject(root, "cv") : NULL;
+  /* learning curve first (sizes below ntrain), then the model on the full training set */
+  if (!st && c.nlc) {
+    cJSON *lc = cJSON_AddArrayToObject(root, "learning_curve");
+    for (int i = 0; i < c.nlc && !st; i++) {
+      int n = c.lc_sizes[i] < ntr ? c.lc_sizes[i] : ntr;
+      sf_log(1, "train: learning curve point n = %d\n", n);
+      cJSON *pt = cJSON_CreateObject();
+      cJSON_AddItemToArray(lc, pt);
+      st = pipeline(comm, &c, &sp, n, NULL, pt, NULL);
+    }
+  }
+  sf_model model;
+  memset(&model, 0, sizeof model);
+  if (!st) {
+    sf_log(1, "train: full training set (%d samples)\n", ntr);
+    st = pipeline(comm, &c, &sp, ntr, &model, root, cvjson);
+  }
+  if (!st) {
+    cJSON_AddNumberToObject(root, "wall_time_s", sf_wtime() - t0);
+    model.natom = ds.natom;
+    memcpy(model.ngrid, ds.ngrid, sizeof model.ngrid);
+    model.npt = ds.npt;
+    for (int f = 0; f < SF_NFIELD; f++) model.ncomp[f] = model.pca[f].k;
+    memcpy(model.ref_rprimd, ds.ref_rprimd, sizeof model.ref_rprimd);
+    model.have_ref = ds.have_ref;
+    snprintf(model.dataset_checksum, sizeof model.dataset_checksum, "%s", ds.checksum);
+    model.dataset_settings = ds.settings ? strdup(ds.settings) : NULL;
+    char *opts = NULL;
+    if (!sf_options_json(&opts) && opts) {
+      model.options_json = strdup(opts);
+      cJSON_AddItemToObject(root, "options", cJSON_Parse(opts));
+    }
+    sf_free(opts);
+    model.metrics_json = cJSON_PrintUnformatted(root);
+    st = sf_model_write(comm, c.model, &model);
+    if (!st) sf_log(1, "train: model written to %s (%.1f s)\n", c.model, sf_wtime() - t0);
+  }
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (!st && c.have_summary && rank == 0) st = write_json(c.summary, root);
+  MPI_Bcast(&st, 1, MPI_INT, 0, comm);
+  cJSON_Delete(root);
+  sf_model_free(&model);
+  sf_free(itr);
+  sf_free(ite);
+  sf_free(sp.Dtr);
+  sf_free(sp.Dte);
+  sf_dataset_free(&ds);
+  if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  return SF_OK;
+}

@@ -1,0 +1,35 @@
+/* train_internal.h — shared between train.c (the pipeline), cv.c (cross-validation) and
+ * metrics: the resolved train settings. */
+#ifndef STRAINFIELD_TRAIN_INTERNAL_H
+#define STRAINFIELD_TRAIN_INTERNAL_H
+
+#include "strainfield/ml.h"
+
+#define SF_NNET 6 /* four fields, xred, energy */
+
+typedef struct {
+  char dataset[1024], model[1024], summary[1024];
+  int have_summary;
+  int ntrain, ntest;
+  int ncomp[SF_NFIELD];
+  int nhidden[SF_NNET], hidden[SF_NNET][SF_MLP_MAXLAYER]; /* hidden widths per network */
+  int coef_scaling[SF_NFIELD];  /* 0 standard (each coefficient unit variance), 1 variance */
+  sf_train_params tp;
+  int cv_folds, cv_epochs, ncv_w, ncv_d, cv_widths[8], cv_depths[8];
+  int nlc, lc_sizes[16];
+} sf_train_cfg;
+
+/* Builds an untrained network D → nout with the cfg's hidden layers of net i. */
+int sf_train_make_net(const sf_train_cfg *c, int i, int nout, uint64_t seed, sf_mlp *m);
+/* k-fold cross-validation of network i (0..3 fields, 4 xred, 5 energy) over the cfg's
+ * widths × depths, tasks spread over rank groups; overwrites the cfg's architecture of
+ * net i with the winner and records the scores in json (a cJSON object).  pca: the
+ * field's PCA for variance scaling, NULL otherwise.  Collective over comm. */
+int sf_train_cv(MPI_Comm comm, sf_train_cfg *c, int i, const double *D, const double *Y, int nout,
+                const sf_pca *pca, int n, void *json);
+/* Standardises the outputs as the cfg says (field f's PCA eigenvalues when variance
+ * scaling; f < 0 for a non-field network). */
+void sf_train_set_scalers(const sf_train_cfg *c, int f, const sf_pca *pca, sf_mlp *m, const double *X,
+                          const double *Y, int n);
+
+#endif

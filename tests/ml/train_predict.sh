@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# train_predict.sh — end-to-end: synthetic dataset -> train -> predict; checks the JSON
+# contracts of issue 5 and that a model refuses a dataset it was not trained on.
+# usage: train_predict.sh STRAINFIELD NP WORKDIR
+set -euo pipefail
+SF=$1; NP=$2; W=$3
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$W"; cd "$W"
+$PY "$HERE/make_synthetic.py" data.h5 -n 160 -grid 8,12,10 -seed 11 >/dev/null
+$PY "$HERE/make_synthetic.py" other.h5 -n 40 -grid 8,12,10 -seed 12 >/dev/null
+RUN=("$SF")
+[[ $NP -gt 1 ]] && RUN=(mpirun --allow-run-as-root --oversubscribe -np "$NP" "$SF")
+"${RUN[@]}" train -dataset data.h5 -model model.h5 -ntrain 110 -ntest 50 -epochs 20 -pca_components 10 \
+  -arch_rho 32,32 -arch_phi 32,32 -arch_u 32,32 -arch_s 32,32 -summary train.json -verbosity 0
+"${RUN[@]}" predict -model model.h5 -strain_D 1.01,0.99,1.0,90.5,89.5,90 -summary p.json -fields p.h5 -xsf px \
+  -dataset data.h5 -verbosity 0
+$PY - <<'PYEOF'
+import json, h5py, math
+t = json.load(open("train.json"))
+for f in ("rho", "phi", "u", "s"):
+    for k in ("mean", "max", "pca_mean", "linear_mean"):
+        v = t["nrmse"][f][k]
+        assert isinstance(v, float) and math.isfinite(v) and v >= 0, (f, k, v)
+    assert t["nrmse"][f]["pca_mean"] <= t["nrmse"][f]["linear_mean"] + 1e-12
+for k in ("free_energy_mae_mHa", "free_energy_max_mHa", "xred_mae_bohr"):
+    assert math.isfinite(t[k]) and t[k] >= 0, k
+assert t["nskipped"] >= 1, "failed samples must be skipped and counted"
+p = json.load(open("p.json"))
+assert isinstance(p["free_energy"], float) and len(p["xred"]) == 12 and len(p["dF_dD"]) == 6
+with h5py.File("p.h5") as h:
+    assert h["fields/rho"].shape == (1, 8, 12, 10) and h["fields/s"].shape == (1, 8, 12, 10)
+print("train/predict contract ok")
+PYEOF
+test -s px_rho.xsf
+if "$SF" predict -model model.h5 -strain_D 1,1,1,90,90,90 -dataset other.h5 -verbosity 0 2>err.txt; then
+  echo "FAIL: model accepted a foreign dataset"; exit 1
+fi
+grep -q refusing err.txt
+echo ok
