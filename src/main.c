@@ -19,6 +19,7 @@ static const subcommand subcommands[] = {
     {"relax", sf_cmd_relax, "scf + BFGS (PETSc TAO) relaxation of the atoms at fixed cell"},
     {"train", sf_cmd_train, "distributed PCA of the fields + data-parallel Adam training of the networks"},
     {"predict", sf_cmd_predict, "a trained model at strains D: fields, positions, energy, dF/dD"},
+    {"generate", sf_cmd_generate, "sample strains, relax each cell, write a resumable HDF5 dataset"},
 };
 #define NSUB (int)(sizeof subcommands / sizeof subcommands[0])
 

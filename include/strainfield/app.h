@@ -31,5 +31,6 @@ int sf_cmd_scf(void);
 int sf_cmd_relax(void);
 int sf_cmd_train(void);   /* src/app/cmd_train.c */
 int sf_cmd_predict(void); /* src/app/cmd_predict.c */
+int sf_cmd_generate(void);
 
 #endif

@@ -1,0 +1,339 @@
+/* cmd_generate.c — `strainfield generate`: sample strains D, relax each strained cell,
+ * store everything in one resumable dataset (docs/dataset.md).
+ *
+ * Crash safety: each finished sample goes to its own part file in DATASET.parts/
+ * (tmp → fsync → rename), so a job killed at any moment loses at most the samples in
+ * flight; -resume recomputes exactly the missing ones.  The final DATASET is written
+ * collectively with parallel HDF5 to DATASET.tmp and renamed, then the parts are removed. */
+#include "strainfield/app.h"
+#include "strainfield/core.h"
+#include "strainfield/dataset.h"
+#include "strainfield/options.h"
+#include "strainfield/sampling.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Options that do not change any sample: left out of the resume check. */
+static const char *const volatile_keys[] = {"resume", "dataset", "dataset_compress", "v", "verbosity", "par_sample_groups",
+                                            "par_kpt_groups", "par_band_groups", "pseudos", "walltime",
+                                            "summary", "fields", "dataset_keep_parts", "help", NULL};
+
+typedef struct {
+  long nsamples;
+  char dataset[1024], parts[1100], sampling[32], dist[32], sample_file[1024];
+  int resume, seed, nsample_groups, compress, keep_parts;
+  double lam[2], theta[2], nsigma, walltime;
+} gen_opts;
+
+static int read_options(gen_opts *g, sf_relax_params *rp, sf_sampler *smp)
+{
+  int set, n;
+  SF_CHECK(sf_opt_real("-tolmxf", 5e-6, "stop each relaxation when max |force| <= tolmxf (Ha/Bohr)", &rp->tolmxf, NULL));
+  SF_CHECK(sf_opt_int("-ntime", 60, "maximum number of ionic steps per sample", &rp->ntime, NULL));
+  if (!(rp->tolmxf > 0)) SF_ERROR(SF_ERR_INPUT, "-tolmxf %g must be positive", rp->tolmxf);
+  if (rp->ntime < 1) SF_ERROR(SF_ERR_INPUT, "-ntime %d must be >= 1", rp->ntime);
+  int ns;
+  SF_CHECK(sf_opt_int("-samples", 0, "number of samples of the campaign (required)", &ns, &set));
+  if (!set || ns < 1) SF_ERROR(SF_ERR_INPUT, "-samples N (>= 1) is required");
+  g->nsamples = ns;
+  SF_CHECK(sf_opt_string("-dataset", "", "the dataset file (HDF5) to write (required)", g->dataset, sizeof g->dataset, &set));
+  if (!set || !g->dataset[0]) SF_ERROR(SF_ERR_INPUT, "-dataset FILE is required");
+  snprintf(g->parts, sizeof g->parts, "%s.parts", g->dataset);
+  SF_CHECK(sf_opt_bool("-resume", 0, "complete an interrupted campaign (same settings) instead of refusing to overwrite", &g->resume, NULL));
+  SF_CHECK(sf_opt_int("-seed", 1, "random seed: sample i's D depends only on (seed, i)", &g->seed, NULL));
+  SF_CHECK(sf_opt_string("-sampling", "random", "random (independent draws), lhs (Latin hypercube) or file", g->sampling, sizeof g->sampling, NULL));
+  SF_CHECK(sf_opt_string("-sample_dist", "normal", "marginal of each coordinate: normal (truncated at +-nsigma, mapped to the range) or uniform", g->dist, sizeof g->dist, NULL));
+  double lam_def[2] = {0.9, 1.1}, th_def[2] = {84.0, 96.0};
+  SF_CHECK(sf_opt_real_array("-sample_lambda_range", 2, 2, lam_def, 2, "range of lambda_a,b,c (the +-nsigma points of the normal)", g->lam, &n, NULL));
+  SF_CHECK(sf_opt_real_array("-sample_theta_range", 2, 2, th_def, 2, "range of theta_a,b,c in degrees", g->theta, &n, NULL));
+  SF_CHECK(sf_opt_real("-sample_nsigma", 2.0, "truncation of the normal in standard deviations", &g->nsigma, NULL));
+  SF_CHECK(sf_opt_string("-sample_file", "", "with -sampling file: text file, one D per line (la lb lc tha thb thc)", g->sample_file, sizeof g->sample_file, NULL));
+  SF_CHECK(sf_opt_int("-par_sample_groups", 0, "number of sample groups (0 = automatic: one rank per group)", &g->nsample_groups, NULL));
+  SF_CHECK(sf_opt_int("-dataset_compress", 0, "deflate level 0-9 of the fields in the final dataset (0 = none)", &g->compress, NULL));
+  SF_CHECK(sf_opt_real("-walltime", 0.0, "seconds after which no new sample is started; the dataset is then written partial (0 = no limit)", &g->walltime, NULL));
+  SF_CHECK(sf_opt_bool("-dataset_keep_parts", 0, "keep DATASET.parts/ after the final file is complete", &g->keep_parts, NULL));
+
+  memset(smp, 0, sizeof *smp);
+  smp->seed = (uint64_t)(int64_t)g->seed;
+  smp->nsamples = g->nsamples;
+  smp->nsigma = g->nsigma;
+  if (!strcmp(g->sampling, "random")) smp->method = SF_SAMPLE_RANDOM;
+  else if (!strcmp(g->sampling, "lhs")) smp->method = SF_SAMPLE_LHS;
+  else if (!strcmp(g->sampling, "file")) smp->method = SF_SAMPLE_FILE;
+  else SF_ERROR(SF_ERR_INPUT, "-sampling %s: expected random, lhs or file", g->sampling);
+  if (!strcmp(g->dist, "normal")) smp->dist = SF_DIST_NORMAL;
+  else if (!strcmp(g->dist, "uniform")) smp->dist = SF_DIST_UNIFORM;
+  else SF_ERROR(SF_ERR_INPUT, "-sample_dist %s: expected normal or uniform", g->dist);
+  if (!(g->nsigma > 0)) SF_ERROR(SF_ERR_INPUT, "-sample_nsigma %g must be positive", g->nsigma);
+  if (!(g->lam[0] > 0 && g->lam[1] >= g->lam[0])) SF_ERROR(SF_ERR_INPUT, "-sample_lambda_range %g,%g: need 0 < lo <= hi", g->lam[0], g->lam[1]);
+  if (!(g->theta[0] > 0 && g->theta[1] >= g->theta[0] && g->theta[1] < 180)) SF_ERROR(SF_ERR_INPUT, "-sample_theta_range %g,%g: need 0 < lo <= hi < 180", g->theta[0], g->theta[1]);
+  if (g->compress < 0 || g->compress > 9) SF_ERROR(SF_ERR_INPUT, "-dataset_compress %d must be in 0..9", g->compress);
+  for (int j = 0; j < 3; j++) {
+    smp->lo[j] = g->lam[0]; smp->hi[j] = g->lam[1];
+    smp->lo[j + 3] = g->theta[0]; smp->hi[j + 3] = g->theta[1];
+  }
+  if (smp->method == SF_SAMPLE_FILE) {
+    if (!g->sample_file[0]) SF_ERROR(SF_ERR_INPUT, "-sampling file needs -sample_file FILE");
+    SF_CHECK(sf_sampler_read_file(smp, g->sample_file));
+    if (smp->ntable < g->nsamples) SF_ERROR(SF_ERR_INPUT, "-sample_file %s lists %ld strains, fewer than -samples %ld", g->sample_file, smp->ntable, g->nsamples);
+  }
+  return SF_OK;
+}
+
+/* The settings that every sample depends on: the resolved options minus the volatile
+ * ones, plus the pseudopotential checksums, the grid and the listed D's. */
+static int make_settings(const char *opts_json, const sf_input *in, char md5[][33], const int ngfft[3],
+                         const sf_sampler *smp, char **out)
+{
+  cJSON *o = cJSON_Parse(opts_json);
+  if (!o) SF_ERROR(SF_ERR_INTERNAL, "cannot parse the options JSON");
+  for (int k = 0; volatile_keys[k]; k++) cJSON_DeleteItemFromObjectCaseSensitive(o, volatile_keys[k]);
+  cJSON *a = cJSON_AddArrayToObject(o, "psp_md5");
+  for (int t = 0; t < in->npsp; t++) cJSON_AddItemToArray(a, cJSON_CreateString(md5[t]));
+  cJSON_AddItemToObject(o, "grid", cJSON_CreateIntArray(ngfft, 3));
+  if (smp->method == SF_SAMPLE_FILE) {
+    /* the file's content, not its name, defines the samples */
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "sample_file");
+    cJSON *t = cJSON_AddArrayToObject(o, "sample_file_D");
+    for (long i = 0; i < smp->nsamples; i++) cJSON_AddItemToArray(t, cJSON_CreateDoubleArray(smp->table[i], 6));
+  }
+  char *txt = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  if (!txt) SF_ERROR(SF_ERR_MEM, "cannot print the settings JSON");
+  *out = txt;
+  return SF_OK;
+}
+
+static int read_text(const char *path, char **text)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) SF_ERROR(SF_ERR_FILE, "cannot read %s: %s", path, strerror(errno));
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  *text = calloc((size_t)n + 1, 1);
+  size_t got = fread(*text, 1, (size_t)n, f);
+  fclose(f);
+  if ((long)got != n) SF_ERROR(SF_ERR_FILE, "cannot read %s", path);
+  return SF_OK;
+}
+
+static int write_text_atomic(const char *path, const char *text)
+{
+  char tmp[1300];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) SF_ERROR(SF_ERR_FILE, "cannot write %s: %s", tmp, strerror(errno));
+  int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+  ok = fclose(f) == 0 && ok;
+  if (!ok) SF_ERROR(SF_ERR_FILE, "cannot write %s", tmp);
+  SF_CHECK(sf_fsync_path(tmp));
+  if (rename(tmp, path)) SF_ERROR(SF_ERR_FILE, "cannot rename %s: %s", tmp, strerror(errno));
+  SF_CHECK(sf_fsync_dir_of(path));
+  return SF_OK;
+}
+
+static void remove_parts(const char *dir)
+{
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  char p[1400];
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "campaign.json")) continue;
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    unlink(p);
+  }
+  closedir(d);
+  snprintf(p, sizeof p, "%s/campaign.json", dir); /* last: while it exists the dir is a campaign */
+  unlink(p);
+  rmdir(dir);
+}
+
+static int exists(const char *p) { struct stat sb; return stat(p, &sb) == 0; }
+
+/* Rank 0: what is on disk and what to do.  Returns 1 in *complete when the dataset is
+ * already complete (nothing to run); fills have[] from the parts otherwise. */
+static int decide(const gen_opts *g, const char *settings, char *have, int *complete, long prev[2])
+{
+  *complete = 0;
+  char cj[1200];
+  snprintf(cj, sizeof cj, "%s/campaign.json", g->parts);
+  int have_ds = exists(g->dataset), have_parts = exists(cj);
+  if ((have_ds || have_parts) && !g->resume)
+    SF_ERROR(SF_ERR_INPUT, "%s exists%s: rerun with -resume to complete that campaign, or choose another -dataset",
+             have_parts ? g->parts : g->dataset, have_parts ? " (an interrupted campaign)" : "");
+  if (have_ds) {
+    char *old = NULL;
+    int *status = NULL;
+    long n = 0;
+    int st = sf_dataset_read_state(g->dataset, &old, &status, &n);
+    if (!st) st = sf_settings_compare(old, settings, g->dataset);
+    long missing = 0;
+    prev[0] = prev[1] = 0;
+    for (long i = 0; !st && i < n; i++) {
+      if (status[i] == 0) missing++;
+      else prev[status[i] > 0 ? 0 : 1]++;
+    }
+    free(old);
+    free(status);
+    SF_CHECK(st);
+    if (!missing) {
+      *complete = 1;
+      remove_parts(g->parts); /* left over from a job killed while cleaning up */
+      return SF_OK;
+    }
+    if (!have_parts) SF_ERROR(SF_ERR_FILE, "%s is incomplete (%ld samples missing) and %s is gone: cannot resume", g->dataset, missing, g->parts);
+  }
+  if (have_parts) {
+    char *old = NULL;
+    SF_CHECK(read_text(cj, &old));
+    int st = sf_settings_compare(old, settings, g->parts);
+    free(old);
+    SF_CHECK(st);
+  } else {
+    if (mkdir(g->parts, 0777) && errno != EEXIST) SF_ERROR(SF_ERR_FILE, "cannot create %s: %s", g->parts, strerror(errno));
+    SF_CHECK(write_text_atomic(cj, settings));
+  }
+  SF_CHECK(sf_parts_scan(g->parts, g->nsamples, have));
+  return SF_OK;
+}
+
+static int choose_groups(int req, int nranks, long nsamples, int *ns)
+{
+  if (req < 0) SF_ERROR(SF_ERR_INPUT, "-par_sample_groups %d must be >= 0", req);
+  if (req > 0) {
+    if (nranks % req) SF_ERROR(SF_ERR_INPUT, "-par_sample_groups %d does not divide the %d ranks", req, nranks);
+    *ns = req;
+    return SF_OK;
+  }
+  /* automatic: samples are independent, so one rank per group is the most efficient,
+   * unless there are fewer samples than ranks */
+  *ns = 1;
+  for (int d = 1; d <= nranks; d++)
+    if (nranks % d == 0 && d <= nsamples) *ns = d;
+  return SF_OK;
+}
+
+int sf_cmd_generate(void)
+{
+  sf_input in;
+  gen_opts g;
+  sf_relax_params rp;
+  sf_sampler smp;
+  memset(&g, 0, sizeof g);
+  SF_CHECK(sf_input_read(&in));
+  int set_D, n;
+  double Dtmp[6];
+  SF_CHECK(sf_opt_real_array("-strain_D", 6, 6, NULL, 0, "deformation la,lb,lc,tha,thb,thc (deg) of the -acell/-rprim reference cell", Dtmp, &n, &set_D));
+  if (set_D) SF_ERROR(SF_ERR_INPUT, "-strain_D is not used by generate: the campaign samples D (see -sampling)");
+  if (in.have_summary || in.have_fields) SF_ERROR(SF_ERR_INPUT, "-summary and -fields are not used by generate: everything goes to -dataset");
+  SF_CHECK(read_options(&g, &rp, &smp));
+  SF_CHECK(sf_options_finish());
+
+  int rank, size;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (in.cell.natom > SF_MAXATOM_RELAX) SF_ERROR(SF_ERR_INPUT, "generate relaxes at most %d atoms", SF_MAXATOM_RELAX);
+
+  /* the campaign's fixed grid: given, or ABINIT's choice for the largest stretch */
+  sf_scf_params par = in.scf;
+  if (par.ngfft[0] <= 0) {
+    sf_cell big;
+    SF_CHECK(sf_cell_alloc(&big, in.cell.natom, in.cell.ntypat));
+    double lmax = fmax(1.0, g.lam[1]);
+    for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) big.rprimd[i][j] = lmax * in.cell.rprimd[i][j];
+    for (int a = 0; a < in.cell.natom; a++) memcpy(big.xred[a], in.cell.xred[a], sizeof big.xred[a]);
+    SF_CHECK(sf_cell_finish(&big, 0.0));
+    SF_CHECK(sf_fftbox_default_size(&big, NULL, par.ecut, 2.0, par.ngfft));
+    sf_cell_free(&big);
+  }
+  char md5[SF_MAXTYPAT][33];
+  for (int t = 0; t < in.npsp; t++) SF_CHECK(sf_md5_file(in.psp_paths[t], md5[t]));
+  char *opts = NULL, *settings = NULL;
+  SF_CHECK(sf_options_json(&opts));
+  SF_CHECK(make_settings(opts, &in, md5, par.ngfft, &smp, &settings));
+
+  /* rank 0 looks at the disk; everyone learns the outcome */
+  char *have = NULL;
+  SF_CHECK(sf_calloc((void **)&have, g.nsamples, 1));
+  int complete = 0, st = 0;
+  long prev[2] = {0, 0};
+  if (rank == 0) {
+    st = decide(&g, settings, have, &complete, prev);
+    if (st) sf_error_print(stderr), sf_error_reset();
+  }
+  int flag[2] = {st, complete};
+  MPI_Bcast(flag, 2, MPI_INT, 0, MPI_COMM_WORLD);
+  if (flag[0]) {
+    if (rank == 0) SF_ERROR(flag[0], "cannot start the campaign (see above)");
+    return flag[0];
+  }
+  if (flag[1]) {
+    MPI_Bcast(prev, 2, MPI_LONG, 0, MPI_COMM_WORLD);
+    sf_log(1, "strainfield generate: %s is already complete (%ld ok, %ld failed); nothing to do\n", g.dataset, prev[0], prev[1]);
+    sf_free(have); free(settings); sf_free(opts); sf_sampler_free(&smp); sf_input_free(&in);
+    if (prev[1]) SF_ERROR(SF_ERR_NOCONV, "%ld of %ld samples in %s failed (status -1; see /samples/reason)", prev[1], g.nsamples, g.dataset);
+    return SF_OK;
+  }
+  MPI_Bcast(have, (int)g.nsamples, MPI_CHAR, 0, MPI_COMM_WORLD);
+  long nhave = 0;
+  for (long i = 0; i < g.nsamples; i++) nhave += have[i];
+
+  int ns = 1;
+  SF_CHECK(choose_groups(g.nsample_groups, size, g.nsamples, &ns));
+  sf_log(1, "strainfield generate: %ld samples (%ld done earlier, %ld to run) -> %s\n", g.nsamples, nhave, g.nsamples - nhave, g.dataset);
+  sf_log(1, "  sampling %s/%s, seed %d, lambda in [%g, %g], theta in [%g, %g] deg%s\n", g.sampling, g.dist, g.seed,
+         g.lam[0], g.lam[1], g.theta[0], g.theta[1], smp.dist == SF_DIST_NORMAL ? " (+-nsigma of a truncated normal)" : "");
+  sf_log(1, "  %d atoms, ecut %g Ha, k-mesh %dx%dx%d, fixed grid %dx%dx%d, nband %d, tolmxf %g Ha/Bohr\n", in.cell.natom,
+         par.ecut, par.ngkpt[0], par.ngkpt[1], par.ngkpt[2], par.ngfft[0], par.ngfft[1], par.ngfft[2], par.nband, rp.tolmxf);
+  sf_log(1, "  layout: %d ranks = %d sample groups x %d ranks (k-point/band groups inside each: %s)\n", size, ns, size / ns,
+         par.nkpt_groups ? "as -par_kpt_groups" : "automatic");
+
+  sf_campaign c = {.in = &in, .scf = par, .relax = rp, .sampler = &smp, .parts_dir = g.parts,
+                   .nsamples = g.nsamples, .have = have, .nsample_groups = ns, .walltime = g.walltime};
+  long ok = 0, failed = 0;
+  double t0 = sf_wtime();
+  SF_CHECK(sf_campaign_run(MPI_COMM_WORLD, &c, &ok, &failed));
+  double el = sf_wtime() - t0;
+
+  /* the final file, from every part */
+  double *Dall = NULL;
+  SF_CHECK(sf_calloc((void **)&Dall, 6 * (size_t)g.nsamples, sizeof(double)));
+  for (long i = 0; i < g.nsamples; i++) SF_CHECK(sf_sampler_D(&smp, i, Dall + 6 * i));
+  sf_dataset_meta meta = {.options_json = opts, .settings_json = settings, .npsp = in.npsp,
+                          .psp_paths = (const char(*)[1024])in.psp_paths, .psp_md5 = (const char(*)[33])md5,
+                          .natom = in.cell.natom, .ntypat = in.cell.ntypat, .typat = in.cell.typat,
+                          .znucl = in.cell.znucl, .ref_xred = (const double(*)[3])in.cell.xred,
+                          .nsamples = g.nsamples, .compress = g.compress};
+  memcpy(meta.n, par.ngfft, sizeof meta.n);
+  memcpy(meta.ref_rprimd, in.cell.rprimd, sizeof meta.ref_rprimd);
+  long counts[3];
+  double ta = sf_wtime();
+  SF_CHECK(sf_dataset_assemble(MPI_COMM_WORLD, g.dataset, g.parts, &meta, Dall, counts));
+  ta = sf_wtime() - ta;
+  if (rank == 0 && counts[2] == 0 && !g.keep_parts) remove_parts(g.parts);
+  MPI_Barrier(MPI_COMM_WORLD);
+  sf_log(1, "\nstrainfield generate: %ld ok, %ld failed, %ld missing of %ld samples -> %s (written in %.1f s)\n",
+         counts[0], counts[1], counts[2], g.nsamples, g.dataset, ta);
+  sf_log(1, "  this run: %ld samples in %.1f s = %.1f samples/h on %d ranks (%d sample groups)\n", ok + failed, el,
+         el > 0 ? (ok + failed) / el * 3600.0 : 0.0, size, ns);
+  sf_free(Dall);
+  sf_free(have);
+  free(settings);
+  sf_free(opts);
+  sf_sampler_free(&smp);
+  sf_input_free(&in);
+  if (counts[1]) SF_ERROR(SF_ERR_NOCONV, "%ld of %ld samples failed (status -1; reasons in /samples/reason)", counts[1], g.nsamples);
+  if (counts[2]) sf_log(1, "  incomplete (-walltime reached): rerun the same command with -resume to finish\n");
+  return SF_OK;
+}

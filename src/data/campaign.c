@@ -1,0 +1,200 @@
+/* campaign.c — the sample loop of `strainfield generate`: sample groups claim samples
+ * from a one-sided counter, relax each strained cell (retrying once with safer mixing),
+ * and write each finished sample to its own part file. */
+#include "strainfield/core.h"
+#include "strainfield/dataset.h"
+#include "strainfield/props.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int attempt(MPI_Comm comm, const sf_campaign *c, const sf_scf_params *par, sf_sample_record *r)
+{
+  const sf_cell *ref = &c->in->cell;
+  sf_cell cell;
+  SF_CHECK(sf_cell_alloc(&cell, ref->natom, ref->ntypat));
+  memcpy(cell.typat, ref->typat, sizeof(int) * ref->natom);
+  memcpy(cell.xred, ref->xred, sizeof(double) * 3 * ref->natom);
+  memcpy(cell.znucl, ref->znucl, sizeof(double) * ref->ntypat);
+  memcpy(cell.zion, ref->zion, sizeof(double) * ref->ntypat);
+  memcpy(cell.rprimd, r->lattice, sizeof cell.rprimd);
+  sf_scf s;
+  memset(&s, 0, sizeof s);
+  sf_relax_result rr;
+  memset(&rr, 0, sizeof rr);
+  double stress[3][3];
+  int st = sf_cell_finish(&cell, 0.5);
+  if (!st) st = sf_scf_setup(&s, par, &cell, c->in->psps, comm);
+  if (!st) st = sf_relax_atoms(&s, &cell, &c->relax, &rr);
+  if (!st) st = sf_scf_forces(&s, (double(*)[3])r->fcart);
+  if (!st) st = sf_scf_stress(&s, stress);
+  if (!st) st = sf_scf_fields(&s, r->field[0], r->field[1], r->field[2], r->field[3]);
+  if (!st) {
+    const sf_energies *E = &s.E;
+    memcpy(r->stress, stress, sizeof stress);
+    memcpy(r->xred, cell.xred, sizeof(double) * 3 * cell.natom);
+    r->free_energy = E->free;
+    r->internal_energy = E->internal;
+    r->band_energy = E->band;
+    r->entropy_term = E->entropy_term;
+    r->fermi_energy = s.fermi;
+    r->e_kinetic = E->kinetic;
+    r->e_hartree = E->hartree;
+    r->e_xc = E->xc;
+    r->e_local_psp = E->local_psp;
+    r->e_nonlocal_psp = E->nonlocal_psp;
+    r->e_ewald = E->ewald;
+    r->e_psp_core = E->psp_core;
+    double fm = 0;
+    for (int a = 0; a < cell.natom; a++) {
+      const double *f = r->fcart + 3 * a;
+      fm = fmax(fm, sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2]));
+    }
+    r->max_force = fm;
+  }
+  /* counts of the last attempt, kept for failed samples too */
+  r->scf_runs = rr.evaluations;
+  r->ionic_steps = rr.steps;
+  r->scf_iterations = 0;
+  for (int k = 0; k < rr.ntraj; k++) r->scf_iterations += rr.traj_scf[k];
+  sf_relax_result_free(&rr);
+  sf_scf_free(&s);
+  sf_cell_free(&cell);
+  return st;
+}
+
+int sf_campaign_sample(MPI_Comm comm, const sf_campaign *c, long i, sf_sample_record *r)
+{
+  double t0 = sf_wtime();
+  SF_CHECK(sf_record_alloc(r, c->in->cell.natom, c->scf.ngfft, 1));
+  r->index = i;
+  SF_CHECK(sf_sampler_D(c->sampler, i, r->D));
+  char reason[2][SF_REASON_LEN];
+  int st = sf_lattice_from_strain(c->in->cell.rprimd, r->D, r->lattice);
+  if (!st) st = sf_strain_measures(c->in->cell.rprimd, (const double(*)[3])r->lattice, r->strain_F, r->strain_E, r->strain_eps);
+  int na = 0;
+  if (st) { snprintf(reason[0], SF_REASON_LEN, "%s", sf_error_message()); sf_error_reset(); na = 1; }
+  while (!st && na < 2) {
+    sf_scf_params par = c->scf;
+    if (na == 1) { /* safer mixing: half the weight, twice the iterations */
+      par.mix.alpha *= 0.5;
+      par.nstep *= 2;
+    }
+    st = attempt(comm, c, &par, r);
+    na++;
+    if (!st) break;
+    snprintf(reason[na - 1], SF_REASON_LEN, "%s", sf_error_message());
+    sf_error_reset();
+    if (na < 2) st = 0;
+  }
+  r->attempts = na;
+  if (!st) {
+    r->status = SF_SAMPLE_OK;
+    r->reason[0] = 0;
+  } else {
+    r->status = SF_SAMPLE_FAILED;
+    if (na == 2) snprintf(r->reason, SF_REASON_LEN, "%.100s | retry with safer mixing: %.100s", reason[0], reason[1]);
+    else snprintf(r->reason, SF_REASON_LEN, "%s", reason[0]);
+    /* keep D, lattice and strains; everything computed is NaN */
+    double *keep[2] = {r->xred, r->fcart};
+    for (int k = 0; k < 2; k++) for (int j = 0; j < 3 * r->natom; j++) keep[k][j] = NAN;
+    for (int f = 0; f < SF_NFIELD; f++) { sf_free(r->field[f]); r->field[f] = NULL; }
+    double *scal[] = {&r->max_force, &r->free_energy, &r->internal_energy, &r->band_energy, &r->entropy_term,
+                      &r->fermi_energy, &r->e_kinetic, &r->e_hartree, &r->e_xc, &r->e_local_psp,
+                      &r->e_nonlocal_psp, &r->e_ewald, &r->e_psp_core};
+    for (size_t k = 0; k < sizeof scal / sizeof scal[0]; k++) *scal[k] = NAN;
+    for (int a = 0; a < 3; a++) for (int b = 0; b < 3; b++) r->stress[a][b] = NAN;
+  }
+  /* every rank of the group stores the same wall time (the leader's) */
+  r->wall_time = sf_wtime() - t0;
+  MPI_Bcast(&r->wall_time, 1, MPI_DOUBLE, 0, comm);
+  return SF_OK;
+}
+
+static void progress(MPI_Win win, long npending, long nearlier, double t0)
+{
+  long v[3];
+  for (int k = 0; k < 3; k++) MPI_Fetch_and_op(NULL, &v[k], MPI_LONG, 0, k, MPI_NO_OP, win);
+  MPI_Win_flush(0, win);
+  long ok = v[1], failed = v[2], done = ok + failed, remaining = npending - done;
+  double el = sf_wtime() - t0, rate = done > 0 ? done / el * 3600.0 : 0.0;
+  double eta = done > 0 ? remaining / (done / el) : 0.0;
+  sf_log(1, "  progress: %ld ok, %ld failed this run (+%ld earlier), %ld remaining | %.1f samples/h | ETA %.1f min\n",
+         ok, failed, nearlier, remaining, rate, eta / 60.0);
+}
+
+int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok_out, long *failed_out)
+{
+  int rank, size;
+  MPI_Comm_rank(world, &rank);
+  MPI_Comm_size(world, &size);
+  int ns = c->nsample_groups, gsize = size / ns;
+  MPI_Comm gcomm;
+  MPI_Comm_split(world, rank / gsize, rank, &gcomm);
+  int grank;
+  MPI_Comm_rank(gcomm, &grank);
+  long *pending = NULL, npending = 0, nearlier = 0;
+  SF_CHECK(sf_calloc((void **)&pending, c->nsamples > 0 ? c->nsamples : 1, sizeof(long)));
+  for (long i = 0; i < c->nsamples; i++) {
+    if (!c->have[i]) pending[npending++] = i;
+    else nearlier++;
+  }
+  /* the counters: next pending slot, samples ok, samples failed */
+  long *base = NULL;
+  MPI_Win win;
+  MPI_Win_allocate(rank == 0 ? 3 * sizeof(long) : 0, sizeof(long), MPI_INFO_NULL, world, &base, &win);
+  if (rank == 0) base[0] = base[1] = base[2] = 0;
+  MPI_Barrier(world);
+  MPI_Win_lock_all(0, win);
+  double t0 = sf_wtime();
+  long my_ok = 0, my_failed = 0;
+  int err = 0, lvl = sf_log_level();
+  for (;;) {
+    long k = npending;
+    if (grank == 0 && !(c->walltime > 0 && sf_wtime() - t0 > c->walltime)) {
+      long one = 1;
+      MPI_Fetch_and_op(&one, &k, MPI_LONG, 0, 0, MPI_SUM, win);
+      MPI_Win_flush(0, win);
+    }
+    MPI_Bcast(&k, 1, MPI_LONG, 0, gcomm);
+    if (k >= npending) break;
+    long i = pending[k];
+    sf_sample_record r;
+    if (lvl < 3) sf_log_set_level(0); /* the inner SCF/relax logs would interleave */
+    err = sf_campaign_sample(gcomm, c, i, &r);
+    sf_log_set_level(lvl);
+    if (!err && grank == 0) err = sf_part_write(c->parts_dir, &r);
+    MPI_Bcast(&err, 1, MPI_INT, 0, gcomm);
+    if (err) { sf_record_free(&r); break; }
+    if (grank == 0) {
+      long one = 1;
+      MPI_Accumulate(&one, 1, MPI_LONG, 0, r.status == SF_SAMPLE_OK ? 1 : 2, 1, MPI_LONG, MPI_SUM, win);
+      MPI_Win_flush(0, win);
+      if (r.status == SF_SAMPLE_OK) my_ok++;
+      else my_failed++;
+      if (lvl >= 2) {
+        if (r.status == SF_SAMPLE_OK)
+          printf("  sample %6ld [group %d]: F = %.10f Ha, max|f| = %.1e Ha/Bohr, %d ionic steps, %d SCF runs, "
+                 "%d SCF iterations%s, %.1f s\n", i, rank / gsize, r.free_energy, r.max_force, r.ionic_steps,
+                 r.scf_runs, r.scf_iterations, r.attempts > 1 ? " (retried)" : "", r.wall_time);
+        else printf("  sample %6ld [group %d]: FAILED after %d attempts: %s\n", i, rank / gsize, r.attempts, r.reason);
+        fflush(stdout);
+      }
+    }
+    if (rank == 0) progress(win, npending, nearlier, t0);
+    sf_record_free(&r);
+  }
+  MPI_Win_unlock_all(win);
+  MPI_Win_free(&win);
+  sf_free(pending);
+  long loc[3] = {grank == 0 ? my_ok : 0, grank == 0 ? my_failed : 0, err};
+  MPI_Allreduce(MPI_IN_PLACE, loc, 3, MPI_LONG, MPI_SUM, world);
+  MPI_Comm_free(&gcomm);
+  *ok_out = loc[0];
+  *failed_out = loc[1];
+  if (err) return sf_error_trace(err, __FILE__, __LINE__, __func__);
+  if (loc[2]) SF_ERROR(SF_ERR_FILE, "another sample group could not write its part file");
+  return SF_OK;
+}
