@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_demo.sh — the README's first command: install, build, and run the small Mg
-# ground state on 2 MPI ranks; results land in demo/ (scf.json, fields.h5).
+# campaign + training (`strainfield run`) on 2 MPI ranks; results land in demo/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -12,6 +12,9 @@ if [[ $(id -u) -eq 0 ]]; then
   export OMPI_MCA_rmaps_base_oversubscribe=1
 fi
 mkdir -p demo
-mpirun -np 2 --allow-run-as-root --oversubscribe build/strainfield scf \
-  -options_file configs/mg_small.opts -summary demo/scf.json -fields demo/fields.h5
-echo "run_demo: results in demo/scf.json and demo/fields.h5"
+# A rerun completes an interrupted campaign instead of starting over.
+resume=()
+[[ -e demo/demo.h5 || -d demo/demo.h5.parts ]] && resume=(-resume)
+mpirun -np 2 --allow-run-as-root --oversubscribe build/strainfield run \
+  -options_file configs/demo.opts "${resume[@]}"
+echo "run_demo: dataset demo/demo.h5, model demo/demo.h5.model.h5, metrics demo/demo.h5.train.json"

@@ -32,5 +32,13 @@ int sf_cmd_relax(void);
 int sf_cmd_train(void);   /* src/app/cmd_train.c */
 int sf_cmd_predict(void); /* src/app/cmd_predict.c */
 int sf_cmd_generate(void);
+int sf_cmd_run(void);
+
+/* generate in two phases (see sf_train_prepare): in_run lets -summary through for train. */
+typedef struct sf_generate_s sf_generate;
+int sf_generate_prepare(sf_generate **gen, int in_run);
+int sf_generate_execute(sf_generate *gen);
+void sf_generate_free(sf_generate **gen);
+const char *sf_generate_dataset_path(const sf_generate *gen);
 
 #endif

@@ -80,6 +80,17 @@ int sf_model_dF_dD(const sf_model *m, const double D[6], double *F, double dF[6]
 
 /* `strainfield train`: queries its options, runs, writes the model and metrics. */
 int sf_train_run(void);
+/* The same in two phases, so `run` can query the options of several stages before
+ * sf_options_finish: prepare reads the options, execute does the work. */
+typedef struct sf_train_cfg_s sf_train_cfg;
+int sf_train_prepare(sf_train_cfg **cfg);
+int sf_train_execute(sf_train_cfg *cfg);
+void sf_train_cfg_free(sf_train_cfg **cfg);
+/* The -summary path given to train, or NULL. */
+const char *sf_train_summary_path(const sf_train_cfg *cfg);
+/* For `run`: unless given, the model goes to DATASET.model.h5 and the metrics to
+ * DATASET.train.json. */
+void sf_train_default_paths(sf_train_cfg *cfg, const char *dataset);
 int sf_predict_run(void);
 
 #endif

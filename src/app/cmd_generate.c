@@ -224,22 +224,59 @@ static int choose_groups(int req, int nranks, long nsamples, int *ns)
   return SF_OK;
 }
 
-int sf_cmd_generate(void)
-{
+struct sf_generate_s {
   sf_input in;
   gen_opts g;
   sf_relax_params rp;
   sf_sampler smp;
-  memset(&g, 0, sizeof g);
-  SF_CHECK(sf_input_read(&in));
+  char *opts; /* the campaign's options only, taken before any later stage queries its own */
+};
+
+int sf_generate_prepare(sf_generate **gen, int in_run)
+{
+  SF_CHECK(sf_calloc((void **)gen, 1, sizeof **gen));
+  sf_generate *G = *gen;
+  SF_CHECK(sf_input_read(&G->in));
   int set_D, n;
   double Dtmp[6];
   SF_CHECK(sf_opt_real_array("-strain_D", 6, 6, NULL, 0, "deformation la,lb,lc,tha,thb,thc (deg) of the -acell/-rprim reference cell", Dtmp, &n, &set_D));
   if (set_D) SF_ERROR(SF_ERR_INPUT, "-strain_D is not used by generate: the campaign samples D (see -sampling)");
-  if (in.have_summary || in.have_fields) SF_ERROR(SF_ERR_INPUT, "-summary and -fields are not used by generate: everything goes to -dataset");
-  SF_CHECK(read_options(&g, &rp, &smp));
-  SF_CHECK(sf_options_finish());
+  /* in `run`, -summary belongs to the training metrics */
+  if (!in_run && (G->in.have_summary || G->in.have_fields))
+    SF_ERROR(SF_ERR_INPUT, "-summary and -fields are not used by generate: everything goes to -dataset");
+  SF_CHECK(read_options(&G->g, &G->rp, &G->smp));
+  SF_CHECK(sf_options_json(&G->opts));
+  return SF_OK;
+}
 
+void sf_generate_free(sf_generate **gen)
+{
+  if (!*gen) return;
+  sf_free((*gen)->opts);
+  sf_sampler_free(&(*gen)->smp);
+  sf_input_free(&(*gen)->in);
+  sf_free(*gen);
+  *gen = NULL;
+}
+
+const char *sf_generate_dataset_path(const sf_generate *gen) { return gen->g.dataset; }
+
+int sf_cmd_generate(void)
+{
+  sf_generate *G = NULL;
+  int st = sf_generate_prepare(&G, 0);
+  if (!st) st = sf_options_finish();
+  if (!st) st = sf_generate_execute(G);
+  sf_generate_free(&G);
+  return st;
+}
+
+int sf_generate_execute(sf_generate *G)
+{
+  sf_input in = G->in;
+  gen_opts g = G->g;
+  sf_relax_params rp = G->rp;
+  sf_sampler smp = G->smp;
   int rank, size;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -259,8 +296,7 @@ int sf_cmd_generate(void)
   }
   char md5[SF_MAXTYPAT][33];
   for (int t = 0; t < in.npsp; t++) SF_CHECK(sf_md5_file(in.psp_paths[t], md5[t]));
-  char *opts = NULL, *settings = NULL;
-  SF_CHECK(sf_options_json(&opts));
+  char *opts = G->opts, *settings = NULL;
   SF_CHECK(make_settings(opts, &in, md5, par.ngfft, &smp, &settings));
 
   /* rank 0 looks at the disk; everyone learns the outcome */
@@ -281,7 +317,7 @@ int sf_cmd_generate(void)
   if (flag[1]) {
     MPI_Bcast(prev, 2, MPI_LONG, 0, MPI_COMM_WORLD);
     sf_log(1, "strainfield generate: %s is already complete (%ld ok, %ld failed); nothing to do\n", g.dataset, prev[0], prev[1]);
-    sf_free(have); free(settings); sf_free(opts); sf_sampler_free(&smp); sf_input_free(&in);
+    sf_free(have); free(settings);
     if (prev[1]) SF_ERROR(SF_ERR_NOCONV, "%ld of %ld samples in %s failed (status -1; see /samples/reason)", prev[1], g.nsamples, g.dataset);
     return SF_OK;
   }
@@ -330,9 +366,6 @@ int sf_cmd_generate(void)
   sf_free(Dall);
   sf_free(have);
   free(settings);
-  sf_free(opts);
-  sf_sampler_free(&smp);
-  sf_input_free(&in);
   if (counts[1]) SF_ERROR(SF_ERR_NOCONV, "%ld of %ld samples failed (status -1; reasons in /samples/reason)", counts[1], g.nsamples);
   if (counts[2]) sf_log(1, "  incomplete (-walltime reached): rerun the same command with -resume to finish\n");
   return SF_OK;

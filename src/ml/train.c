@@ -45,7 +45,8 @@ static int read_cfg(sf_train_cfg *c)
   int set;
   SF_CHECK(sf_opt_string("-dataset", NULL, "dataset HDF5 written by generate", c->dataset, sizeof c->dataset, &set));
   if (!set) c->dataset[0] = 0;
-  SF_CHECK(sf_opt_string("-model", "model.h5", "model HDF5 to write", c->model, sizeof c->model, NULL));
+  SF_CHECK(sf_opt_string("-model", "model.h5", "model HDF5 to write (run: DATASET.model.h5)", c->model, sizeof c->model,
+                         &c->have_model));
   SF_CHECK(sf_opt_string("-summary", NULL, "metrics JSON to write", c->summary, sizeof c->summary, &c->have_summary));
   SF_CHECK(sf_opt_int("-ntrain", 0, "training samples: the first n of the dataset (0: all but -ntest)", &c->ntrain, NULL));
   SF_CHECK(sf_opt_int("-ntest", 0, "test samples: the last m of the dataset (0: a third of it)", &c->ntest, NULL));
@@ -97,7 +98,12 @@ static int read_cfg(sf_train_cfg *c)
   int every;
   SF_CHECK(sf_opt_int("-log_every", 0, "log the training loss every this many epochs (at -verbosity 2)", &every, NULL));
   c->tp.verbose_every = every;
-  SF_CHECK(sf_options_finish());
+  return SF_OK;
+}
+
+/* Checks that need every option resolved (after sf_options_finish). */
+static int check_cfg(const sf_train_cfg *c)
+{
   if (!c->dataset[0]) SF_ERROR(SF_ERR_INPUT, "train needs -dataset FILE");
   for (int f = 0; f < SF_NFIELD; f++)
     if (c->ncomp[f] < 1 || c->ncomp[f] > 1024) SF_ERROR(SF_ERR_INPUT, "-pca_components must be in 1..1024");
@@ -182,7 +188,7 @@ static int make_split(const sf_dataset *ds, sf_train_cfg *c, int **itr, int **it
     if (in_tr) (*itr)[(*ntr)++] = i;
     else (*ite)[(*nte)++] = i;
   }
-  if (*ntr < 8) SF_ERROR(SF_ERR_INPUT, "only %d usable training samples", *ntr);
+  if (*ntr < 8) SF_ERROR(SF_ERR_INPUT, "only %d usable training samples (at least 8 are needed; see -ntrain, -ntest)", *ntr);
   if (*nte < 1) SF_ERROR(SF_ERR_INPUT, "no usable test samples");
   return SF_OK;
 }
@@ -450,10 +456,42 @@ static int pipeline(MPI_Comm comm, sf_train_cfg *c, split *sp, int ntr, sf_model
   return SF_OK;
 }
 
+int sf_train_prepare(sf_train_cfg **cfg)
+{
+  SF_CHECK(sf_calloc((void **)cfg, 1, sizeof **cfg));
+  SF_CHECK(read_cfg(*cfg));
+  return SF_OK;
+}
+
+void sf_train_cfg_free(sf_train_cfg **cfg)
+{
+  sf_free(*cfg);
+  *cfg = NULL;
+}
+
+const char *sf_train_summary_path(const sf_train_cfg *c) { return c->have_summary ? c->summary : NULL; }
+
+void sf_train_default_paths(sf_train_cfg *c, const char *dataset)
+{
+  if (!c->have_summary) snprintf(c->summary, sizeof c->summary, "%s.train.json", dataset);
+  if (!c->have_model) snprintf(c->model, sizeof c->model, "%s.model.h5", dataset);
+  c->have_summary = c->have_model = 1;
+}
+
 int sf_train_run(void)
 {
-  sf_train_cfg c;
-  SF_CHECK(read_cfg(&c));
+  sf_train_cfg *c = NULL;
+  SF_CHECK(sf_train_prepare(&c));
+  int st = sf_options_finish();
+  if (!st) st = sf_train_execute(c);
+  sf_train_cfg_free(&c);
+  return st;
+}
+
+int sf_train_execute(sf_train_cfg *cfg)
+{
+  SF_CHECK(check_cfg(cfg));
+  sf_train_cfg c = *cfg;
   MPI_Comm comm = MPI_COMM_WORLD;
   int size;
   MPI_Comm_size(comm, &size);

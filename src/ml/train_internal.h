@@ -7,9 +7,9 @@
 
 #define SF_NNET 6 /* four fields, xred, energy */
 
-typedef struct {
+struct sf_train_cfg_s {
   char dataset[1024], model[1024], summary[1024];
-  int have_summary;
+  int have_summary, have_model;
   int ntrain, ntest;
   int ncomp[SF_NFIELD];
   int nhidden[SF_NNET], hidden[SF_NNET][SF_MLP_MAXLAYER]; /* hidden widths per network */
@@ -17,7 +17,7 @@ typedef struct {
   sf_train_params tp;
   int cv_folds, cv_epochs, ncv_w, ncv_d, cv_widths[8], cv_depths[8];
   int nlc, lc_sizes[16];
-} sf_train_cfg;
+};
 
 /* Builds an untrained network D → nout with the cfg's hidden layers of net i. */
 int sf_train_make_net(const sf_train_cfg *c, int i, int nout, uint64_t seed, sf_mlp *m);

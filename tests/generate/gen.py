@@ -194,6 +194,26 @@ def t_failure():
     print("ok")
 
 
+def t_run():
+    """`strainfield run` = generate + train in one mpirun: the dataset equals a standalone
+    generate, the model and metrics land next to it, and the closing table matches them."""
+    n = 12
+    r = run(["run", "-options_file", TINY, "-pseudos", PSP, "-samples", str(n), "-dataset", "ds.h5",
+             "-epochs", "30", "-ntrain", "9", "-ntest", "3", "-pca_components", "4"], np_=2)
+    run(base_args(n, "alone.h5"), np_=2)
+    compare(os.path.join(WORK, "ds.h5"), os.path.join(WORK, "alone.h5"))  # exits on a difference
+    m = json.load(open(os.path.join(WORK, "ds.h5.train.json")))
+    assert m["ntrain"] == 9 and m["ntest"] == 3, (m["ntrain"], m["ntest"])
+    assert os.path.exists(os.path.join(WORK, "ds.h5.model.h5"))
+    for f in ("rho", "phi", "u", "s"):
+        mean = m["nrmse"][f]["mean"]
+        assert 0 < mean < 1, (f, mean)
+        table = r.stdout[r.stdout.index("strainfield run: test errors"):]
+        line = re.search(r"^\s+%s\s+(\S+)" % f, table, re.M)
+        assert line and abs(float(line.group(1)) - mean) <= 1e-3 * mean, (f, line and line.group(0), mean)
+    print("ok")
+
+
 if __name__ == "__main__":
     name = sys.argv[1]
     shutil.rmtree(WORK, ignore_errors=True)
