@@ -4,7 +4,11 @@
 # then prediction timings.  The real grid is 36x64x60; N=3000 samples on it would be
 # ~13 GB, so the dataset uses a scaled grid (default 18x32x30) — say so when quoting.
 # Environment: N (3000), GRID (18,32,30), EPOCHS (4000), NTRAIN (2000), NTEST (1000),
-# SEEDS ("1 2 3"), OUT (benchmarks/results/train_vs_torch).
+# SEEDS ("1 2 3"), OUT (benchmarks/results/train_vs_torch), DATA (an existing dataset,
+# e.g. one written by `generate` or tests/ml/assemble_parts.py, instead of the synthetic
+# one), SF_ARGS (extra `strainfield train` options), NCOMP (PCA components of both, 50;
+# must be < the training-set size).  Wall and CPU (user+system, all ranks/threads) times
+# are recorded: on a shared machine the CPU ratio is the steadier one.
 # usage: benchmarks/train_vs_torch.sh [path/to/strainfield]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,12 +18,13 @@ SEEDS=${SEEDS:-"1 2 3"}; OUT=${OUT:-$ROOT/benchmarks/results/train_vs_torch}
 PY=/usr/bin/python3
 MPI=(mpirun --allow-run-as-root --oversubscribe -np 2)
 mkdir -p "$OUT"; cd "$OUT"
-[[ -f data.h5 ]] || $PY "$ROOT/tests/ml/make_synthetic.py" data.h5 -n "$N" -grid "$GRID" -seed 5 -failed 6
+if [[ -n "${DATA:-}" ]]; then ln -sf "$(readlink -f "$DATA")" data.h5
+else [[ -f data.h5 ]] || $PY "$ROOT/tests/ml/make_synthetic.py" data.h5 -n "$N" -grid "$GRID" -seed 5 -failed 6; fi
 for s in $SEEDS; do
-  /usr/bin/time -f "%e" -o sf_$s.wall "${MPI[@]}" "$SF" train -dataset data.h5 -model model_$s.h5 -ntrain "$NTRAIN" \
-    -ntest "$NTEST" -epochs "$EPOCHS" -seed "$s" -summary sf_$s.json | tee sf_$s.log
-  /usr/bin/time -f "%e" -o ref_$s.wall $PY "$ROOT/benchmarks/reference_protocol.py" data.h5 -ntrain "$NTRAIN" \
-    -ntest "$NTEST" -epochs "$EPOCHS" -seed "$s" -threads 2 -json ref_$s.json | tee ref_$s.log
+  /usr/bin/time -f "%e %U %S" -o sf_$s.wall "${MPI[@]}" "$SF" train -dataset data.h5 -model model_$s.h5 -ntrain "$NTRAIN" \
+    -ntest "$NTEST" -epochs "$EPOCHS" -seed "$s" -summary sf_$s.json -pca_components "${NCOMP:-50}" ${SF_ARGS:-} | tee sf_$s.log
+  /usr/bin/time -f "%e %U %S" -o ref_$s.wall $PY "$ROOT/benchmarks/reference_protocol.py" data.h5 -ntrain "$NTRAIN" \
+    -ntest "$NTEST" -epochs "$EPOCHS" -seed "$s" -threads 2 -ncomp "${NCOMP:-50}" -json ref_$s.json | tee ref_$s.log
 done
 "$SF" predict -model model_1.h5 -strain_D 1.01,0.99,1.0,90.5,89.5,90 -bench -summary predict_bench.json
 $PY - "$SEEDS" <<'PYEOF'
@@ -32,14 +37,20 @@ def row(name, get):
     print(f"{name:28s} strainfield {a.mean():.4e} ± {a.std():.1e}   reference {b.mean():.4e} ± {b.std():.1e}")
 for f in ("rho", "phi", "u", "s"):
     row(f"NRMSE {f} mean", lambda x: x["nrmse"][f]["mean"])
+    row(f"NRMSE {f} max", lambda x: x["nrmse"][f]["max"])
     row(f"NRMSE {f} PCA-only", lambda x: x["nrmse"][f]["pca_mean"])
+    row(f"NRMSE {f} linear", lambda x: x["nrmse"][f]["linear_mean"])
 row("free energy MAE (mHa)", lambda x: x["free_energy_mae_mHa"])
 row("free energy max (mHa)", lambda x: x["free_energy_max_mHa"])
 row("xred MAE (Bohr)", lambda x: x["xred_mae_bohr"])
+row("xred max (Bohr)", lambda x: x["xred_max_bohr"])
 row("time PCA (s)", lambda x: x["time_s"]["pca"])
 row("time networks (s)", lambda x: x["time_s"]["networks"])
-w1 = [float(open(f"sf_{s}.wall").read().split()[-1]) for s in seeds]
-w2 = [float(open(f"ref_{s}.wall").read().split()[-1]) for s in seeds]
-print(f"{'wall time (s)':28s} strainfield {np.mean(w1):.1f}   reference {np.mean(w2):.1f}   ratio {np.mean(w1)/np.mean(w2):.2f}")
+def times(p):
+    v = [float(x) for x in open(p).read().split()[-3:]]
+    return v[0], v[1] + v[2]
+t1 = np.array([times(f"sf_{s}.wall") for s in seeds]); t2 = np.array([times(f"ref_{s}.wall") for s in seeds])
+print(f"{'wall time (s)':28s} strainfield {t1[:,0].mean():.1f}   reference {t2[:,0].mean():.1f}   ratio {t1[:,0].mean()/t2[:,0].mean():.2f}")
+print(f"{'CPU time (s)':28s} strainfield {t1[:,1].mean():.1f}   reference {t2[:,1].mean():.1f}   ratio {t1[:,1].mean()/t2[:,1].mean():.2f}")
 print("prediction:", json.load(open("predict_bench.json"))["timing"])
 PYEOF

@@ -34,7 +34,12 @@ typedef struct {
   int batch, epochs;
   uint64_t seed;
   int verbose_every;            /* log the loss every this many epochs (0: never) */
+  const double *weight;         /* optional per-sample loss weights [n] (NULL: all 1); the
+                                   loss is Σ_i w_i Σ_out e² / (Σ_batch w · nout) */
 } sf_train_params;
+
+/* z[i] = tanh(z[i]) (vectorised; absolute error a few 1e-16, deterministic). */
+void sf_mlp_tanh_inplace(double *z, size_t n);
 
 /* 64-bit counter-based random numbers: deterministic in (seed, purpose, counter). */
 uint64_t sf_ml_rng_u64(uint64_t seed, uint64_t purpose, uint64_t counter);

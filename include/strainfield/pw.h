@@ -23,6 +23,7 @@ typedef struct {
   fftw_plan to_recip;  /* r -> G (FFTW_FORWARD, unnormalised) in place on work */
   double complex *work;
   int (*gvec)[3];      /* [nfft] integer G of each box index, components in [-n/2, n/2) */
+  void *sphere_plans;  /* fft_sphere.c: cache of the zero-padded (sphere) FFT plans, NULL until used */
 } sf_fftbox;
 
 /* ABINIT's default box: in each direction the smallest size with only factors 2, 3, 5
@@ -52,12 +53,28 @@ typedef struct {
   double (*kpg)[3];    /* [npw] Cartesian k+G (Bohr^-1, 2π included) */
   double *kin;         /* [npw] kinetic energy, smoothed by ecutsm as ABINIT's mkkin */
   double *kin_raw;     /* [npw] |k+G|²/2 */
+  int gmax[3];         /* max |g_i| over the sphere: the sphere lies in the box rows
+                        * i_i in [0, gmax_i] ∪ [n_i - gmax_i, n_i) (zero-padded FFTs) */
 } sf_pwbasis;
 
 /* Sphere |k+G|²/2 < ecut (ABINIT's kpgsph), error if it does not fit in the box. */
 int sf_pwbasis_create(const sf_cell *cell, const double kred[3], double ecut, double ecutsm,
                       const sf_fftbox *box, sf_pwbasis *pw);
 void sf_pwbasis_free(sf_pwbasis *pw);
+/* Zero-padded FFTs of one wavefunction (fft_sphere.c), as ABINIT's fftpad / QE's pruned FFTs.
+ * In C order the 3-D transform is done as 1-D transforms, G->r: along i3 only for the
+ * (i1,i2) columns of the sphere's bounding box, along i2 only for the i1 planes the sphere
+ * touches, along i1 everywhere; r->G the reverse.  Plans are made once per box and sphere
+ * extent (FFTW_MEASURE, on a scratch array) and cached in box->sphere_plans.
+ * sf_fft_sphere_g2r: box->work = Σ_{G in sphere} c_G e^{iG·r} (unnormalised, FFTW_BACKWARD),
+ * equal to scattering c into a zeroed box and executing box->to_real.
+ * sf_fft_sphere_r2g: transforms box->work in place (FFTW_FORWARD, unnormalised) such that
+ * box->work[pw->ifft[i]] are exact for the sphere; every other entry is left undefined.
+ * Both return SF_OK, or an error when FFTW cannot plan (box->work is then untouched). */
+int sf_fft_sphere_g2r(sf_fftbox *box, const sf_pwbasis *pw, const double complex *c);
+int sf_fft_sphere_r2g(sf_fftbox *box, const sf_pwbasis *pw);
+void sf_fft_sphere_free(sf_fftbox *box);
+
 /* ABINIT's smoothed kinetic energy for a raw |k+G|²/2, and its derivative d kin/d kin_raw. */
 double sf_kinetic_smoothed(double kin_raw, double ecut, double ecutsm, double *dkin);
 

@@ -51,7 +51,7 @@ typedef struct {
   double stress[3][3]; /* final stress (Ha/Bohr^3) */
   double sigma;        /* stress[dir][dir] */
   int steps, converged;
-  double max_offaxis;  /* largest relaxed stress component at the end */
+  double max_offaxis;  /* largest free component of (1/Ω) dF/dε at the end (Ha/Bohr^3) */
 } sf_uniaxial_result;
 
 int sf_relax_uniaxial(sf_scf *s, sf_cell *cell, const double ref[3][3], const sf_relax_params *ap,

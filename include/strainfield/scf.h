@@ -17,6 +17,7 @@
 #include <mpi.h>
 
 #include "strainfield/crystal.h"
+#include "strainfield/eigensolver.h"
 #include "strainfield/ham.h"
 #include "strainfield/layout.h"
 #include "strainfield/mixing.h"
@@ -38,6 +39,7 @@ typedef struct {
   int nstep;
   int nosym;               /* 1: no symmetry (identity only; time reversal still used) */
   int eig_maxiter;         /* eigensolver iterations per SCF step */
+  int eig_maxiter_first;   /* ... in the first step from random wavefunctions */
   double eig_tol;
   sf_mixer_params mix;
   int nkpt_groups;         /* 0 = automatic */
@@ -79,6 +81,8 @@ typedef struct {
   double complex *rho_g;
   sf_energies E;
   int iterations, converged;
+  int iterations_done;     /* diagonalisations so far: occupations of the last one exist */
+  sf_eigen_workspace *eig_ws; /* eigensolver scratch shared by the k-points */
   double *hist_energy, *hist_dfe, *hist_resid; /* [nstep] */
 } sf_scf;
 

@@ -96,9 +96,11 @@ static int read_scf_params(sf_input *in, double nelect)
   REJECT_IF(p->nstep < 1, "-nstep %d must be >= 1", p->nstep);
   SF_CHECK(sf_opt_bool("-nosym", 0, "ignore the space group (time reversal is still used)", &p->nosym, NULL));
   SF_CHECK(sf_opt_int("-eig_maxiter", 4, "eigensolver (LOBPCG) iterations per SCF step", &p->eig_maxiter, NULL));
+  SF_CHECK(sf_opt_int("-eig_maxiter_first", 6, "eigensolver iterations in the first SCF step (random start)",
+                      &p->eig_maxiter_first, NULL));
   SF_CHECK(sf_opt_real("-eig_tol", 1e-9, "eigensolver residual tolerance", &p->eig_tol, NULL));
   SF_CHECK(sf_opt_int("-mix_history", 8, "Pulay mixing history", &p->mix.history, NULL));
-  SF_CHECK(sf_opt_real("-mix_alpha", 0.7, "mixing weight", &p->mix.alpha, NULL));
+  SF_CHECK(sf_opt_real("-mix_alpha", 0.9, "mixing weight", &p->mix.alpha, NULL));
   SF_CHECK(sf_opt_real("-mix_kerker", 0.8, "Kerker wavevector q0 (1/Bohr); 0 disables", &p->mix.kerker_q0, NULL));
   SF_CHECK(sf_opt_int("-par_kpt_groups", 0, "number of k-point groups (0 = automatic)", &p->nkpt_groups, NULL));
   SF_CHECK(sf_opt_int("-par_band_groups", 0, "number of band groups per k-point group (0 = automatic)", &p->nband_groups, NULL));

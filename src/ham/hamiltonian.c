@@ -55,16 +55,19 @@ int sf_ham_apply(void *ctx, int m, const double complex *X, double complex *Y)
   const sf_pwbasis *pw = hk->pw;
   sf_fftbox *box = hk->H->box;
   const double *veff = hk->H->veff_r;
-  double inv = 1.0 / box->nfft;
+  const double inv = 1.0 / box->nfft;
+  const int nfft = box->nfft, npw = pw->npw;
+  const int *ifft = pw->ifft;
+  const double *kin = pw->kin;
   for (int n = 0; n < m; n++) {
-    const double complex *x = X + (size_t)n * pw->npw;
-    double complex *y = Y + (size_t)n * pw->npw;
-    memset(box->work, 0, sizeof(double complex) * (size_t)box->nfft);
-    for (int i = 0; i < pw->npw; i++) box->work[pw->ifft[i]] = x[i];
-    fftw_execute(box->to_real);
-    for (int i = 0; i < box->nfft; i++) box->work[i] *= veff[i];
-    fftw_execute(box->to_recip);
-    for (int i = 0; i < pw->npw; i++) y[i] = pw->kin[i] * x[i] + box->work[pw->ifft[i]] * inv;
+    const double complex *x = X + (size_t)n * npw;
+    double complex *y = Y + (size_t)n * npw;
+    /* zero-padded FFTs (fft_sphere.c): only the sphere's columns/planes are transformed */
+    SF_CHECK(sf_fft_sphere_g2r(box, pw, x));
+    double complex *restrict work = box->work;
+    for (int i = 0; i < nfft; i++) work[i] *= veff[i];
+    SF_CHECK(sf_fft_sphere_r2g(box, pw));
+    for (int i = 0; i < npw; i++) y[i] = kin[i] * x[i] + work[ifft[i]] * inv;
   }
   if (hk->nl) SF_CHECK(sf_nonlocal_apply(hk->nl, pw->npw, m, X, Y));
   return SF_OK;
@@ -76,12 +79,17 @@ void sf_ham_accumulate_density(sf_fftbox *box, const sf_pwbasis *pw, int m, cons
   for (int n = 0; n < m; n++) {
     if (w[n] == 0.0) continue;
     const double complex *x = X + (size_t)n * pw->npw;
-    memset(box->work, 0, sizeof(double complex) * (size_t)box->nfft);
-    for (int i = 0; i < pw->npw; i++) box->work[pw->ifft[i]] = x[i];
-    fftw_execute(box->to_real);
+    if (sf_fft_sphere_g2r(box, pw, x) != SF_OK) {
+      /* no zero-padded plans (FFTW failure, already reported): the full transform */
+      memset(box->work, 0, sizeof(double complex) * (size_t)box->nfft);
+      for (int i = 0; i < pw->npw; i++) box->work[pw->ifft[i]] = x[i];
+      fftw_execute(box->to_real);
+    }
+    const double wn = w[n];
+    const double complex *restrict work = box->work;
     for (int i = 0; i < box->nfft; i++) {
-      double complex u = box->work[i];
-      rho[i] += w[n] * (creal(u) * creal(u) + cimag(u) * cimag(u));
+      double complex u = work[i];
+      rho[i] += wn * (creal(u) * creal(u) + cimag(u) * cimag(u));
     }
   }
 }

@@ -24,12 +24,16 @@ int sf_train_cv(MPI_Comm comm, sf_train_cfg *c, int i, const double *D, const do
   MPI_Comm_rank(gc, &grank);
   sf_train_cfg cc = *c;
   if (c->cv_epochs > 0) cc.tp.epochs = c->cv_epochs;
-  double *score = NULL, *Dt = NULL, *Yt = NULL, *Dv = NULL, *Yv = NULL;
+  double *score = NULL, *Dt = NULL, *Yt = NULL, *Dv = NULL, *Yv = NULL, *Wt = NULL, *Wv = NULL, *yp = NULL;
+  cc.sample_w = NULL;
   int st = sf_calloc((void **)&score, ntask, sizeof *score);
   if (!st) st = sf_calloc((void **)&Dt, 6 * (size_t)n, sizeof *Dt);
   if (!st) st = sf_calloc((void **)&Yt, (size_t)n * nout, sizeof *Yt);
   if (!st) st = sf_calloc((void **)&Dv, 6 * (size_t)n, sizeof *Dv);
   if (!st) st = sf_calloc((void **)&Yv, (size_t)n * nout, sizeof *Yv);
+  if (!st) st = sf_calloc((void **)&Wt, (size_t)n, sizeof *Wt);
+  if (!st) st = sf_calloc((void **)&Wv, (size_t)n, sizeof *Wv);
+  if (!st) st = sf_calloc((void **)&yp, (size_t)n * nout, sizeof *yp);
   double t0 = sf_wtime();
   for (int t = g; t < ntask && !st; t += G) {
     const int cand = t / K, fold = t % K;
@@ -43,6 +47,7 @@ int sf_train_cv(MPI_Comm comm, sf_train_cfg *c, int i, const double *D, const do
       int val = s >= v0 && s < v1;
       memcpy((val ? Dv + 6 * (size_t)nv : Dt + 6 * (size_t)nt), D + 6 * (size_t)s, 6 * sizeof *D);
       memcpy((val ? Yv + (size_t)nv * nout : Yt + (size_t)nt * nout), Y + (size_t)s * nout, nout * sizeof *Y);
+      (val ? Wv : Wt)[val ? nv : nt] = c->sample_w ? c->sample_w[s] : 1.0;
       if (val) nv++;
       else nt++;
     }
@@ -50,10 +55,21 @@ int sf_train_cv(MPI_Comm comm, sf_train_cfg *c, int i, const double *D, const do
     st = sf_train_make_net(&cc, i, nout, c->tp.seed + 31 * t, &m);
     if (!st) {
       sf_train_set_scalers(&cc, i < 4 ? i : -1, pca, &m, Dt, Yt, nt);
-      st = sf_mlp_train(gc, &m, Dt, Yt, nt, &cc.tp, NULL);
+      sf_train_params tp = cc.tp;
+      tp.weight = c->sample_w ? Wt : NULL;
+      st = sf_mlp_train(gc, &m, Dt, Yt, nt, &tp, NULL);
     }
-    double mse = 0;
-    if (!st) st = sf_mlp_mse(&m, Dv, Yv, nv, &mse);
+    /* validation MSE in standardised units, weighted as the training loss */
+    double mse = 0, wsum = 0;
+    if (!st) st = sf_mlp_predict(&m, Dv, nv, yp, NULL);
+    for (int s = 0; s < nv && !st; s++) {
+      for (int o = 0; o < nout; o++) {
+        double d = (yp[(size_t)s * nout + o] - Yv[(size_t)s * nout + o]) / m.ystd[o];
+        mse += Wv[s] * d * d;
+      }
+      wsum += Wv[s];
+    }
+    if (!st) mse /= wsum * nout;
     if (grank == 0) score[t] = mse;
     sf_mlp_free(&m);
   }
@@ -91,6 +107,9 @@ int sf_train_cv(MPI_Comm comm, sf_train_cfg *c, int i, const double *D, const do
   sf_free(Yt);
   sf_free(Dv);
   sf_free(Yv);
+  sf_free(Wt);
+  sf_free(Wv);
+  sf_free(yp);
   if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
   return SF_OK;
 }

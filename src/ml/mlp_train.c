@@ -23,12 +23,66 @@ void sf_train_defaults(sf_train_params *p)
   p->epochs = 4000;
   p->seed = 1;
   p->verbose_every = 0;
+  p->weight = NULL;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SF_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define SF_CLONES
+#endif
+
+/* One Adam step on n parameters (vectorised): g = grad·inv + l2x2·p;
+ * m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; p ← p − (lr/c1) m / (√v/√c2 + ε). */
+SF_CLONES static void adam_step(size_t n, double *restrict p, const double *restrict grad, double *restrict mom,
+                                double *restrict vel, double inv, double l2x2, double b1, double b2, double lr_c1,
+                                double isc2, double eps)
+{
+  for (size_t i = 0; i < n; i++) {
+    double g = grad[i] * inv + l2x2 * p[i];
+    double mi = b1 * mom[i] + (1 - b1) * g;
+    double vi = b2 * vel[i] + (1 - b2) * g * g;
+    mom[i] = mi;
+    vel[i] = vi;
+    p[i] -= lr_c1 * mi / (sqrt(vi) * isc2 + eps);
+  }
+}
+
+/* d = 2 w_row (y − t), returns Σ w_row (y − t)² */
+SF_CLONES static double out_delta(int nb, int nout, const double *restrict y, const double *restrict t,
+                                  const double *restrict wrow, double *restrict d)
+{
+  double sse = 0;
+  for (int i = 0; i < nb; i++) {
+    const double wi = wrow ? wrow[i] : 1.0;
+    double s = 0;
+    for (int o = 0; o < nout; o++) {
+      double e = y[(size_t)i * nout + o] - t[(size_t)i * nout + o];
+      s += e * e;
+      d[(size_t)i * nout + o] = 2 * wi * e;
+    }
+    sse += wi * s;
+  }
+  return sse;
+}
+
+/* dprev *= 1 − a² ; gb += column sums of d */
+SF_CLONES static void dtanh_mul(size_t n, double *restrict dp, const double *restrict a)
+{
+  for (size_t i = 0; i < n; i++) dp[i] *= 1 - a[i] * a[i];
+}
+
+SF_CLONES static void col_sums(int nb, int wo, const double *restrict d, double *restrict gb)
+{
+  for (int i = 0; i < nb; i++)
+    for (int o = 0; o < wo; o++) gb[o] += d[(size_t)i * wo + o];
 }
 
 typedef struct {
   double *A[SF_MLP_MAXLAYER + 1]; /* activations per layer, batch × width */
   double *delta, *dprev;          /* batch × max width */
   double *T;                      /* targets batch × nout */
+  double *wrow;                   /* per-row loss weights (NULL: 1) */
   double *grad, *mom, *vel;       /* nparam */
 } train_ws;
 
@@ -42,27 +96,19 @@ static double batch_grad(const sf_mlp *m, train_ws *w, int nb, double *g)
     double *z = w->A[l + 1];
     for (int i = 0; i < nb; i++) memcpy(z + (size_t)i * wo, m->b[l], wo * sizeof(double));
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, wo, wi, 1.0, w->A[l], wi, m->W[l], wo, 1.0, z, wo);
-    if (l < L - 1)
-      for (size_t i = 0; i < (size_t)nb * wo; i++) z[i] = tanh(z[i]);
+    if (l < L - 1) sf_mlp_tanh_inplace(z, (size_t)nb * wo);
   }
-  double sse = 0;
   double *d = w->delta;
-  for (size_t i = 0; i < (size_t)nb * nout; i++) {
-    double e = w->A[L][i] - w->T[i];
-    sse += e * e;
-    d[i] = 2 * e;
-  }
+  double sse = out_delta(nb, nout, w->A[L], w->T, w->wrow, d);
   /* g layout = params layout: W_l then b_l */
   for (int l = L - 1; l >= 0; l--) {
     const int wi = m->width[l], wo = m->width[l + 1];
     double *gW = g + (m->W[l] - m->params), *gb = g + (m->b[l] - m->params);
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, wi, wo, nb, 1.0, w->A[l], wi, d, wo, 1.0, gW, wo);
-    for (int i = 0; i < nb; i++)
-      for (int o = 0; o < wo; o++) gb[o] += d[(size_t)i * wo + o];
+    col_sums(nb, wo, d, gb);
     if (l > 0) {
       cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, wi, wo, 1.0, d, wo, m->W[l], wo, 0.0, w->dprev, wi);
-      const double *a = w->A[l];
-      for (size_t i = 0; i < (size_t)nb * wi; i++) w->dprev[i] *= 1 - a[i] * a[i];
+      dtanh_mul((size_t)nb * wi, w->dprev, w->A[l]);
       double *t = d;
       d = w->dprev;
       w->dprev = t;
@@ -90,7 +136,7 @@ int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int
   int *perm = NULL;
   size_t nbuf = 0;
   for (int l = 0; l <= L; l++) nbuf += (size_t)bmax * m->width[l];
-  nbuf += 2 * (size_t)bmax * mw + (size_t)bmax * nout + 3 * m->nparam + 1;
+  nbuf += 2 * (size_t)bmax * mw + (size_t)bmax * nout + 3 * m->nparam + 1 + bmax;
   SF_CHECK(sf_calloc((void **)&buf, nbuf, sizeof *buf));
   int st = sf_calloc((void **)&Xs, (size_t)n * nin, sizeof *Xs);
   if (!st) st = sf_calloc((void **)&Ys, (size_t)n * nout, sizeof *Ys);
@@ -117,6 +163,8 @@ int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int
   w.mom = q;
   q += m->nparam;
   w.vel = q;
+  q += m->nparam;
+  w.wrow = p->weight ? q : NULL;
   for (int i = 0; i < n; i++) {
     for (int j = 0; j < nin; j++) Xs[(size_t)i * nin + j] = (X[(size_t)i * nin + j] - m->xmean[j]) / m->xstd[j];
     for (int j = 0; j < nout; j++) Ys[(size_t)i * nout + j] = (Y[(size_t)i * nout + j] - m->ymean[j]) / m->ystd[j];
@@ -141,6 +189,12 @@ int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int
         int s = perm[b0 + lo + i];
         memcpy(w.A[0] + (size_t)i * nin, Xs + (size_t)s * nin, nin * sizeof(double));
         memcpy(w.T + (size_t)i * nout, Ys + (size_t)s * nout, nout * sizeof(double));
+        if (w.wrow) w.wrow[i] = p->weight[s];
+      }
+      double wsum = nbg; /* the whole batch's weight, the same sum on every rank */
+      if (p->weight) {
+        wsum = 0;
+        for (int i = 0; i < nbg; i++) wsum += p->weight[perm[b0 + i]];
       }
       memset(w.grad, 0, (m->nparam + 1) * sizeof(double));
       double sse = nb > 0 ? batch_grad(m, &w, nb, w.grad) : 0;
@@ -151,20 +205,18 @@ int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int
       }
       sse_epoch += w.grad[m->nparam];
       step++;
-      const double inv = 1.0 / ((double)nbg * nout);
+      const double inv = 1.0 / (wsum * nout);
       const double c1 = 1 - pow(p->beta1, (double)step), c2 = 1 - pow(p->beta2, (double)step);
-      const double lr = p->lr, b1 = p->beta1, b2 = p->beta2, eps = p->eps, l2x2 = 2 * p->l2;
-      for (int l = 0; l < L; l++) {
-        size_t off = m->W[l] - m->params, nw = (size_t)m->width[l] * m->width[l + 1], nbias = m->width[l + 1];
-        for (size_t i = off; i < off + nw + nbias; i++) {
-          double g = w.grad[i] * inv + (i < off + nw ? l2x2 * m->params[i] : 0);
-          w.mom[i] = b1 * w.mom[i] + (1 - b1) * g;
-          w.vel[i] = b2 * w.vel[i] + (1 - b2) * g * g;
-          m->params[i] -= lr * (w.mom[i] / c1) / (sqrt(w.vel[i] / c2) + eps);
-        }
+      const double b1 = p->beta1, b2 = p->beta2, eps = p->eps, l2x2 = 2 * p->l2, lr_c1 = p->lr / c1,
+                   isc2 = 1 / sqrt(c2);
+      for (int l = 0; l < L; l++) { /* weights (with the l2 term), then biases (without) */
+        size_t off = m->W[l] - m->params, nw = (size_t)m->width[l] * m->width[l + 1], ob = m->b[l] - m->params;
+        adam_step(nw, m->params + off, w.grad + off, w.mom + off, w.vel + off, inv, l2x2, b1, b2, lr_c1, isc2, eps);
+        adam_step(m->width[l + 1], m->params + ob, w.grad + ob, w.mom + ob, w.vel + ob, inv, 0.0, b1, b2, lr_c1, isc2,
+                  eps);
       }
     }
-    epoch_loss = sse_epoch / ((double)n * nout);
+    epoch_loss = sse_epoch / ((double)n * nout); /* weighted: relative to mean weight 1 only if normalised */
     if (p->verbose_every > 0 && (ep + 1) % p->verbose_every == 0)
       sf_log(2, "    epoch %5d  loss %.6e\n", ep + 1, epoch_loss);
   }

@@ -30,7 +30,7 @@ void sf_train_set_scalers(const sf_train_cfg *c, int f, const sf_pca *pca, sf_ml
                           const double *Y, int n)
 {
   sf_mlp_fit_scalers(m, X, Y, n);
-  if (f >= 0 && c->coef_scaling[f] == 1 && pca && pca->eig[0] > 0) {
+  if (f >= 0 && c->coef_scaling[f] >= 1 && pca && pca->eig[0] > 0) {
     /* one scale for all coefficients: the MSE loss is then proportional to the L2 error
      * of the reconstructed field, the quantity NRMSE measures */
     const int k = m->width[m->nlayer];
@@ -67,17 +67,20 @@ static int read_cfg(sf_train_cfg *c)
   char sc[SF_NFIELD][1024];
   int nsc = 0, scset;
   SF_CHECK(sf_opt_string_array("-coef_scaling", SF_NFIELD,
-                               "output scaling of rho,phi,u,s coefficients: standard (each unit variance, the paper) "
-                               "or variance (one scale per field: loss = field L2 error); default standard,standard,standard,variance",
+                               "output scaling of rho,phi,u,s coefficients: standard (each unit variance, the paper), "
+                               "variance (one scale per field: loss = field L2 error) or range (variance, and each "
+                               "sample's loss divided by its field's range squared: loss = sum of NRMSE^2, the paper's "
+                               "metric); default standard,standard,standard,range",
                                sc, &nsc, &scset));
-  c->coef_scaling[3] = 1;
+  c->coef_scaling[3] = 2;
   if (scset) {
     if (nsc != 1 && nsc != SF_NFIELD) SF_ERROR(SF_ERR_INPUT, "-coef_scaling takes 1 or 4 values");
     for (int f = 0; f < SF_NFIELD; f++) {
       const char *s = sc[nsc == 1 ? 0 : f];
       if (!strcmp(s, "standard")) c->coef_scaling[f] = 0;
       else if (!strcmp(s, "variance")) c->coef_scaling[f] = 1;
-      else SF_ERROR(SF_ERR_INPUT, "-coef_scaling: '%s' is neither standard nor variance", s);
+      else if (!strcmp(s, "range")) c->coef_scaling[f] = 2;
+      else SF_ERROR(SF_ERR_INPUT, "-coef_scaling: '%s' is not standard, variance or range", s);
     }
   }
   SF_CHECK(sf_opt_real("-lr", 1e-3, "Adam learning rate", &c->tp.lr, NULL));
@@ -210,6 +213,29 @@ static int field_stage(MPI_Comm comm, sf_train_cfg *c, const split *sp, int f, i
   double t0 = sf_wtime();
   SF_CHECK(sf_calloc((void **)&X, (size_t)ntr * (nloc ? nloc : 1), sizeof *X));
   int st = sf_dataset_read_field(ds, f, sp->itr, ntr, pl0, npl, X);
+  double *wts = NULL;
+  if (!st && c->coef_scaling[f] == 2) { /* per-sample weights 1/range², mean 1 */
+    st = sf_calloc((void **)&wts, 2 * (size_t)ntr, sizeof *wts);
+    for (int i = 0; i < ntr && !st; i++) {
+      double hi = -INFINITY, lo = INFINITY;
+      for (long q = 0; q < nloc; q++) {
+        double x = X[(size_t)i * nloc + q];
+        hi = x > hi ? x : hi;
+        lo = x < lo ? x : lo;
+      }
+      wts[i] = hi;
+      wts[ntr + i] = -lo;
+    }
+    if (!st) MPI_Allreduce(MPI_IN_PLACE, wts, 2 * ntr, MPI_DOUBLE, MPI_MAX, comm);
+    double sum = 0;
+    for (int i = 0; i < ntr && !st; i++) {
+      double r = wts[i] + wts[ntr + i];
+      wts[i] = r > 0 ? 1 / (r * r) : 0;
+      sum += wts[i];
+    }
+    for (int i = 0; i < ntr && !st; i++) wts[i] = sum > 0 ? wts[i] * ntr / sum : 1;
+  }
+  c->sample_w = wts;
   double t1 = sf_wtime();
   if (!st) st = sf_pca_fit(comm, X, ntr, nloc, p0, ds->npt, c->ncomp[f], pca);
   const int k = pca->k;
@@ -232,7 +258,9 @@ static int field_stage(MPI_Comm comm, sf_train_cfg *c, const split *sp, int f, i
   if (!st) {
     sf_train_set_scalers(c, f, pca, net, sp->Dtr, Ctr, ntr);
     double loss, t3 = sf_wtime();
-    st = sf_mlp_train(comm, net, sp->Dtr, Ctr, ntr, &c->tp, &loss);
+    sf_train_params tp = c->tp;
+    tp.weight = wts;
+    st = sf_mlp_train(comm, net, sp->Dtr, Ctr, ntr, &tp, &loss);
     *t_train += sf_wtime() - t3;
     sf_log(1, "  %-4s network trained in %.2f s (final loss %.3e)\n", sf_ml_field_names[f], sf_wtime() - t3, loss);
   }
@@ -266,6 +294,8 @@ static int field_stage(MPI_Comm comm, sf_train_cfg *c, const split *sp, int f, i
   double s = 0;
   for (int j = 0; j < k; j++) s += pca->eig[j];
   fm->explained = pca->total_var > 0 ? s / pca->total_var : 1;
+  c->sample_w = NULL;
+  sf_free(wts);
   sf_free(X);
   sf_free(R);
   sf_free(Ctr);

@@ -13,7 +13,9 @@ struct sf_train_cfg_s {
   int ntrain, ntest;
   int ncomp[SF_NFIELD];
   int nhidden[SF_NNET], hidden[SF_NNET][SF_MLP_MAXLAYER]; /* hidden widths per network */
-  int coef_scaling[SF_NFIELD];  /* 0 standard (each coefficient unit variance), 1 variance */
+  int coef_scaling[SF_NFIELD];  /* 0 standard (each coefficient unit variance), 1 variance,
+                                   2 range (variance + per-sample loss weight 1/range²) */
+  const double *sample_w;       /* per-training-sample loss weights of the current network (NULL: 1) */
   sf_train_params tp;
   int cv_folds, cv_epochs, ncv_w, ncv_d, cv_widths[8], cv_depths[8];
   int nlc, lc_sizes[16];

@@ -58,6 +58,9 @@ int sf_pwbasis_create(const sf_cell *cell, const double kred[3], double ecut, do
             memcpy(pw->kpg[count], q, sizeof q);
             pw->kin_raw[count] = kin;
             pw->kin[count] = sf_kinetic_smoothed(kin, ecut, ecutsm, NULL);
+            if (abs(g1) > pw->gmax[0]) pw->gmax[0] = abs(g1);
+            if (abs(g2) > pw->gmax[1]) pw->gmax[1] = abs(g2);
+            if (abs(g3) > pw->gmax[2]) pw->gmax[2] = abs(g3);
           }
           count++;
         }

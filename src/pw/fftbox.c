@@ -81,6 +81,7 @@ void sf_fftbox_free(sf_fftbox *box)
 {
   if (box->to_real) fftw_destroy_plan(box->to_real);
   if (box->to_recip) fftw_destroy_plan(box->to_recip);
+  sf_fft_sphere_free(box);
   if (box->work) fftw_free(box->work);
   sf_free(box->gvec);
   memset(box, 0, sizeof *box);

@@ -9,6 +9,9 @@
 #include <petsctao.h>
 #include <string.h>
 
+/* The free strain components stay within ±this of the reference (TAO's bounds). */
+#define SF_UNIAXIAL_MAXSTRAIN 0.3
+
 typedef struct {
   sf_scf *s;
   sf_cell *cell;
@@ -60,10 +63,20 @@ static int evaluate(cell_ctx *c, const PetscScalar *v, double *f, double grad[5]
   double eps[3][3], Finv[3][3], Fdef[3][3];
   strain_from_vars(c, v, eps);
   apply_strain(c->ref, eps, c->cell->rprimd);
-  SF_CHECK(sf_cell_finish(c->cell, 0.5));
-  SF_CHECK(sf_scf_update_cell(c->s));
+  /* A trial cell the line search overshot to (its plane-wave sphere leaves the FFT box,
+   * atoms collide) is not an error of the run: report +inf so TAO steps back, and keep
+   * the last good state to restart from. */
+  int st = sf_cell_finish(c->cell, 0.5);
+  if (!st) st = sf_scf_update_cell(c->s);
+  if (st == SF_ERR_INPUT) {
+    sf_log(1, "  uniaxial: trial strain rejected (%s)\n", sf_error_message());
+    sf_error_reset();
+    *f = INFINITY;
+    return SF_OK;
+  }
+  if (st) return st;
   sf_relax_result_free(c->ar);
-  int st = sf_relax_atoms(c->s, c->cell, c->ap, c->ar);
+  st = sf_relax_atoms(c->s, c->cell, c->ap, c->ar);
   if (st) return st;
   double stress[3][3];
   SF_CHECK(sf_scf_stress(c->s, stress));
@@ -80,11 +93,14 @@ static int evaluate(cell_ctx *c, const PetscScalar *v, double *f, double grad[5]
       dF[k][l] = 0.0;
       for (int m = 0; m < 3; m++) dF[k][l] += c->cell->ucvol * stress[k][m] * Finv[l][m];
     }
+  /* converged when the free components of (1/Ω) dF/dε vanish: the paper's definition of
+   * the stress (eq. 14); it equals the Cauchy stress when the shear strains are zero */
   c->maxres = 0.0;
   for (int m = 0; m < 5; m++) {
     int k = c->idx[m][0], l = c->idx[m][1];
     grad[m] = k == l ? dF[k][k] : dF[k][l] + dF[l][k];
-    if (fabs(stress[k][l]) > c->maxres) c->maxres = fabs(stress[k][l]);
+    double r = fabs(k == l ? grad[m] : 0.5 * grad[m]) / c->cell->ucvol;
+    if (r > c->maxres) c->maxres = r;
   }
   *f = fe;
   memcpy(c->ur->eps, eps, sizeof eps);
@@ -108,6 +124,10 @@ static PetscErrorCode objective(Tao tao, Vec X, PetscReal *f, Vec G, void *vctx)
   if (st) {
     if (!c->status) c->status = st;
     *f = PETSC_INFINITY;
+    return 0;
+  }
+  if (isinf(*f)) {
+    PetscCall(VecSet(G, 0.0));
     return 0;
   }
   PetscCall(VecGetArray(G, &g));
@@ -143,9 +163,11 @@ int sf_relax_uniaxial(sf_scf *s, sf_cell *cell, const double ref[3][3], const sf
         m++;
       }
   Tao tao;
-  Vec X;
+  Vec X, lo = NULL, hi = NULL;
   if (VecCreateSeq(PETSC_COMM_SELF, 5, &X) || VecSet(X, 0.0) || TaoCreate(PETSC_COMM_SELF, &tao) ||
-      TaoSetOptionsPrefix(tao, "cell_") || TaoSetType(tao, TAOLMVM) || TaoSetSolution(tao, X) ||
+      TaoSetOptionsPrefix(tao, "cell_") || TaoSetType(tao, TAOBLMVM) || TaoSetSolution(tao, X) ||
+      VecDuplicate(X, &lo) || VecDuplicate(X, &hi) || VecSet(lo, -SF_UNIAXIAL_MAXSTRAIN) ||
+      VecSet(hi, SF_UNIAXIAL_MAXSTRAIN) || TaoSetVariableBounds(tao, lo, hi) ||
       TaoSetObjectiveAndGradient(tao, NULL, objective, &c) || TaoSetConvergenceTest(tao, converged_test, &c) ||
       TaoSetMaximumIterations(tao, up->ncell_steps) || TaoSetFromOptions(tao))
     SF_ERROR(SF_ERR_LIB, "PETSc TAO could not be set up for the uniaxial relaxation");
@@ -154,12 +176,14 @@ int sf_relax_uniaxial(sf_scf *s, sf_cell *cell, const double ref[3][3], const sf
   TaoGetIterationNumber(tao, &its);
   TaoDestroy(&tao);
   VecDestroy(&X);
+  VecDestroy(&lo);
+  VecDestroy(&hi);
   ur->steps = (int)its;
   ur->converged = !c.status && c.maxres <= up->tolstress && ar->converged;
   if (c.status) return sf_error_trace(c.status, __FILE__, __LINE__, __func__);
   if (perr) SF_ERROR(SF_ERR_LIB, "PETSc TAO failed during the uniaxial relaxation (error %d)", (int)perr);
   if (!ur->converged)
     SF_ERROR(SF_ERR_NOCONV, "uniaxial relaxation did not reach -tolstress %.1e Ha/Bohr^3 in %d cell steps "
-             "(largest relaxed stress %.3e)", up->tolstress, up->ncell_steps, c.maxres);
+             "(largest free component of dF/deps / volume %.3e)", up->tolstress, up->ncell_steps, c.maxres);
   return SF_OK;
 }

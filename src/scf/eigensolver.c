@@ -5,7 +5,11 @@
  * dense subspace kernels live in eigensolver_subspace.c.
  *
  * The operator is applied exactly once per iteration, to the new W block only: A·X and
- * A·P are carried along by the same linear combinations that update X and P.
+ * A·P are carried along by the same linear combinations that update X and P.  Likewise
+ * the Rayleigh-Ritz Gram matrices: the [X P] blocks of Y^H Y and Y^H A Y follow from the
+ * small matrices (C^H S C, C^H H C with [X P] = Y·C), so only the W columns are formed
+ * from n-length vectors; the full products come back whenever the last basis was
+ * ill-conditioned or rank-deficient, and every SFE_REGRAM iterations.
  */
 #include "strainfield/eigensolver.h"
 
@@ -29,7 +33,6 @@ static void ws_free(sfe_ws *w)
   sf_free(w->V);
   sf_free(w->G);
   sf_free(w->cX);
-  sf_free(w->cP);
   sf_free(w->mu);
   sf_free(w->theta);
   sf_free(w->d);
@@ -52,9 +55,10 @@ static int ws_alloc(sfe_ws *w, int n, int m, MPI_Comm comm)
     SF_CHECK(sf_calloc((void **)&w->AY[b], big, sizeof(double complex)));
   }
   SF_CHECK(sf_calloc((void **)&w->Z, big, sizeof(double complex)));
-  double complex **small[] = {&w->S, &w->H, &w->T, &w->V, &w->G, &w->cX, &w->cP};
+  double complex **small[] = {&w->S, &w->H, &w->T, &w->V, &w->G, &w->cX};
   for (size_t i = 0; i < sizeof small / sizeof *small; i++)
     SF_CHECK(sf_calloc((void **)small[i], sm, sizeof(double complex)));
+  w->cP = w->cX + (size_t)m * w->smax; /* [cX | cP] contiguous: one zgemm per update */
   SF_CHECK(sf_calloc((void **)&w->mu, s, sizeof(double)));
   SF_CHECK(sf_calloc((void **)&w->theta, s, sizeof(double)));
   SF_CHECK(sf_calloc((void **)&w->d, s, sizeof(double)));
@@ -144,25 +148,52 @@ static void residuals(sfe_ws *w, const double complex *X, const double complex *
   }
 }
 
+/* Warm start: an X whose Gram matrix is within this of the identity (max entry) goes into
+ * the first Rayleigh-Ritz as it is, with that Gram matrix as the metric, instead of being
+ * Cholesky-QR'd twice first: the Ritz pairs depend only on span(X), and a metric this close
+ * to I costs no accuracy.  SCF restarts hand back the previous call's orthonormal X. */
+#define SFE_WARM_ORTHO_TOL 1e-8
+/* The [X P] blocks of the Rayleigh-Ritz Gram matrices are carried over from the small
+ * matrices (sfe_track_gram) only while the last Rayleigh-Ritz basis was this well
+ * conditioned and full rank; otherwise, and every SFE_REGRAM iterations (so round-off
+ * cannot drift over long runs), they are formed again from the vectors. */
+#define SFE_TRACK_MAXCOND 1e4
+#define SFE_REGRAM 10
+
+static int track_ok(const sfe_ws *w, int s) { return w->rr_rank == s && w->rr_cond < SFE_TRACK_MAXCOND; }
+
 static int lobpcg(const sf_eigen_params *p, sfe_ws *w, double complex *X, double *eig,
                   double *res, int *niter)
 {
   const int n = p->n, m = p->nband, ld = w->smax;
+  const double complex one = 1.0, zero = 0.0;
   int act[m], cur = 0, kp = 0;
   *niter = 0;
 
   double complex *Y = w->Y[0], *AY = w->AY[0];
   memcpy(Y, X, (size_t)n * m * sizeof *Y);
-  SF_CHECK(initial_basis(w, Y));
+  cblas_zherk(CblasColMajor, CblasUpper, CblasConjTrans, m, n, 1.0, Y, n, 0.0, w->S, ld);
+  double dev = 0;
+  for (int j = 0; j < m; j++)
+    for (int i = 0; i <= j; i++) dev = fmax(dev, cabs(w->S[j * ld + i] - (i == j ? 1.0 : 0.0)));
+  int sknown = m; /* columns of Y whose Gram (w->S) / projected operator (w->H) are known */
+  if (!(dev < SFE_WARM_ORTHO_TOL)) {
+    SF_CHECK(initial_basis(w, Y));
+    sknown = 0;
+  }
   SF_CHECK(apply(p, m, Y, AY));
   /* Initial Rayleigh-Ritz on X alone, so the first residuals belong to Ritz pairs. */
-  SF_CHECK(sfe_rayleigh_ritz(w, Y, AY, m, &m, 1, eig));
-  cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, m, m, &(double complex){1.0}, Y, n,
-              w->cX, ld, &(double complex){0.0}, w->Z, n);
-  memcpy(Y, w->Z, (size_t)n * m * sizeof *Y);
-  cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, m, m, &(double complex){1.0}, AY, n,
-              w->cX, ld, &(double complex){0.0}, w->Z, n);
-  memcpy(AY, w->Z, (size_t)n * m * sizeof *Y);
+  SF_CHECK(sfe_rayleigh_ritz(w, Y, AY, m, &m, 1, sknown, 0, eig));
+  cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, m, m, &one, Y, n, w->cX, ld, &zero,
+              w->Y[1], n);
+  cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, m, m, &one, AY, n, w->cX, ld,
+              &zero, w->AY[1], n);
+  cur = 1;
+  int known = 0;
+  if (track_ok(w, m)) {
+    sfe_track_gram(w, m, m);
+    known = m;
+  }
 
   for (int it = 0;; it++) {
     Y = w->Y[cur];
@@ -172,7 +203,7 @@ static int lobpcg(const sf_eigen_params *p, sfe_ws *w, double complex *X, double
      * improving through P and the other W) but get no residual direction of their own. */
     int na = 0;
     for (int j = 0; j < m; j++)
-      if (!(res[j] < p->tol)) act[na++] = j;
+      if (!(res[j] < (p->band_tol ? p->band_tol[j] : p->tol))) act[na++] = j;
     if (na == 0 || it >= p->maxiter) break;
 
     double complex *W = Y + (size_t)(m + kp) * n, *AW = AY + (size_t)(m + kp) * n;
@@ -180,11 +211,12 @@ static int lobpcg(const sf_eigen_params *p, sfe_ws *w, double complex *X, double
       memcpy(W + (size_t)c * n, w->Z + (size_t)act[c] * n, (size_t)n * sizeof *W);
     precondition(p, Y, act, na, W);
     int kw;
-    SF_CHECK(sfe_ortho_self(w, W, na, 0.0, &kw, NULL)); /* unit columns, for the test below */
+    sfe_normalise(w, W, na, &kw); /* unit columns, for the cancellation test below */
     /* Project out [X P] and orthonormalise.  The Rayleigh-Ritz step uses the exact Gram
      * matrix, so W need not be orthogonal to working precision; a second pass is needed
      * only when projection cancelled most of a column ("twice is enough"), which is also
-     * where columns lying in span[X P] to within roundoff are dropped. */
+     * where columns lying in span[X P] to within roundoff are dropped.  (Orthonormalising
+     * W before the projection as well would not change span[X P W].) */
     double nmin = 0;
     for (int pass = 0; pass < 2 && kw > 0 && nmin < 0.5; pass++) {
       sfe_ortho_against(w, Y, m + kp, W, kw);
@@ -195,28 +227,63 @@ static int lobpcg(const sf_eigen_params *p, sfe_ws *w, double complex *X, double
     (*niter)++;
 
     const int s = m + kp + kw, blk[3] = {m, kp, kw};
-    SF_CHECK(sfe_rayleigh_ritz(w, Y, AY, s, blk, 3, eig));
-    int kpn;
-    SF_CHECK(sfe_next_p(w, s, act, na, &kpn));
+    SF_CHECK(sfe_rayleigh_ritz(w, Y, AY, s, blk, 3, known, known, eig));
+    /* The loop stops at the top of the next pass, whatever the residuals: no P needed. */
+    const int last = it + 1 >= p->maxiter;
+    int kpn = 0;
+    if (!last) SF_CHECK(sfe_next_p(w, s, act, na, &kpn));
 
     /* New [X | P] and their images straight into the other buffer: no copies, no A. */
     const int nxt = 1 - cur;
-    double complex one = 1.0, zero = 0.0;
-    cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, m, s, &one, Y, n, w->cX, ld,
-                &zero, w->Y[nxt], n);
-    cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, m, s, &one, AY, n, w->cX, ld,
-                &zero, w->AY[nxt], n);
-    if (kpn > 0) {
-      cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, kpn, s, &one, Y, n, w->cP, ld,
-                  &zero, w->Y[nxt] + (size_t)m * n, n);
-      cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, kpn, s, &one, AY, n, w->cP,
-                  ld, &zero, w->AY[nxt] + (size_t)m * n, n);
+    cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, m + kpn, s, &one, Y, n, w->cX,
+                ld, &zero, w->Y[nxt], n);
+    cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, m + kpn, s, &one, AY, n, w->cX,
+                ld, &zero, w->AY[nxt], n);
+    known = 0;
+    if (!last && track_ok(w, s) && (it + 1) % SFE_REGRAM != 0) {
+      sfe_track_gram(w, s, m + kpn);
+      known = m + kpn;
     }
     kp = kpn;
     cur = nxt;
   }
   memcpy(X, w->Y[cur], (size_t)n * m * sizeof *X);
   return SF_OK;
+}
+
+/* Make *e fit (n, m, comm), keeping its buffers when they are big enough. */
+static int ws_prepare(sf_eigen_workspace *e, int n, int m, MPI_Comm comm)
+{
+  const size_t need = (size_t)n * 3 * m;
+  if (e->live && e->w.m == m && e->cap >= need && sfe_pgrid_matches(e->w.pg, comm, 3 * m)) {
+    e->w.n = n;
+    return SF_OK;
+  }
+  if (e->live) ws_free(&e->w);
+  e->live = 0;
+  int st = ws_alloc(&e->w, n, m, comm);
+  if (st) {
+    ws_free(&e->w);
+    memset(&e->w, 0, sizeof e->w);
+    return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  }
+  e->cap = need;
+  e->live = 1;
+  return SF_OK;
+}
+
+int sf_eigen_workspace_create(sf_eigen_workspace **out)
+{
+  if (!out) SF_ERROR(SF_ERR_INPUT, "sf_eigen_workspace_create: NULL argument");
+  SF_CHECK(sf_calloc((void **)out, 1, sizeof **out));
+  return SF_OK;
+}
+
+void sf_eigen_workspace_free(sf_eigen_workspace *ws)
+{
+  if (!ws) return;
+  if (ws->live) ws_free(&ws->w);
+  sf_free(ws);
 }
 
 int sf_eigen_lobpcg(const sf_eigen_params *p, double complex *X, double *eig, double *resnorm,
@@ -226,6 +293,11 @@ int sf_eigen_lobpcg(const sf_eigen_params *p, double complex *X, double *eig, do
     SF_ERROR(SF_ERR_INPUT, "sf_eigen_lobpcg: NULL argument");
   if (p->n <= 0 || p->nband <= 0 || p->nband > p->n)
     SF_ERROR(SF_ERR_INPUT, "sf_eigen_lobpcg: need 0 < nband (%d) <= n (%d)", p->nband, p->n);
+  if (p->ws) {
+    SF_CHECK(ws_prepare(p->ws, p->n, p->nband, p->comm));
+    SF_CHECK(lobpcg(p, &p->ws->w, X, eig, resnorm, niter));
+    return SF_OK;
+  }
   sfe_ws w;
   int st = ws_alloc(&w, p->n, p->nband, p->comm);
   if (!st) st = lobpcg(p, &w, X, eig, resnorm, niter);

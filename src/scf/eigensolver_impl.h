@@ -18,7 +18,8 @@ typedef struct {
   int n, m, smax; /* vector length, bands, largest subspace (3m) */
   double complex *Y[2], *AY[2]; /* basis [X | P | W] and its image; two so we can swap */
   double complex *Z;            /* n x smax scratch for out-of-place block updates */
-  double complex *S, *H, *T, *V, *G, *cX, *cP; /* smax x smax small matrices */
+  double complex *S, *H, *T, *V, *G, *cX; /* smax x smax small matrices */
+  double complex *cP;  /* = cX + m·smax: [cX | cP] is one s x (m + kp) coefficient block */
   double *mu, *theta, *d;                      /* smax */
   double complex *zwork;
   double *rwork;
@@ -26,7 +27,21 @@ typedef struct {
   lapack_int lzwork, lrwork, liwork;
   sfe_pgrid *pg; /* non-NULL: the band group has several ranks and every dense
                     eigenproblem goes through ScaLAPACK on this grid */
+  int rr_rank;     /* last Rayleigh-Ritz: directions kept, and the condition number of */
+  double rr_cond;  /* the (diagonally scaled) Gram matrix over the kept ones */
 } sfe_ws;
+
+/* The public workspace: an sfe_ws that outlives the call, with the capacity of its
+ * n x smax blocks (elements), so that a smaller n reuses them. */
+struct sf_eigen_workspace {
+  sfe_ws w;
+  size_t cap;
+  int live;
+};
+
+/* Scale the k columns of W to unit norm, dropping (packing out) zero and non-finite ones;
+ * *kout receives the survivors. */
+void sfe_normalise(const sfe_ws *w, double complex *W, int k, int *kout);
 
 /* W (n x k, ld n) <- W - Q (Q^H W), Q (n x q) orthonormal. */
 void sfe_ortho_against(const sfe_ws *w, const double complex *Q, int q, double complex *W, int k);
@@ -40,9 +55,18 @@ int sfe_ortho_self(sfe_ws *w, double complex *W, int k, double droptol, int *kou
 /* Rayleigh-Ritz on the s columns of Y (with AY = A·Y), which come in nblk blocks of
  * blk[] columns (sum = s).  Y need only be nearly orthonormal: its Gram matrix is kept in
  * w->S and used as the metric.  Leaves the m lowest Ritz values in lam and their
- * coefficients in w->cX (s x m, ld smax, cX^H S cX = I). */
+ * coefficients in w->cX (s x m, ld smax, cX^H S cX = I), and w->rr_rank / rr_cond.
+ * The leading sknown x sknown block of w->S (upper triangle) and hknown x hknown block of
+ * w->H are taken as already known (sfe_track_gram); only the rest is computed from the
+ * n-length vectors.  hknown must fall on a block boundary; 0, 0 = compute everything. */
 int sfe_rayleigh_ritz(sfe_ws *w, const double complex *Y, const double complex *AY, int s,
-                      const int *blk, int nblk, double *lam);
+                      const int *blk, int nblk, int sknown, int hknown, double *lam);
+
+/* After Rayleigh-Ritz (and sfe_next_p) on s columns: the Gram matrix and projected
+ * operator of the new basis Y·[cX | cP] (c = m + kp columns), C^H S C and C^H H C, into
+ * the leading c x c blocks of w->S and w->H.  Exact up to round-off, and O(s²c) instead of
+ * O(n c²). */
+void sfe_track_gram(sfe_ws *w, int s, int c);
 
 /* Coefficients (in w->cP, s x *kp, ld smax) of the next conjugate directions for the
  * columns act[0..na) of cX: the part of each new Ritz vector outside the old X block,
@@ -59,6 +83,8 @@ int sfe_comm_is_parallel(MPI_Comm comm);
 int sfe_pgrid_create(MPI_Comm comm, int smax, sfe_pgrid **out);
 /* Collective on the grid's comm; NULL is fine. */
 void sfe_pgrid_free(sfe_pgrid *pg);
+/* 1 if pg is what sfe_pgrid_create(comm, smax) would give (NULL for a serial comm). */
+int sfe_pgrid_matches(const sfe_pgrid *pg, MPI_Comm comm, int smax);
 
 /* Drop-in for LAPACK zheevd('V','U') on the k x k matrix A (ld): A is replaced by the
  * eigenvectors and ev by the eigenvalues, ascending.  Collective; A must be identical on

@@ -91,6 +91,12 @@ void sfe_pgrid_free(sfe_pgrid *pg)
   sf_free(pg);
 }
 
+int sfe_pgrid_matches(const sfe_pgrid *pg, MPI_Comm comm, int smax)
+{
+  if (!sfe_comm_is_parallel(comm)) return pg == NULL;
+  return pg && pg->comm == comm && pg->smax == smax;
+}
+
 static int pgrid_buffers(sfe_pgrid *pg)
 {
   const int zero = 0, s = pg->smax, nb = pg->nb;

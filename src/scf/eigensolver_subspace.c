@@ -55,7 +55,7 @@ static int heevd(sfe_ws *w, double complex *A, int k, int ld, double *ev)
 /* Given a Hermitian positive semi-definite Gram matrix G (k x k, destroyed), build M
  * (k x *kout, in w->T) with M^H G M = I spanning the numerically independent part.
  * Diagonal scaling first so that the drop test compares directions, not lengths. */
-static int gram_transform(sfe_ws *w, double complex *G, int k, int ld, int *kout)
+static int gram_transform(sfe_ws *w, double complex *G, int k, int ld, int *kout, double *cond)
 {
   const int ldm = w->smax;
   double *d = w->d, *mu = w->mu;
@@ -67,15 +67,31 @@ static int gram_transform(sfe_ws *w, double complex *G, int k, int ld, int *kout
     for (int i = 0; i <= j; i++) G[j * ld + i] *= d[i] * d[j];
   SF_CHECK(heevd(w, G, k, ld, mu));
   *kout = 0;
+  if (cond) *cond = INFINITY;
   if (k == 0 || !(mu[k - 1] > 0)) return SF_OK;
   int j0 = 0;
   while (j0 < k && mu[j0] <= SFE_DROP_TOL * mu[k - 1]) j0++;
+  if (cond) *cond = mu[k - 1] / mu[j0];
   for (int c = 0; c < k - j0; c++) {
     double s = 1.0 / sqrt(mu[j0 + c]);
     for (int i = 0; i < k; i++) w->T[c * ldm + i] = d[i] * G[(j0 + c) * ld + i] * s;
   }
   *kout = k - j0;
   return SF_OK;
+}
+
+void sfe_normalise(const sfe_ws *w, double complex *W, int k, int *kout)
+{
+  const int n = w->n;
+  int kk = 0;
+  for (int j = 0; j < k; j++) {
+    double nr = cblas_dznrm2(n, W + (size_t)j * n, 1);
+    if (!(nr > 0) || !isfinite(nr)) continue;
+    if (kk != j) memmove(W + (size_t)kk * n, W + (size_t)j * n, (size_t)n * sizeof *W);
+    cblas_zdscal(n, 1.0 / nr, W + (size_t)kk * n, 1);
+    kk++;
+  }
+  *kout = kk;
 }
 
 void sfe_ortho_against(const sfe_ws *w, const double complex *Q, int q, double complex *W, int k)
@@ -127,7 +143,7 @@ int sfe_ortho_self(sfe_ws *w, double complex *W, int k, double droptol, int *kou
   }
   /* Ill-conditioned or singular: SVQB, which discards the dependent directions. */
   int kn;
-  SF_CHECK(gram_transform(w, w->G, kk, ld, &kn));
+  SF_CHECK(gram_transform(w, w->G, kk, ld, &kn, NULL));
   zgemm(CblasNoTrans, CblasNoTrans, n, kn, kk, 1.0, W, n, w->T, ld, 0.0, w->Z, n);
   memcpy(W, w->Z, (size_t)n * kn * sizeof *W);
   *kout = kn;
@@ -135,23 +151,36 @@ int sfe_ortho_self(sfe_ws *w, double complex *W, int k, double droptol, int *kou
 }
 
 int sfe_rayleigh_ritz(sfe_ws *w, const double complex *Y, const double complex *AY, int s,
-                      const int *blk, int nblk, double *lam)
+                      const int *blk, int nblk, int sknown, int hknown, double *lam)
 {
   const int n = w->n, m = w->m, ld = w->smax;
   /* Keeping the Gram matrix as the metric (rather than trusting Y^H Y = I) stops the
    * slow drift of orthogonality that X = Y·c accumulates over many iterations, and
-   * lets the W block get away with one orthogonalisation pass. */
-  cblas_zherk(CblasColMajor, CblasUpper, CblasConjTrans, s, n, 1.0, Y, n, 0.0, w->S, ld);
+   * lets the W block get away with one orthogonalisation pass.  The blocks of the basis
+   * carried over from the previous step are known from the small matrices
+   * (sfe_track_gram); only the columns of the new vectors are formed here. */
+  if (sknown <= 0) {
+    cblas_zherk(CblasColMajor, CblasUpper, CblasConjTrans, s, n, 1.0, Y, n, 0.0, w->S, ld);
+  } else if (sknown < s) {
+    const int kn = s - sknown;
+    const double complex *Yn = Y + (size_t)sknown * n;
+    zgemm(CblasConjTrans, CblasNoTrans, sknown, kn, n, 1.0, Y, n, Yn, n, 0.0,
+          w->S + (size_t)sknown * ld, ld);
+    cblas_zherk(CblasColMajor, CblasUpper, CblasConjTrans, kn, n, 1.0, Yn, n, 0.0,
+                w->S + (size_t)sknown * ld + sknown, ld);
+  }
   fill_lower(w->S, s, ld);
   /* Only the block upper triangle of Y^H·AY: the rest is its Hermitian image, and this
    * product is the most expensive step after the operator itself. */
   for (int b = 0, c0 = 0; b < nblk; c0 += blk[b], b++)
-    zgemm(CblasConjTrans, CblasNoTrans, c0 + blk[b], blk[b], n, 1.0, Y, n,
-          AY + (size_t)c0 * n, n, 0.0, w->H + (size_t)c0 * ld, ld);
+    if (c0 + blk[b] > hknown)
+      zgemm(CblasConjTrans, CblasNoTrans, c0 + blk[b], blk[b], n, 1.0, Y, n,
+            AY + (size_t)c0 * n, n, 0.0, w->H + (size_t)c0 * ld, ld);
   fill_lower(w->H, s, ld);
   for (int j = 0; j < s; j++) memcpy(w->G + j * ld, w->S + j * ld, (size_t)s * sizeof *w->G);
   int k;
-  SF_CHECK(gram_transform(w, w->G, s, ld, &k));
+  SF_CHECK(gram_transform(w, w->G, s, ld, &k, &w->rr_cond));
+  w->rr_rank = k;
   if (k < m)
     SF_ERROR(SF_ERR_INTERNAL, "Rayleigh-Ritz basis has rank %d < %d wanted bands", k, m);
   zgemm(CblasNoTrans, CblasNoTrans, s, k, s, 1.0, w->H, ld, w->T, ld, 0.0, w->V, ld);
@@ -160,6 +189,17 @@ int sfe_rayleigh_ritz(sfe_ws *w, const double complex *Y, const double complex *
   zgemm(CblasNoTrans, CblasNoTrans, s, m, k, 1.0, w->T, ld, w->G, ld, 0.0, w->cX, ld);
   for (int j = 0; j < m; j++) lam[j] = w->theta[j];
   return SF_OK;
+}
+
+void sfe_track_gram(sfe_ws *w, int s, int c)
+{
+  const int ld = w->smax;
+  double complex *M[2] = {w->S, w->H};
+  for (int t = 0; t < 2; t++) {
+    zgemm(CblasNoTrans, CblasNoTrans, s, c, s, 1.0, M[t], ld, w->cX, ld, 0.0, w->V, ld);
+    zgemm(CblasConjTrans, CblasNoTrans, c, c, s, 1.0, w->cX, ld, w->V, ld, 0.0, w->G, ld);
+    for (int j = 0; j < c; j++) memcpy(M[t] + j * ld, w->G + j * ld, (size_t)c * sizeof *w->G);
+  }
 }
 
 int sfe_next_p(sfe_ws *w, int s, const int *act, int na, int *kp)
@@ -182,7 +222,7 @@ int sfe_next_p(sfe_ws *w, int s, const int *act, int na, int *kp)
     zgemm(CblasNoTrans, CblasNoTrans, s, k, s, 1.0, w->S, ld, cP, ld, 0.0, w->V, ld);
     zgemm(CblasConjTrans, CblasNoTrans, k, k, s, 1.0, cP, ld, w->V, ld, 0.0, w->G, ld);
     int kn;
-    SF_CHECK(gram_transform(w, w->G, k, ld, &kn));
+    SF_CHECK(gram_transform(w, w->G, k, ld, &kn, NULL));
     zgemm(CblasNoTrans, CblasNoTrans, s, kn, k, 1.0, cP, ld, w->T, ld, 0.0, w->V, ld);
     for (int c = 0; c < kn; c++) memcpy(cP + c * ld, w->V + c * ld, (size_t)s * sizeof *cP);
     k = kn;

@@ -95,6 +95,7 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
     random_start(&s->pw[j], ik, par->nband, s->psi[j]);
     j++;
   }
+  SF_CHECK(sf_eigen_workspace_create(&s->eig_ws));
   size_t nkb = (size_t)s->kp.nkpt * par->nband;
   SF_CHECK(sf_calloc((void **)&s->eig, nkb, sizeof *s->eig));
   SF_CHECK(sf_calloc((void **)&s->occ, nkb, sizeof *s->occ));
@@ -184,6 +185,7 @@ void sf_scf_free(sf_scf *s)
   sf_free(s->rho_r); sf_free(s->rho_g);
   sf_free(s->hist_energy); sf_free(s->hist_dfe); sf_free(s->hist_resid);
   sf_ham_free(&s->H);
+  if (s->eig_ws) sf_eigen_workspace_free(s->eig_ws);
   if (s->xc) sf_xc_destroy(&s->xc);
   sf_kpoints_free(&s->kp);
   sf_fftbox_free(&s->box);

@@ -189,7 +189,7 @@ static void test_lobpcg(int n, int m)
   /* Explicit MPI_COMM_NULL and the zero handle must be the same serial path. */
   {
     mat_ctx ctx = {n, A, MPI_COMM_NULL};
-    sf_eigen_params p = {n, m, apply_split, &ctx, kin, 500, 1e-9, MPI_COMM_NULL};
+    sf_eigen_params p = {n, m, apply_split, &ctx, kin, 500, 1e-9, MPI_COMM_NULL, NULL, NULL};
     memcpy(Xs, X0, (size_t)n * m * sizeof *Xs);
     double t0 = MPI_Wtime();
     EXPECT(sf_eigen_lobpcg(&p, Xs, eig_s, res_s, &it_s) == SF_OK, "MPI_COMM_NULL run: %s",
@@ -226,6 +226,60 @@ static void test_lobpcg(int n, int m)
   free(Xs);
   free(Xp);
   free(Xz);
+}
+
+/* A workspace kept across calls (also across a change of n and of nband, and on the
+ * ScaLAPACK path) gives bitwise the results of per-call allocation, and every rank agrees. */
+static void test_workspace(void)
+{
+  const int nn[3] = {400, 300, 400}, mm[3] = {12, 12, 8};
+  MPI_Comm comms[2] = {MPI_COMM_NULL, MPI_COMM_WORLD};
+  for (int ic = 0; ic < 2; ic++) {
+    sf_eigen_workspace *ws = NULL;
+    EXPECT(sf_eigen_workspace_create(&ws) == SF_OK, "workspace create");
+    for (int c = 0; c < 3; c++) {
+      const int n = nn[c], m = mm[c];
+      double *kin = malloc(n * sizeof *kin), eig1[12], eig2[12], res1[12], res2[12];
+      double complex *A = malloc((size_t)n * n * sizeof *A);
+      double complex *X1 = malloc((size_t)n * m * sizeof *X1), *X2 = malloc((size_t)n * m * sizeof *X2);
+      rng_state = 777 + c;
+      cubic_kinetic(n, 5.0, kin);
+      build_pw_matrix(n, kin, 2.0, A);
+      for (size_t i = 0; i < (size_t)n * m; i++) X1[i] = crand();
+      memcpy(X2, X1, (size_t)n * m * sizeof *X1);
+      mat_ctx ctx = {n, A, comms[ic]};
+      sf_eigen_params p;
+      memset(&p, 0, sizeof p);
+      p.n = n;
+      p.nband = m;
+      p.apply = apply_split;
+      p.ctx = &ctx;
+      p.precond_kin = kin;
+      p.maxiter = 4;
+      p.tol = 1e-9;
+      if (comms[ic] != MPI_COMM_NULL) p.comm = comms[ic];
+      int it1 = 0, it2 = 0;
+      /* Two warm-started calls each, as the SCF makes them. */
+      for (int r = 0; r < 2; r++) {
+        p.ws = NULL;
+        EXPECT(sf_eigen_lobpcg(&p, X1, eig1, res1, &it1) == SF_OK, "no-ws run: %s", sf_error_message());
+        p.ws = ws;
+        EXPECT(sf_eigen_lobpcg(&p, X2, eig2, res2, &it2) == SF_OK, "ws run: %s", sf_error_message());
+      }
+      EXPECT(it1 == it2 && maxabs_diff(X1, X2, (size_t)n * m) == 0 &&
+                 memcmp(eig1, eig2, m * sizeof *eig1) == 0 && memcmp(res1, res2, m * sizeof *res1) == 0,
+             "comm %d call %d (n=%d m=%d): workspace changes the results", ic, c, n, m);
+      double spread = fmax(spread_over_ranks(eig2, (size_t)m),
+                           spread_over_ranks((const double *)X2, 2 * (size_t)n * m));
+      EXPECT(spread == 0.0, "workspace run: ranks disagree by %.3e", spread);
+      free(kin);
+      free(A);
+      free(X1);
+      free(X2);
+    }
+    sf_eigen_workspace_free(ws);
+  }
+  if (rank == 0) printf("workspace reuse (serial and comm, n and nband changing): checked\n");
 }
 
 /* pzheevd kernel vs zheevd on random Hermitian matrices of several orders. */
@@ -326,6 +380,7 @@ int main(int argc, char **argv)
 
   test_lobpcg(400, 12);
   test_lobpcg(400, 20);
+  test_workspace();
   test_kernel();
 
   MPI_Allreduce(MPI_IN_PLACE, &fails, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
