@@ -80,7 +80,7 @@ static PetscErrorCode objective(Tao tao, Vec X, PetscReal *f, Vec G, void *vctx)
     r->ntraj++;
   }
   r->evaluations++;
-  sf_log(2, "  relax eval %3d: F = %.10f Ha  max|force| = %.3e Ha/Bohr  (%d SCF iterations)\n", r->evaluations,
+  sf_log(1, "  relax eval %3d: F = %.10f Ha  max|force| = %.3e Ha/Bohr  (%d SCF iterations)\n", r->evaluations,
          s->E.free, c->fmax, s->iterations);
   return 0;
 }
