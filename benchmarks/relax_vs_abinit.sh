@@ -54,83 +54,23 @@ work=${SF_BENCH_WORK:-$root/build/bench/relax_vs_abinit$suffix}
 [ -f "$psp" ] || { echo "relax_vs_abinit.sh: no pseudopotential $psp" >&2; exit 2; }
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-# Reference cell and strain D = (la, lb, lc, tha, thb, thc) of the paper.
-acell=$("$py" -c '
-a = (6.0646, 10.5042, 9.8477); l = (0.9696, 0.9237, 0.9906)
-print(" ".join(repr(x * y) for x, y in zip(a, l)))')
-angdeg="92.1598 85.6196 87.3824"
-xred="0 0 0  0.5 0.5 0  0 0.6666666666666666 0.5  0.5 0.16666666666666666 0.5"
+bench_name=relax_vs_abinit.sh
+. "$here/mg_case.sh"
 nband=20 tsmear=0.01 toldfe=1e-10 nstep=100 tolmxf=5e-6 ntime=60
-csv() { echo "$*" | tr -s ' ' ','; }
 
-sf_opts=(relax -acell "$(csv $acell)" -angdeg "$(csv $angdeg)" -natom 4 -ntypat 1 -znucl 12
-  -typat 1,1,1,1 -xred "$(csv $xred)" -pseudos "$psp" -ecut $ecut -ecutsm 0.5
-  -ngkpt "$(csv $ngkpt)" -shiftk 0.5,0.5,0.5 -nband $nband -occopt 4 -tsmear $tsmear
-  -ngfft "$(csv $ngfft)" -ixc 7 -toldfe $toldfe -nstep $nstep -tolmxf $tolmxf -ntime $ntime)
+read -r -a sf_opts <<< "relax $(mg_sf_opts) -tolmxf $tolmxf -ntime $ntime"
 
 abinit_input() {
+  mg_abinit_input
   cat <<EOI
-# strainfield benchmark: relaxed strained Mg cell (benchmarks/relax_vs_abinit.sh, $mode)
-acell $acell
-angdeg $angdeg
-natom 4
-ntypat 1
-znucl 12
-typat 1 1 1 1
-xred
-   0 0 0
-   0.5 0.5 0
-   0 0.6666666666666666 0.5
-   0.5 0.16666666666666666 0.5
-pseudos "$psp"
-ecut $ecut
-ecutsm 0.5
-ngfft $ngfft
-chkprim 0
-kptopt 1
-ngkpt $ngkpt
-nshiftk 1
-shiftk 0.5 0.5 0.5
-nband $nband
-occopt 4
-tsmear $tsmear
-ixc 7
-toldfe $toldfe
-nstep $nstep
 ionmov 2
 optcell 0
 ntime $ntime
 tolmxf $tolmxf
 iomode 3
-prtwf 0
-prtden 0
-prteig 0
-prtebands 0
 EOI
 }
 
-# run TAG NP DIR PROGRAM ARGS... : timed launch in DIR, log in DIR/log
-run() {
-  local tag=$1 np=$2 dir=$3; shift 3
-  mkdir -p "$dir"
-  rm -f "$dir"/rank.rank* "$dir"/outer.time "$dir"/log "$dir"/run.abo "$dir"/runo_* "$dir"/summary.json
-  cut -d' ' -f1-3 /proc/loadavg > "$dir/loadavg.before"
-  echo "== $tag, $np rank(s): load average $(cat "$dir/loadavg.before")" >&2
-  local rc=0
-  # shellcheck disable=SC2016
-  (cd "$dir" && /usr/bin/time -f "%e %M" -o outer.time \
-     "$mpiexec" -np "$np" --allow-run-as-root --oversubscribe \
-     -x OMP_NUM_THREADS -x OPENBLAS_NUM_THREADS \
-     bash -c 'r=${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-${PMIX_RANK:-0}}}; exec /usr/bin/time -f "%e %M %U %S" -o "$0.rank$r" "$@"' \
-     "$dir/rank" "$@" > log 2>&1) || rc=$?
-  cut -d' ' -f1-3 /proc/loadavg > "$dir/loadavg.after"
-  if [ $rc -ne 0 ]; then
-    echo "relax_vs_abinit.sh: $tag on $np rank(s) failed (rc=$rc); tail of $dir/log:" >&2
-    tail -n 30 "$dir/log" >&2
-    exit 1
-  fi
-  echo "   elapsed $(cut -d' ' -f1 "$dir/outer.time") s" >&2
-}
 
 mkdir -p "$work"
 for np in $nps; do

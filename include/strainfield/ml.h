@@ -55,6 +55,12 @@ typedef struct {
   double *lin_field[SF_NFIELD], *lin_xred, *lin_energy; /* linear baselines, 7 × nout */
   double ref_rprimd[9];
   int have_ref;
+  /* prediction copies made by sf_model_read (sf_model_prepare_fast); absent in a model
+   * being trained, where sf_model_predict falls back to float64 */
+  int have_fast;
+  sf_mlp32 fast_field[SF_NFIELD], fast_xred, fast_energy;
+  float *ws32;                  /* network workspace (SF_MLP32_CHUNK rows), 64-byte aligned */
+  float *rec32;                 /* npt floats: reconstruction scratch */
   char dataset_checksum[17];
   char *dataset_settings;       /* JSON text */
   char *options_json;           /* JSON text of the train options */
@@ -73,8 +79,17 @@ int sf_model_check_dataset(const sf_model *m, const sf_dataset *ds);
 /* For n strains D (n × 6): F (n), xred (n × 3·natom), coef (n × Σ ncomp, fields in order);
  * any output may be NULL. */
 int sf_model_predict(const sf_model *m, const double *D, int n, double *F, double *xred, double *coef);
-/* Field f on the full grid from its coefficients (one sample); single-precision basis. */
+/* The same in float64 through the training networks (reference for the float32 path). */
+int sf_model_predict64(const sf_model *m, const double *D, int n, double *F, double *xred, double *coef);
+/* Makes the float32 network copies and the prediction workspaces (sf_model_read calls
+ * it).  After it, sf_model_predict uses float32 weights (≈1e-7 relative to the output
+ * scale) and never allocates; it is then not thread-safe on one model (shared scratch). */
+int sf_model_prepare_fast(sf_model *m);
+/* Field f on the full grid from its coefficients (one sample); single-precision basis,
+ * float64 mean.  Uses the model's scratch: not thread-safe on one model. */
 void sf_model_reconstruct(const sf_model *m, int f, const double *coef, double *field);
+/* All four fields of one sample: coef (Σ ncomp, fields in order) → fields (4 × npt). */
+void sf_model_reconstruct_all(const sf_model *m, const double *coef, double *fields);
 /* ∂F/∂D (6) at one D by back-propagation through the energy network (Appendix B). */
 int sf_model_dF_dD(const sf_model *m, const double D[6], double *F, double dF[6]);
 

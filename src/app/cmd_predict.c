@@ -7,6 +7,7 @@
 #include "strainfield/ml.h"
 #include "strainfield/options.h"
 
+#include <cblas.h>
 #include <cjson/cJSON.h>
 #include <hdf5.h>
 #include <math.h>
@@ -86,6 +87,17 @@ static int write_xsf(const char *path, const sf_model *m, const double rprimd[9]
   return SF_OK;
 }
 
+/* BLAS threads for field reconstruction (see sf_predict_run); 1 outside it */
+static int rec_nthreads = 1;
+static void rec_threads_on(void)
+{
+  if (rec_nthreads > 1) openblas_set_num_threads(rec_nthreads);
+}
+static void rec_threads_off(void)
+{
+  if (rec_nthreads > 1) openblas_set_num_threads(1);
+}
+
 static int wr(hid_t loc, const char *name, int rank, const hsize_t *dims, const double *data)
 {
   hid_t sp = H5Screate_simple(rank, dims, NULL);
@@ -118,7 +130,9 @@ static int write_fields_h5(const char *path, const sf_model *m, const double *D,
   hid_t g = H5Gcreate2(file, "fields", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   int off = 0;
   for (int f = 0; f < SF_NFIELD && !st; f++) {
+    rec_threads_on();
     for (int i = 0; i < n; i++) sf_model_reconstruct(m, f, coef + (size_t)i * ktot + off, fld + (size_t)i * m->npt);
+    rec_threads_off();
     hsize_t df[4] = {(hsize_t)n, (hsize_t)m->ngrid[0], (hsize_t)m->ngrid[1], (hsize_t)m->ngrid[2]};
     st = wr(g, sf_ml_field_names[f], 4, df, fld);
     off += m->ncomp[f];
@@ -131,60 +145,177 @@ static int write_fields_h5(const char *path, const sf_model *m, const double *D,
   return SF_OK;
 }
 
-static int bench(const sf_model *m, cJSON *root)
+static int cmp_dbl(const void *a, const void *b)
 {
-  const double D0[6] = {1.0, 1.0, 1.0, 90.0, 90.0, 90.0};
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* min and median of t[0..n) (sorted in place) */
+static void min_med(double *t, int n, double *mn, double *med)
+{
+  qsort(t, n, sizeof *t, cmp_dbl);
+  *mn = t[0];
+  *med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+/* evicts the model from the caches: reads and writes a buffer larger than L3 */
+static double flush_caches(double *buf, size_t n)
+{
+  double s = 0;
+  for (size_t i = 0; i < n; i += 8) {
+    buf[i] += 1.0;
+    s += buf[i];
+  }
+  return s;
+}
+
+static void add_stat(cJSON *o, const char *name, double mn, double med)
+{
+  cJSON *t = cJSON_AddObjectToObject(o, name);
+  cJSON_AddNumberToObject(t, "min", mn);
+  cJSON_AddNumberToObject(t, "median", med);
+}
+
+/* -bench: single-D latency hot (repeated calls, weights in cache: the stress-strain-path
+ * case) and cold (caches flushed with a 64 MB buffer before each call), ∂F/∂D, the four
+ * fields, batched throughput; min and median over repeats; float32 vs float64 agreement. */
+static int bench(const sf_model *m, cJSON *root, int rec_threads)
+{
+  const double D0[6] = {1.01, 0.99, 1.0, 90.5, 89.5, 90.0};
   int ktot = 0;
   for (int f = 0; f < SF_NFIELD; f++) ktot += m->ncomp[f];
-  double F, x[3 * SF_MAXATOM], *coef = NULL, *fld = NULL, *Db = NULL, *Fb = NULL, *xb = NULL, *cb = NULL;
-  const int nb = 4096;
+  const int nx = 3 * m->natom, nbmax = 4096, reps = 2000, creps = 50, rreps = 15;
+  double F, F64, x[3 * SF_MAXATOM], x64[3 * SF_MAXATOM], *coef = NULL, *c64 = NULL, *fld = NULL, *Db = NULL, *Fb = NULL,
+                                                      *xb = NULL, *cb = NULL, *t = NULL, *flush = NULL;
+  const size_t nflush = (size_t)64 << 20 >> 3; /* 64 MB */
   SF_CHECK(sf_calloc((void **)&coef, ktot, sizeof *coef));
+  SF_CHECK(sf_calloc((void **)&c64, ktot, sizeof *c64));
   SF_CHECK(sf_calloc((void **)&fld, (size_t)SF_NFIELD * m->npt, sizeof *fld));
-  SF_CHECK(sf_calloc((void **)&Db, 6 * (size_t)nb, sizeof *Db));
-  SF_CHECK(sf_calloc((void **)&Fb, nb, sizeof *Fb));
-  SF_CHECK(sf_calloc((void **)&xb, (size_t)nb * 3 * m->natom + 1, sizeof *xb));
-  SF_CHECK(sf_calloc((void **)&cb, (size_t)nb * ktot, sizeof *cb));
-  int reps = 2000;
-  double t0 = sf_wtime();
-  for (int r = 0; r < reps; r++) SF_CHECK(sf_model_predict(m, D0, 1, &F, x, coef));
-  double t_one = (sf_wtime() - t0) / reps;
-  double dF[6];
-  t0 = sf_wtime();
-  for (int r = 0; r < reps; r++) SF_CHECK(sf_model_dF_dD(m, D0, &F, dF));
-  double t_grad = (sf_wtime() - t0) / reps;
-  int rr = 20;
-  for (int f = 0; f < SF_NFIELD; f++) sf_model_reconstruct(m, f, coef, fld); /* warm */
-  t0 = sf_wtime();
-  for (int r = 0; r < rr; r++) {
-    int off = 0;
-    for (int f = 0; f < SF_NFIELD; f++) {
-      sf_model_reconstruct(m, f, coef + off, fld + (size_t)f * m->npt);
-      off += m->ncomp[f];
-    }
-  }
-  double t_rec = (sf_wtime() - t0) / rr;
-  for (int i = 0; i < nb; i++)
-    for (int j = 0; j < 6; j++) Db[6 * i + j] = D0[j] + (j < 3 ? 0.05 : 3.0) * (2 * sf_ml_rng_uniform(3, j, i) - 1);
-  SF_CHECK(sf_model_predict(m, Db, nb, Fb, xb, cb));
-  t0 = sf_wtime();
-  SF_CHECK(sf_model_predict(m, Db, nb, Fb, xb, cb));
-  double t_batch = sf_wtime() - t0;
+  SF_CHECK(sf_calloc((void **)&Db, 6 * (size_t)nbmax, sizeof *Db));
+  SF_CHECK(sf_calloc((void **)&Fb, nbmax, sizeof *Fb));
+  SF_CHECK(sf_calloc((void **)&xb, (size_t)nbmax * nx + 1, sizeof *xb));
+  SF_CHECK(sf_calloc((void **)&cb, (size_t)nbmax * ktot, sizeof *cb));
+  SF_CHECK(sf_calloc((void **)&t, reps, sizeof *t));
+  SF_CHECK(sf_calloc((void **)&flush, nflush, sizeof *flush));
   cJSON *b = cJSON_AddObjectToObject(root, "timing");
-  cJSON_AddNumberToObject(b, "predict_one_us", 1e6 * t_one);
-  cJSON_AddNumberToObject(b, "dF_dD_one_us", 1e6 * t_grad);
-  cJSON_AddNumberToObject(b, "reconstruct_4_fields_ms", 1e3 * t_rec);
+  cJSON_AddStringToObject(b, "precision", m->have_fast ? "float32 weights, float64 scalers and outputs" : "float64");
+  double mn, med, sink = 0;
+  /* hot: back-to-back calls */
+  for (int r = 0; r < 50; r++) SF_CHECK(sf_model_predict(m, D0, 1, &F, x, coef));
+  for (int r = 0; r < reps; r++) {
+    double t0 = sf_wtime();
+    SF_CHECK(sf_model_predict(m, D0, 1, &F, x, coef));
+    t[r] = sf_wtime() - t0;
+  }
+  min_med(t, reps, &mn, &med);
+  double hot_min = mn, hot_med = med;
+  add_stat(b, "predict_one_hot_us", 1e6 * mn, 1e6 * med);
+  /* energy and positions only (what a stress-strain path needs, with ∂F/∂D) */
+  for (int r = 0; r < reps; r++) {
+    double t0 = sf_wtime();
+    SF_CHECK(sf_model_predict(m, D0, 1, &F, x, NULL));
+    t[r] = sf_wtime() - t0;
+  }
+  min_med(t, reps, &mn, &med);
+  add_stat(b, "predict_F_xred_hot_us", 1e6 * mn, 1e6 * med);
+  /* cold */
+  for (int r = 0; r < creps; r++) {
+    sink += flush_caches(flush, nflush);
+    double t0 = sf_wtime();
+    SF_CHECK(sf_model_predict(m, D0, 1, &F, x, coef));
+    t[r] = sf_wtime() - t0;
+  }
+  min_med(t, creps, &mn, &med);
+  double cold_min = mn, cold_med = med;
+  add_stat(b, "predict_one_cold_us", 1e6 * mn, 1e6 * med);
+  double dF[6];
+  for (int r = 0; r < reps; r++) {
+    double t0 = sf_wtime();
+    SF_CHECK(sf_model_dF_dD(m, D0, &F64, dF));
+    t[r] = sf_wtime() - t0;
+  }
+  min_med(t, reps, &mn, &med);
+  double grad_med = med;
+  add_stat(b, "dF_dD_one_us", 1e6 * mn, 1e6 * med);
+  /* float32 vs float64: max |Δ| over the outputs, relative to the largest |value| of each
+   * group, and in units of the output standard deviation (the scale the networks learn) */
+  SF_CHECK(sf_model_predict64(m, D0, 1, &F64, x64, c64));
+  SF_CHECK(sf_model_predict(m, D0, 1, &F, x, coef));
+  double eF = fabs(F - F64) / fmax(fabs(F64), 1e-300), ex = 0, xs = 0, ec = 0, cs = 0, esd = 0;
+  for (int i = 0; i < nx; i++) ex = fmax(ex, fabs(x[i] - x64[i])), xs = fmax(xs, fabs(x64[i]));
+  for (int i = 0; i < ktot; i++) ec = fmax(ec, fabs(coef[i] - c64[i])), cs = fmax(cs, fabs(c64[i]));
+  esd = fabs(F - F64) / m->net_energy.ystd[0];
+  for (int i = 0; i < nx; i++) esd = fmax(esd, fabs(x[i] - x64[i]) / m->net_xred.ystd[i]);
+  for (int f = 0, off = 0; f < SF_NFIELD; off += m->ncomp[f], f++)
+    for (int i = 0; i < m->ncomp[f]; i++) esd = fmax(esd, fabs(coef[off + i] - c64[off + i]) / m->net_field[f].ystd[i]);
+  cJSON *acc = cJSON_AddObjectToObject(b, "float32_vs_float64");
+  cJSON_AddNumberToObject(acc, "free_energy_rel", eF);
+  cJSON_AddNumberToObject(acc, "xred_rel_to_max", ex / fmax(xs, 1e-300));
+  cJSON_AddNumberToObject(acc, "coefficients_rel_to_max", ec / fmax(cs, 1e-300));
+  cJSON_AddNumberToObject(acc, "max_in_output_std_units", esd);
+  /* reconstruction of the four fields */
+  rec_threads_on();
+  for (int r = 0; r < 2; r++) sf_model_reconstruct_all(m, coef, fld); /* warm */
+  for (int r = 0; r < rreps; r++) {
+    double t0 = sf_wtime();
+    sf_model_reconstruct_all(m, coef, fld);
+    t[r] = sf_wtime() - t0;
+  }
+  rec_threads_off();
+  min_med(t, rreps, &mn, &med);
+  double rec_min = mn, rec_med = med;
+  add_stat(b, "reconstruct_4_fields_ms", 1e3 * mn, 1e3 * med);
+  cJSON_AddNumberToObject(b, "reconstruct_blas_threads", rec_threads);
   cJSON_AddItemToObject(b, "grid", cJSON_CreateIntArray(m->ngrid, 3));
-  cJSON_AddNumberToObject(b, "batch_size", nb);
-  cJSON_AddNumberToObject(b, "batch_throughput_per_s", nb / t_batch);
-  sf_log(1, "predict bench: one D (F, xred, %d coefficients) %.2f us; dF/dD %.2f us; 4 fields on %dx%dx%d %.3f ms; "
-            "batched %.0f strains/s\n", ktot, 1e6 * t_one, 1e6 * t_grad, m->ngrid[0], m->ngrid[1], m->ngrid[2], 1e3 * t_rec,
-         nb / t_batch);
+  double basis_mb = 0;
+  for (int f = 0; f < SF_NFIELD; f++) basis_mb += 4.0 * m->ncomp[f] * m->npt / 1e6;
+  cJSON_AddNumberToObject(b, "reconstruct_basis_MB", basis_mb);
+  cJSON_AddNumberToObject(b, "reconstruct_GB_per_s", basis_mb / 1e3 / rec_min);
+  /* batched */
+  for (int i = 0; i < nbmax; i++)
+    for (int j = 0; j < 6; j++) Db[6 * i + j] = D0[j] + (j < 3 ? 0.05 : 3.0) * (2 * sf_ml_rng_uniform(3, j, i) - 1);
+  cJSON *bt = cJSON_AddArrayToObject(b, "batched");
+  double best_rate = 0;
+  int best_nb = 0;
+  for (int nb = 256; nb <= nbmax; nb *= 4) {
+    SF_CHECK(sf_model_predict(m, Db, nb, Fb, xb, cb));
+    const int br = 5;
+    for (int r = 0; r < br; r++) {
+      double t0 = sf_wtime();
+      SF_CHECK(sf_model_predict(m, Db, nb, Fb, xb, cb));
+      t[r] = sf_wtime() - t0;
+    }
+    min_med(t, br, &mn, &med);
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddNumberToObject(e, "batch_size", nb);
+    cJSON_AddNumberToObject(e, "strains_per_s_best", nb / mn);
+    cJSON_AddNumberToObject(e, "strains_per_s_median", nb / med);
+    cJSON_AddItemToArray(bt, e);
+    if (nb / mn > best_rate) best_rate = nb / mn, best_nb = nb;
+  }
+  cJSON_AddNumberToObject(b, "batch_size", best_nb);
+  cJSON_AddNumberToObject(b, "batch_throughput_per_s", best_rate);
+  cJSON_AddNumberToObject(b, "predict_one_us", 1e6 * hot_med); /* kept for older readers */
+  cJSON_AddNumberToObject(b, "reconstruct_4_fields_ms_median", 1e3 * rec_med);
+  sf_log(1,
+         "predict bench (%s): one D (F, xred, %d coefficients) hot %.2f us min / %.2f median, cold %.1f / %.1f us; "
+         "dF/dD %.2f us; 4 fields on %dx%dx%d %.3f ms min / %.3f median (%d BLAS thread%s, %.1f GB/s); batched %.0f "
+         "strains/s (batch %d); float32 vs float64: F %.1e rel, xred %.1e, coef %.1e rel to max, %.1e output-std\n",
+         m->have_fast ? "float32" : "float64", ktot, 1e6 * hot_min, 1e6 * hot_med, 1e6 * cold_min, 1e6 * cold_med,
+         1e6 * grad_med, m->ngrid[0], m->ngrid[1], m->ngrid[2], 1e3 * rec_min, 1e3 * rec_med, rec_threads,
+         rec_threads == 1 ? "" : "s", basis_mb / 1e3 / rec_min, best_rate, best_nb, eF, ex / fmax(xs, 1e-300),
+         ec / fmax(cs, 1e-300), esd);
+  if (sink == 42.0) sf_log(3, "%g\n", sink);
   sf_free(coef);
+  sf_free(c64);
   sf_free(fld);
   sf_free(Db);
   sf_free(Fb);
   sf_free(xb);
   sf_free(cb);
+  sf_free(t);
+  sf_free(flush);
   return SF_OK;
 }
 
@@ -200,7 +331,7 @@ static int json_out(const char *path, cJSON *root)
 }
 
 static int predict_body(sf_model *m, double *D, int n, const char *summary, int have_summary, const char *fields,
-                        int have_fields, const char *xsf, int have_xsf, int znucl, int do_bench)
+                        int have_fields, const char *xsf, int have_xsf, int znucl, int do_bench, int rec_threads)
 {
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -236,7 +367,7 @@ static int predict_body(sf_model *m, double *D, int n, const char *summary, int 
   sf_log(1, "predict: %d strain(s); first: F = %.8f Ha, dF/dD = [%.5f %.5f %.5f %.6f %.6f %.6f]\n", n, F[0], dF[0], dF[1],
          dF[2], dF[3], dF[4], dF[5]);
   int st = 0;
-  if (do_bench) st = bench(m, root);
+  if (do_bench) st = bench(m, root, rec_threads);
   if (!st && rank == 0 && have_fields) st = write_fields_h5(fields, m, D, n, F, x, dF, coef);
   if (!st && rank == 0 && have_xsf) {
     if (!m->have_ref) st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__, "-xsf: the model has no reference lattice");
@@ -248,7 +379,9 @@ static int predict_body(sf_model *m, double *D, int n, const char *summary, int 
     for (int f = 0; f < SF_NFIELD && !st; f++) {
       char p[1100];
       snprintf(p, sizeof p, "%s_%s.xsf", xsf, sf_ml_field_names[f]);
+      rec_threads_on();
       sf_model_reconstruct(m, f, coef + off, fld);
+      rec_threads_off();
       st = write_xsf(p, m, (const double *)r, x, znucl, fld);
       off += m->ncomp[f];
     }
@@ -277,11 +410,25 @@ int sf_predict_run(void)
   SF_CHECK(sf_opt_string("-xsf", NULL, "prefix of XSF files (VESTA) of the first strain's fields", xsf, sizeof xsf, &have_xsf));
   SF_CHECK(sf_opt_int("-xsf_znucl", 12, "atomic number written to the XSF files", &znucl, NULL));
   SF_CHECK(sf_opt_string("-dataset", NULL, "refuse unless the model was trained on this dataset", dataset, sizeof dataset, &have_ds));
+  int fp64;
+  SF_CHECK(sf_opt_bool("-fp64", 0, "evaluate the networks in float64 (default: float32 copies, ~1e-7 relative)", &fp64, NULL));
   SF_CHECK(sf_opt_bool("-bench", 0, "time single and batched prediction and field reconstruction", &do_bench, NULL));
   SF_CHECK(sf_options_finish());
   if (have_D == have_sfile) SF_ERROR(SF_ERR_INPUT, "predict needs exactly one of -strain_D and -strain_file");
   sf_model m;
   SF_CHECK(sf_model_read(model_path, &m));
+  if (fp64) m.have_fast = 0; /* sf_model_predict then runs the float64 networks */
+  /* Field reconstruction streams ~28 MB of basis per field (36x64x60, 50 components): it
+   * is memory-bound and a second core nearly doubles the bandwidth.  On one rank, with
+   * OPENBLAS_NUM_THREADS unset (main.c then forces 1), BLAS gets every core for it;
+   * network prediction stays single-threaded (tiny GEMVs: thread wake-up costs more). */
+  int nrank, rec_threads = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &nrank);
+  if (nrank == 1 && !getenv("OPENBLAS_NUM_THREADS")) rec_threads = openblas_get_num_procs();
+  else if (getenv("OPENBLAS_NUM_THREADS")) rec_threads = atoi(getenv("OPENBLAS_NUM_THREADS")); /* report only */
+  if (rec_threads < 1) rec_threads = 1;
+  if (rec_threads > 2 && !getenv("OPENBLAS_NUM_THREADS")) rec_threads = 2;
+  rec_nthreads = getenv("OPENBLAS_NUM_THREADS") ? 1 : rec_threads;
   int st = 0;
   if (have_ds) {
     sf_dataset ds;
@@ -297,7 +444,7 @@ int sf_predict_run(void)
   for (int i = 0; i < n && !st; i++)
     if (!(D[6 * i] > 0 && D[6 * i + 1] > 0 && D[6 * i + 2] > 0))
       st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__, "strain %d: stretches must be positive", i + 1);
-  if (!st) st = predict_body(&m, D, n, summary, have_summary, fields, have_fields, xsf, have_xsf, znucl, do_bench);
+  if (!st) st = predict_body(&m, D, n, summary, have_summary, fields, have_fields, xsf, have_xsf, znucl, do_bench, rec_threads);
   if (D != D1) sf_free(D);
   sf_model_free(&m);
   SF_CHECK(st);

@@ -5,6 +5,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* splitmix64 finaliser applied to a mix of the key: a counter-based generator */
@@ -226,4 +227,136 @@ int sf_mlp_mse(const sf_mlp *m, const double *X, const double *Y, int n, double 
   sf_free(y);
   SF_CHECK(st);
   return SF_OK;
+}
+
+/* ---- single-precision inference copy (prediction only; training never uses it) ---- */
+
+/* z = tanh(z + b) in float32: tanh|x| = (1 − e)/(1 + e), e = exp(−2|x|) by round-to-nearest
+ * range reduction and a degree-7 polynomial on |r| ≤ ln2/2 (truncation < 5e-9 relative);
+ * absolute error ≲ 2e-7, i.e. float rounding.  Vectorised (AVX-512 / AVX2 clones). */
+SF_CLONES void sf_mlp32_bias_tanh(float *z, const float *b, size_t n, int nb)
+{
+  for (size_t r0 = 0; r0 < n; r0 += (size_t)nb) {
+    float *zr = z + r0;
+    for (int i = 0; i < nb; i++) {
+      float x = zr[i] + b[i], ax = fabsf(x);
+      ax = ax < 9.0f ? ax : 9.0f; /* tanh(9) = 1 − 3e-8: 1 in float */
+      float y = -2.0f * ax;
+      float kd = y * 1.44269504f + 0x1.8p23f;
+      uint32_t ki;
+      memcpy(&ki, &kd, sizeof ki);
+      kd -= 0x1.8p23f;
+      float rr = y - kd * 0.693145752f - kd * 1.42860677e-06f;
+      float p = 1.0f / 5040.0f;
+      p = p * rr + 1.0f / 720.0f;
+      p = p * rr + 1.0f / 120.0f;
+      p = p * rr + 1.0f / 24.0f;
+      p = p * rr + 1.0f / 6.0f;
+      p = p * rr + 0.5f;
+      p = p * rr + 1.0f;
+      p = p * rr + 1.0f;
+      uint32_t sb = (ki + 127u) << 23; /* ki holds k in its low bits (k in −26..0) */
+      float sc;
+      memcpy(&sc, &sb, sizeof sc);
+      float e = p * sc;
+      float t = (1.0f - e) / (1.0f + e);
+      zr[i] = x < 0 ? -t : t;
+    }
+  }
+}
+
+int sf_mlp32_from(sf_mlp32 *q, const sf_mlp *m)
+{
+  memset(q, 0, sizeof *q);
+  q->nlayer = m->nlayer;
+  memcpy(q->width, m->width, sizeof q->width);
+  size_t nf = 0;
+  for (int l = 0; l < m->nlayer; l++) /* each array rounded up to 16 floats: 64-byte aligned */
+    nf += ((size_t)m->width[l] * m->width[l + 1] + 15) / 16 * 16 + ((size_t)m->width[l + 1] + 15) / 16 * 16;
+  const int nin = m->width[0], nout = m->width[m->nlayer];
+  void *mem = NULL;
+  if (posix_memalign(&mem, 64, nf * sizeof(float))) SF_ERROR(SF_ERR_MEM, "out of memory (%zu floats)", nf);
+  q->mem = mem;
+  SF_CHECK(sf_calloc((void **)&q->dmem, 2 * (size_t)nin + 2 * (size_t)nout, sizeof(double)));
+  float *p = q->mem;
+  for (int l = 0; l < m->nlayer; l++) {
+    const int wi = m->width[l], wo = m->width[l + 1];
+    q->W[l] = p;
+    q->outmajor[l] = wo < wi; /* narrowing layers (500→50): out × in, dot-product SGEMV */
+    if (q->outmajor[l])
+      for (int i = 0; i < wi; i++)
+        for (int o = 0; o < wo; o++) p[(size_t)o * wi + i] = (float)m->W[l][(size_t)i * wo + o];
+    else
+      for (size_t i = 0; i < (size_t)wi * wo; i++) p[i] = (float)m->W[l][i];
+    p += ((size_t)wi * wo + 15) / 16 * 16;
+    q->b[l] = p;
+    for (int o = 0; o < wo; o++) p[o] = (float)m->b[l][o];
+    p += ((size_t)wo + 15) / 16 * 16;
+  }
+  q->xmean = q->dmem;
+  q->xinv = q->xmean + nin;
+  q->ymean = q->xinv + nin;
+  q->ystd = q->ymean + nout;
+  for (int j = 0; j < nin; j++) {
+    q->xmean[j] = m->xmean[j];
+    q->xinv[j] = 1.0 / m->xstd[j];
+  }
+  memcpy(q->ymean, m->ymean, nout * sizeof(double));
+  memcpy(q->ystd, m->ystd, nout * sizeof(double));
+  return SF_OK;
+}
+
+void sf_mlp32_free(sf_mlp32 *q)
+{
+  sf_free(q->mem);
+  sf_free(q->dmem);
+  memset(q, 0, sizeof *q);
+}
+
+size_t sf_mlp32_workspace_size(const sf_mlp32 *q, int n)
+{
+  int w = 0;
+  for (int l = 0; l <= q->nlayer; l++)
+    if (q->width[l] > w) w = q->width[l];
+  if (n > SF_MLP32_CHUNK) n = SF_MLP32_CHUNK;
+  if (n < 1) n = 1;
+  return 2 * (((size_t)n * w + 15) / 16 * 16);
+}
+
+void sf_mlp32_predict(const sf_mlp32 *q, const double *x, int n, double *y, int ldy, float *ws)
+{
+  const int nin = q->width[0], nout = q->width[q->nlayer];
+  int w = 0;
+  for (int l = 0; l <= q->nlayer; l++)
+    if (q->width[l] > w) w = q->width[l];
+  const size_t half = ((size_t)(n < SF_MLP32_CHUNK ? n : SF_MLP32_CHUNK) * w + 15) / 16 * 16;
+  for (int i0 = 0; i0 < n; i0 += SF_MLP32_CHUNK) {
+    const int nc = n - i0 < SF_MLP32_CHUNK ? n - i0 : SF_MLP32_CHUNK;
+    float *a = ws, *z = ws + half;
+    for (int i = 0; i < nc; i++)
+      for (int j = 0; j < nin; j++)
+        a[(size_t)i * nin + j] = (float)((x[(size_t)(i0 + i) * nin + j] - q->xmean[j]) * q->xinv[j]);
+    for (int l = 0; l < q->nlayer; l++) {
+      const int wi = q->width[l], wo = q->width[l + 1];
+      if (q->outmajor[l] && nc == 1)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, wo, wi, 1.0f, q->W[l], wi, a, 1, 0.0f, z, 1);
+      else if (q->outmajor[l])
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nc, wo, wi, 1.0f, a, wi, q->W[l], wi, 0.0f, z, wo);
+      else if (nc == 1)
+        cblas_sgemv(CblasRowMajor, CblasTrans, wi, wo, 1.0f, q->W[l], wo, a, 1, 0.0f, z, 1);
+      else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nc, wo, wi, 1.0f, a, wi, q->W[l], wo, 0.0f, z, wo);
+      if (l < q->nlayer - 1)
+        sf_mlp32_bias_tanh(z, q->b[l], (size_t)nc * wo, wo);
+      else
+        for (int i = 0; i < nc; i++) {
+          double *yr = y + (size_t)(i0 + i) * ldy;
+          const float *zr = z + (size_t)i * wo;
+          for (int o = 0; o < nout; o++) yr[o] = q->ymean[o] + q->ystd[o] * (double)(zr[o] + q->b[l][o]);
+        }
+      float *t = a;
+      a = z;
+      z = t;
+    }
+  }
 }

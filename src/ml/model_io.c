@@ -293,6 +293,7 @@ int sf_model_read(const char *path, sf_model *m)
   }
   for (int i = 0; i < 6 && !st; i++) st = read_net(file, net_name(i), net_of(m, i), lin_of(m, i));
   H5Fclose(file);
+  if (!st) st = sf_model_prepare_fast(m); /* float32 prediction copies, made once */
   if (st) {
     sf_model_free(m);
     return sf_error_trace(st, __FILE__, __LINE__, __func__);
@@ -308,6 +309,11 @@ void sf_model_free(sf_model *m)
     sf_mlp_free(&m->net_field[f]);
     sf_free(m->lin_field[f]);
   }
+  for (int f = 0; f < SF_NFIELD; f++) sf_mlp32_free(&m->fast_field[f]);
+  sf_mlp32_free(&m->fast_xred);
+  sf_mlp32_free(&m->fast_energy);
+  free(m->ws32);
+  free(m->rec32);
   sf_mlp_free(&m->net_xred);
   sf_mlp_free(&m->net_energy);
   sf_free(m->lin_xred);

@@ -14,16 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-#define EXPECT(cond, ...)                         \
-  do {                                            \
-    if (!(cond)) {                                \
-      failures++;                                 \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                        \
-      printf("\n");                               \
-    }                                             \
-  } while (0)
+#include "expect.h"
 
 /* HCP Mg in the 4-atom orthohexagonal cell, sheared (angdeg 92 87 89), scaled by 0.98
  * and with every atom pushed ~0.01 off its site so that no symmetry is left. */

@@ -17,17 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-
-#define EXPECT(cond, ...)                                            \
-  do {                                                               \
-    if (!(cond)) {                                                   \
-      failures++;                                                    \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                    \
-      printf(__VA_ARGS__);                                           \
-      printf("\n");                                                  \
-    }                                                                \
-  } while (0)
+#include "expect.h"
 
 typedef struct {
   const char *name;

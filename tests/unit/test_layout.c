@@ -8,16 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-#define EXPECT(cond, ...)                         \
-  do {                                            \
-    if (!(cond)) {                                \
-      failures++;                                 \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                        \
-      printf("\n");                               \
-    }                                             \
-  } while (0)
+#include "expect.h"
 
 static void expect_shape(int P, int nkpt, int rs, int rk, int rb, int ns, int nk, int nb, int bs)
 {

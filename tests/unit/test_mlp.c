@@ -6,7 +6,9 @@
  *  2. One epoch on all ranks of MPI_COMM_WORLD equals one epoch on MPI_COMM_SELF (1 rank)
  *     to 1e-12 relative in every weight (run on 2 ranks by test_mlp.mpi).
  *  3. Training learns a known smooth map, and is deterministic in the seed.
- *  4. The linear baseline reproduces an exactly linear map. */
+ *  4. The linear baseline reproduces an exactly linear map.
+ *  5. The float32 prediction copy agrees with the float64 forward pass to 1e-5 (output
+ *     std units and relative to the largest output); its tanh to 3e-7 absolute. */
 #include "strainfield/core.h"
 #include "strainfield/mlp.h"
 
@@ -16,16 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-#define EXPECT(cond, ...)                                  \
-  do {                                                     \
-    if (!(cond)) {                                         \
-      failures++;                                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                        \
-      fputc('\n', stderr);                                 \
-    }                                                      \
-  } while (0)
+#include "expect.h"
 
 static void make_data(int n, int nout, double *X, double *Y)
 {
@@ -78,6 +71,65 @@ static void check_jacobian(int nlayer, const int *w, const char *name)
   sf_mlp_free(&m);
 }
 
+/* 5. The float32 inference copy (prediction) agrees with the float64 forward pass: max
+ * |Δy| ≤ 1e-5 in units of each output's standard deviation (the scale the network
+ * learns) and ≤ 1e-5 of the largest |y|; one sample (SGEMV) and 700 (SGEMM, two chunks). */
+static void check_float32(int nlayer, const int *w, const char *name)
+{
+  const int nout = w[nlayer], n = 700;
+  double *X = calloc(6 * n, sizeof *X), *Y = calloc((size_t)n * nout, sizeof *Y);
+  double *y64 = calloc((size_t)n * nout, sizeof *y64), *y32 = calloc((size_t)n * nout, sizeof *y32);
+  make_data(n, nout, X, Y);
+  sf_mlp m;
+  sf_mlp32 q;
+  EXPECT(!sf_mlp_create(&m, nlayer, w, 5), "create %s", name);
+  sf_mlp_fit_scalers(&m, X, Y, n);
+  sf_train_params p;
+  sf_train_defaults(&p);
+  p.epochs = 2;
+  p.batch = 64;
+  EXPECT(!sf_mlp_train(MPI_COMM_SELF, &m, X, Y, 128, &p, NULL), "train %s", name);
+  EXPECT(!sf_mlp32_from(&q, &m), "float32 copy %s", name);
+  float *ws = NULL;
+  EXPECT(!posix_memalign((void **)&ws, 64, sf_mlp32_workspace_size(&q, n) * sizeof(float)), "workspace");
+  sf_mlp_predict(&m, X, n, y64, NULL);
+  double e_std = 0, e_abs = 0, ymax = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 0)
+      for (int i = 0; i < n; i++) sf_mlp32_predict(&q, X + 6 * i, 1, y32 + (size_t)i * nout, nout, ws);
+    else
+      sf_mlp32_predict(&q, X, n, y32, nout, ws);
+    for (int i = 0; i < n; i++)
+      for (int o = 0; o < nout; o++) {
+        double d = fabs(y32[(size_t)i * nout + o] - y64[(size_t)i * nout + o]);
+        e_std = fmax(e_std, d / m.ystd[o]);
+        e_abs = fmax(e_abs, d);
+        ymax = fmax(ymax, fabs(y64[(size_t)i * nout + o]));
+      }
+  }
+  EXPECT(e_std <= 1e-5, "%s: float32 vs float64 %.3e output std", name, e_std);
+  EXPECT(e_abs <= 1e-5 * ymax, "%s: float32 vs float64 %.3e of max |y|", name, e_abs / ymax);
+  printf("float32   %-9s: max |y32 - y64| = %.2e output std, %.2e of max |y|\n", name, e_std, e_abs / ymax);
+  free(ws), free(X), free(Y), free(y64), free(y32);
+  sf_mlp32_free(&q);
+  sf_mlp_free(&m);
+}
+
+static void check_tanh32(void)
+{
+  enum { N = 4801 };
+  static float z[N], b[N];
+  double worst = 0;
+  for (int i = 0; i < N; i++) z[i] = (float)(-12.0 + 24.0 * i / (N - 1)), b[i] = 0;
+  z[N / 2] = 1e-30f;
+  float z0[N];
+  memcpy(z0, z, sizeof z0);
+  sf_mlp32_bias_tanh(z, b, N, N);
+  for (int i = 0; i < N; i++) worst = fmax(worst, fabs(z[i] - tanh((double)z0[i])));
+  EXPECT(worst < 3e-7, "float32 tanh error %.3e", worst);
+  printf("float32   tanh     : max abs error %.2e on [-12, 12]\n", worst);
+}
+
 int main(int argc, char **argv)
 {
   MPI_Init(&argc, &argv);
@@ -89,6 +141,10 @@ int main(int argc, char **argv)
     check_jacobian(3, wf, "fields");
     check_jacobian(4, wx, "positions");
     check_jacobian(4, we, "energy");
+    check_float32(3, wf, "fields");
+    check_float32(4, wx, "positions");
+    check_float32(4, we, "energy");
+    check_tanh32();
   }
   /* 2. one epoch: world vs self */
   {
