@@ -44,6 +44,8 @@ int sf_cell_alloc(sf_cell *cell, int natom, int ntypat);
 void sf_cell_free(sf_cell *cell);
 /* Cartesian position of atom ia. */
 void sf_cell_xcart(const sf_cell *cell, int ia, double x[3]);
+/* Cartesian wavevector 2π Σ_i g_i b_i (Bohr^-1) of integer reduced g, and its squared norm. */
+double sf_cell_gcart(const sf_cell *cell, const int g[3], double q[3]);
 
 /* Space group operations in reduced coordinates: x' = rot·x + tnons (ABINIT's symrel, tnons). */
 typedef struct {

@@ -60,9 +60,11 @@ void sf_ham_veff(sf_ham *H);
 double sf_ham_local_energy(const sf_ham *H, const double complex *rho_g);
 
 /* nonlocal.c */
+/* e^{-i(k+G)·τ_ia}/√Ω for every plane wave of pw: the atom's factor in its projectors. */
+void sf_nonlocal_phase(const sf_cell *cell, const sf_pwbasis *pw, int ia, double complex *phase);
 int sf_nonlocal_build(const sf_ham *H, const sf_pwbasis *pw, sf_nonlocal_k *nl);
 void sf_nonlocal_free(sf_nonlocal_k *nl);
-/* Y += V_nl X for m bands; also returns coefficients b = P^H X when b != NULL ([m][nproj]). */
+/* Y += V_nl X for m bands (two ZGEMMs through the projector coefficients P^H X). */
 int sf_nonlocal_apply(const sf_nonlocal_k *nl, int npw, int m, const double complex *X,
                       double complex *Y);
 /* Σ_n w_n Σ_j ekb_j |⟨p_j|x_n⟩|²  for m bands with per-band weights wocc[n]. */

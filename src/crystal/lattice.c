@@ -180,3 +180,10 @@ int sf_cell_finish(sf_cell *cell, double min_dist)
     }
   return SF_OK;
 }
+
+double sf_cell_gcart(const sf_cell *cell, const int g[3], double q[3])
+{
+  for (int c = 0; c < 3; c++)
+    q[c] = 2.0 * M_PI * (g[0] * cell->gprimd[0][c] + g[1] * cell->gprimd[1][c] + g[2] * cell->gprimd[2][c]);
+  return q[0] * q[0] + q[1] * q[1] + q[2] * q[2];
+}

@@ -21,9 +21,7 @@ int sf_ham_core_build(sf_ham *H)
   for (int i = 0; i < box->nfft; i++) {
     const int *g = box->gvec[i];
     double q[3];
-    for (int c = 0; c < 3; c++)
-      q[c] = 2.0 * M_PI * (g[0] * cell->gprimd[0][c] + g[1] * cell->gprimd[1][c] + g[2] * cell->gprimd[2][c]);
-    double g2 = q[0] * q[0] + q[1] * q[1] + q[2] * q[2];
+    double g2 = sf_cell_gcart(cell, g, q);
     if (g2 > gcut2) continue;
     double complex v = 0.0;
     for (int it = 0; it < cell->ntypat; it++)

@@ -13,9 +13,7 @@ int sf_ham_hartree(sf_ham *H, const double complex *rho_g)
   for (int i = 0; i < box->nfft; i++) {
     const int *g = box->gvec[i];
     double q[3];
-    for (int c = 0; c < 3; c++)
-      q[c] = 2.0 * M_PI * (g[0] * cell->gprimd[0][c] + g[1] * cell->gprimd[1][c] + g[2] * cell->gprimd[2][c]);
-    double g2 = q[0] * q[0] + q[1] * q[1] + q[2] * q[2];
+    double g2 = sf_cell_gcart(cell, g, q);
     if (g2 == 0.0 || g2 > gcut2) {
       H->vh_g[i] = 0.0;
       continue;

@@ -19,12 +19,6 @@ double complex sf_structure_factor(const sf_cell *cell, int itypat, const int g[
   return s;
 }
 
-static void gcart(const sf_cell *cell, const int g[3], double q[3])
-{
-  for (int c = 0; c < 3; c++)
-    q[c] = 2.0 * M_PI * (g[0] * cell->gprimd[0][c] + g[1] * cell->gprimd[1][c] + g[2] * cell->gprimd[2][c]);
-}
-
 int sf_ham_local_build(sf_ham *H)
 {
   const sf_cell *cell = H->cell;
@@ -35,8 +29,7 @@ int sf_ham_local_build(sf_ham *H)
   for (int i = 0; i < box->nfft; i++) {
     H->vloc_g[i] = 0.0;
     double q[3];
-    gcart(cell, box->gvec[i], q);
-    double g2 = q[0] * q[0] + q[1] * q[1] + q[2] * q[2];
+    double g2 = sf_cell_gcart(cell, box->gvec[i], q);
     if (g2 == 0.0 || g2 > gcut2) continue;
     double gn = sqrt(g2);
     double complex v = 0.0;

@@ -8,6 +8,16 @@
 #include <math.h>
 #include <string.h>
 
+void sf_nonlocal_phase(const sf_cell *cell, const sf_pwbasis *pw, int ia, double complex *phase)
+{
+  const double *x = cell->xred[ia], norm = 1.0 / sqrt(cell->ucvol);
+  for (int i = 0; i < pw->npw; i++) {
+    double ph = -2.0 * M_PI * ((pw->g[i][0] + pw->kred[0]) * x[0] + (pw->g[i][1] + pw->kred[1]) * x[1] +
+                               (pw->g[i][2] + pw->kred[2]) * x[2]);
+    phase[i] = norm * (cos(ph) + I * sin(ph));
+  }
+}
+
 int sf_nonlocal_build(const sf_ham *H, const sf_pwbasis *pw, sf_nonlocal_k *nl)
 {
   const sf_cell *cell = H->cell;
@@ -30,16 +40,10 @@ int sf_nonlocal_build(const sf_ham *H, const sf_pwbasis *pw, sf_nonlocal_k *nl)
     sf_ylm_real(pw->kpg[i], ylm + 16 * i);
     qn[i] = sqrt(pw->kpg[i][0] * pw->kpg[i][0] + pw->kpg[i][1] * pw->kpg[i][1] + pw->kpg[i][2] * pw->kpg[i][2]);
   }
-  double norm = 1.0 / sqrt(cell->ucvol);
   int j = 0;
   for (int ia = 0; ia < cell->natom; ia++) {
     const sf_psp *p = &H->psps[cell->typat[ia]];
-    const double *x = cell->xred[ia];
-    for (int i = 0; i < npw; i++) {
-      double ph = -2.0 * M_PI * ((pw->g[i][0] + pw->kred[0]) * x[0] + (pw->g[i][1] + pw->kred[1]) * x[1] +
-                                 (pw->g[i][2] + pw->kred[2]) * x[2]);
-      phase[i] = norm * (cos(ph) + I * sin(ph));
-    }
+    sf_nonlocal_phase(cell, pw, ia, phase);
     for (int l = 0; l <= SF_PSP_LMAX; l++) {
       /* (−i)^l makes the projector the true Fourier transform; it cancels in V_nl but
        * keeps derivatives (forces, stress) consistent. */

@@ -20,11 +20,6 @@
 #include <math.h>
 #include <string.h>
 
-void sf_props_gcart(const sf_cell *cell, const int g[3], double q[3])
-{
-  for (int c = 0; c < 3; c++)
-    q[c] = 2.0 * M_PI * (g[0] * cell->gprimd[0][c] + g[1] * cell->gprimd[1][c] + g[2] * cell->gprimd[2][c]);
-}
 
 int sf_props_my_bands(const sf_scf *s, int j, int *mine, double complex **X, double **w)
 {
@@ -141,7 +136,7 @@ static int density_forces(sf_scf *s, double (*floc)[3], double (*fcore)[3])
   for (int i = 0; i < box->nfft; i++) {
     const int *g = box->gvec[i];
     double q[3];
-    sf_props_gcart(cell, g, q);
+    sf_cell_gcart(cell, g, q);
     double g2 = q[0] * q[0] + q[1] * q[1] + q[2] * q[2];
     if (g2 > gcut2 || g2 == 0.0) continue; /* G = 0 carries no force in either term */
     double gn = sqrt(g2);

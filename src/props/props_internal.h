@@ -34,9 +34,6 @@ int sf_props_my_bands(const sf_scf *s, int j, int *mine, double complex **X, dou
 /* Atom index of each projector of sf_nonlocal_build's ordering; [nproj], allocated here. */
 int sf_props_projector_atoms(const sf_scf *s, int **atom);
 
-/* Cartesian G (2π included) of an integer reduced G. */
-void sf_props_gcart(const sf_cell *cell, const int g[3], double q[3]);
-
 /* src/pseudo/ylm_deriv.c: real Y_lm as sf_ylm_real and the Cartesian gradient
  * dylm[lm][c] = ∂Y_lm(x/|x|)/∂x_c (zero at x = 0). */
 void sf_ylm_real_grad(const double x[3], double ylm[16], double dylm[16][3]);

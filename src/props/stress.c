@@ -71,7 +71,7 @@ static int density_dE(sf_scf *s, double dh[3][3], double dxc[3][3], double dloc[
   for (int i = 0; i < box->nfft; i++) {
     const int *g = box->gvec[i];
     double q[3];
-    sf_props_gcart(cell, g, q);
+    sf_cell_gcart(cell, g, q);
     double g2 = q[0] * q[0] + q[1] * q[1] + q[2] * q[2];
     if (g2 > gcut2 || g2 == 0.0) continue;
     double gn = sqrt(g2);

@@ -30,16 +30,10 @@ static int build_dproj(const sf_scf *s, const sf_pwbasis *pw, int nproj, double 
     sf_ylm_real_grad(pw->kpg[i], ylm + 16 * i, (double(*)[3])dylm[16 * i]);
     qn[i] = sqrt(pw->kpg[i][0] * pw->kpg[i][0] + pw->kpg[i][1] * pw->kpg[i][1] + pw->kpg[i][2] * pw->kpg[i][2]);
   }
-  double norm = 1.0 / sqrt(cell->ucvol);
   int j = 0;
   for (int ia = 0; ia < cell->natom; ia++) {
     const sf_psp *p = &s->psps[cell->typat[ia]];
-    const double *x = cell->xred[ia];
-    for (int i = 0; i < npw; i++) {
-      double ph = -2.0 * M_PI * ((pw->g[i][0] + pw->kred[0]) * x[0] + (pw->g[i][1] + pw->kred[1]) * x[1] +
-                                 (pw->g[i][2] + pw->kred[2]) * x[2]);
-      phase[i] = norm * (cos(ph) + I * sin(ph));
-    }
+    sf_nonlocal_phase(cell, pw, ia, phase);
     for (int l = 0; l <= SF_PSP_LMAX; l++) {
       double complex il = cpow(-I, l);
       for (int ip = 0; ip < p->nproj[l]; ip++)

@@ -138,9 +138,7 @@ int sf_scf_run(sf_scf *s)
   for (int i = 0; i < nfft; i++) {
     const int *g = s->box.gvec[i];
     double q[3];
-    for (int c = 0; c < 3; c++)
-      q[c] = 2.0 * M_PI * (g[0] * cell->gprimd[0][c] + g[1] * cell->gprimd[1][c] + g[2] * cell->gprimd[2][c]);
-    g2[i] = q[0] * q[0] + q[1] * q[1] + q[2] * q[2];
+    g2[i] = sf_cell_gcart(cell, g, q);
   }
   SF_CHECK(sf_mixer_create(&s->par.mix, nfft, g2, cell->ucvol, &mixer));
 
