@@ -45,7 +45,7 @@ void sf_mlp_tanh_inplace(double *z, size_t n);
 uint64_t sf_ml_rng_u64(uint64_t seed, uint64_t purpose, uint64_t counter);
 double sf_ml_rng_uniform(uint64_t seed, uint64_t purpose, uint64_t counter); /* [0,1) */
 
-/* Layer widths "6,500,500,50"; Glorot-uniform weights, zero biases, identity scalers. */
+/* Layer widths "6,500,500,50"; weights and biases uniform in ±1/sqrt(fan_in), identity scalers. */
 int sf_mlp_create(sf_mlp *m, int nlayer, const int *width, uint64_t seed);
 void sf_mlp_free(sf_mlp *m);
 /* Sets the scalers to the mean and standard deviation of the data (std 0 → 1). */

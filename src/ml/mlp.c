@@ -94,10 +94,13 @@ int sf_mlp_create(sf_mlp *m, int nlayer, const int *width, uint64_t seed)
   for (int l = 0; l < nlayer; l++) {
     m->W[l] = p;
     size_t nw = (size_t)width[l] * width[l + 1];
-    double lim = sqrt(6.0 / (width[l] + width[l + 1])); /* Glorot uniform */
+    /* U(±1/sqrt(fan_in)) for weights and biases, the initialisation of PyTorch's Linear
+     * that the reference protocol uses; zero biases train tanh networks markedly worse */
+    double lim = 1.0 / sqrt((double)width[l]);
     for (size_t i = 0; i < nw; i++) p[i] = lim * (2 * sf_ml_rng_uniform(seed, 1000 + l, i) - 1);
     p += nw;
     m->b[l] = p;
+    for (int i = 0; i < width[l + 1]; i++) p[i] = lim * (2 * sf_ml_rng_uniform(seed, 2000 + l, (uint64_t)i) - 1);
     p += width[l + 1];
   }
   return SF_OK;
