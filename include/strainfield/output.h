@@ -4,6 +4,8 @@
 #ifndef STRAINFIELD_OUTPUT_H
 #define STRAINFIELD_OUTPUT_H
 
+#include <hdf5.h>
+
 #include "strainfield/app.h"
 #include "strainfield/relax.h"
 #include "strainfield/scf.h"
@@ -19,6 +21,8 @@ typedef struct {
 
 int sf_write_summary(const char *path, const sf_input *in, const sf_scf *s, const sf_summary_extra *extra,
                      int status, const char *message);
+/* One double dataset `name` of shape dims[rank] under loc (a file or group); errors name it. */
+int sf_h5_write_doubles(hid_t loc, const char *name, int rank, const hsize_t *dims, const double *data);
 int sf_write_fields(const char *path, const sf_scf *s, const double *rho, const double *phi, const double *u,
                     const double *sdens);
 

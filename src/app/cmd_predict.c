@@ -2,6 +2,7 @@
  * free energy, relaxed xred, ∂F/∂D (JSON), the four fields (HDF5, and XSF for VESTA),
  * and with -bench the timings of single and batched prediction. */
 #include "strainfield/app.h"
+#include "strainfield/output.h"
 #include "strainfield/core.h"
 #include "strainfield/crystal.h"
 #include "strainfield/ml.h"
@@ -98,17 +99,6 @@ static void rec_threads_off(void)
   if (rec_nthreads > 1) openblas_set_num_threads(1);
 }
 
-static int wr(hid_t loc, const char *name, int rank, const hsize_t *dims, const double *data)
-{
-  hid_t sp = H5Screate_simple(rank, dims, NULL);
-  hid_t d = H5Dcreate2(loc, name, H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  herr_t st = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-  if (d >= 0) H5Dclose(d);
-  H5Sclose(sp);
-  if (st < 0) SF_ERROR(SF_ERR_FILE, "HDF5: cannot write %s", name);
-  return SF_OK;
-}
-
 static int write_fields_h5(const char *path, const sf_model *m, const double *D, int n, const double *F,
                            const double *xred, const double *dF, const double *coef)
 {
@@ -120,11 +110,11 @@ static int write_fields_h5(const char *path, const sf_model *m, const double *D,
   for (int f = 0; f < SF_NFIELD; f++) ktot += m->ncomp[f];
   hsize_t d6[2] = {(hsize_t)n, 6}, d1 = (hsize_t)n, dx[3] = {(hsize_t)n, (hsize_t)m->natom, 3},
           dc[2] = {(hsize_t)n, (hsize_t)ktot};
-  int st = wr(file, "D", 2, d6, D);
-  if (!st) st = wr(file, "free_energy", 1, &d1, F);
-  if (!st) st = wr(file, "xred", 3, dx, xred);
-  if (!st) st = wr(file, "dF_dD", 2, d6, dF);
-  if (!st) st = wr(file, "coefficients", 2, dc, coef);
+  int st = sf_h5_write_doubles(file, "D", 2, d6, D);
+  if (!st) st = sf_h5_write_doubles(file, "free_energy", 1, &d1, F);
+  if (!st) st = sf_h5_write_doubles(file, "xred", 3, dx, xred);
+  if (!st) st = sf_h5_write_doubles(file, "dF_dD", 2, d6, dF);
+  if (!st) st = sf_h5_write_doubles(file, "coefficients", 2, dc, coef);
   double *fld = NULL;
   if (!st) st = sf_calloc((void **)&fld, (size_t)n * m->npt, sizeof *fld);
   hid_t g = H5Gcreate2(file, "fields", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -134,7 +124,7 @@ static int write_fields_h5(const char *path, const sf_model *m, const double *D,
     for (int i = 0; i < n; i++) sf_model_reconstruct(m, f, coef + (size_t)i * ktot + off, fld + (size_t)i * m->npt);
     rec_threads_off();
     hsize_t df[4] = {(hsize_t)n, (hsize_t)m->ngrid[0], (hsize_t)m->ngrid[1], (hsize_t)m->ngrid[2]};
-    st = wr(g, sf_ml_field_names[f], 4, df, fld);
+    st = sf_h5_write_doubles(g, sf_ml_field_names[f], 4, df, fld);
     off += m->ncomp[f];
   }
   H5Gclose(g);

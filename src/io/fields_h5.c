@@ -6,7 +6,7 @@
 #include <hdf5.h>
 #include <stdio.h>
 
-static int write_array(hid_t file, const char *name, int rank, const hsize_t *dims, const double *data)
+int sf_h5_write_doubles(hid_t file, const char *name, int rank, const hsize_t *dims, const double *data)
 {
   hid_t space = H5Screate_simple(rank, dims, NULL);
   hid_t set = H5Dcreate2(file, name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -26,14 +26,14 @@ int sf_write_fields(const char *path, const sf_scf *s, const double *rho, const 
   if (file < 0) SF_ERROR(SF_ERR_FILE, "-fields: cannot create %s", tmp);
   hsize_t dims[3] = {(hsize_t)s->box.n[0], (hsize_t)s->box.n[1], (hsize_t)s->box.n[2]};
   hsize_t d33[2] = {3, 3}, d1[1] = {1};
-  int st = write_array(file, "rho", 3, dims, rho);
-  if (!st) st = write_array(file, "phi", 3, dims, phi);
-  if (!st) st = write_array(file, "u", 3, dims, u);
-  if (!st) st = write_array(file, "s", 3, dims, sdens);
-  if (!st) st = write_array(file, "lattice", 2, d33, &s->cell->rprimd[0][0]);
+  int st = sf_h5_write_doubles(file, "rho", 3, dims, rho);
+  if (!st) st = sf_h5_write_doubles(file, "phi", 3, dims, phi);
+  if (!st) st = sf_h5_write_doubles(file, "u", 3, dims, u);
+  if (!st) st = sf_h5_write_doubles(file, "s", 3, dims, sdens);
+  if (!st) st = sf_h5_write_doubles(file, "lattice", 2, d33, &s->cell->rprimd[0][0]);
   double fe = s->E.free, ef = s->fermi;
-  if (!st) st = write_array(file, "free_energy", 1, d1, &fe);
-  if (!st) st = write_array(file, "fermi_energy", 1, d1, &ef);
+  if (!st) st = sf_h5_write_doubles(file, "free_energy", 1, d1, &fe);
+  if (!st) st = sf_h5_write_doubles(file, "fermi_energy", 1, d1, &ef);
   H5Fclose(file);
   if (st) {
     remove(tmp); /* never leave a partial file behind */

@@ -2,6 +2,7 @@
  * weights and scalers, linear baselines, architecture, train options and the identity of
  * the dataset.  Written by rank 0 to PATH.tmp and renamed when complete. */
 #include "strainfield/core.h"
+#include "strainfield/output.h"
 #include "strainfield/ml.h"
 
 #include <hdf5.h>
@@ -19,17 +20,6 @@ static const char *net_name(int i)
 
 static sf_mlp *net_of(sf_model *m, int i) { return i < SF_NFIELD ? &m->net_field[i] : i == 4 ? &m->net_xred : &m->net_energy; }
 static double **lin_of(sf_model *m, int i) { return i < SF_NFIELD ? &m->lin_field[i] : i == 4 ? &m->lin_xred : &m->lin_energy; }
-
-static int wr(hid_t loc, const char *name, int rank, const hsize_t *dims, const double *data)
-{
-  hid_t sp = H5Screate_simple(rank, dims, NULL);
-  hid_t d = H5Dcreate2(loc, name, H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  herr_t st = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-  if (d >= 0) H5Dclose(d);
-  H5Sclose(sp);
-  if (st < 0) SF_ERROR(SF_ERR_FILE, "HDF5: cannot write %s", name);
-  return SF_OK;
-}
 
 static int rd(hid_t loc, const char *name, size_t count, double *data)
 {
@@ -114,17 +104,17 @@ static int write_net(hid_t file, const char *name, const sf_mlp *n, const double
     char nm[32];
     hsize_t dw[2] = {(hsize_t)n->width[l], (hsize_t)n->width[l + 1]}, db = (hsize_t)n->width[l + 1];
     snprintf(nm, sizeof nm, "W%d", l);
-    st = wr(g, nm, 2, dw, n->W[l]);
+    st = sf_h5_write_doubles(g, nm, 2, dw, n->W[l]);
     snprintf(nm, sizeof nm, "b%d", l);
-    if (!st) st = wr(g, nm, 1, &db, n->b[l]);
+    if (!st) st = sf_h5_write_doubles(g, nm, 1, &db, n->b[l]);
   }
   hsize_t din = (hsize_t)n->width[0], dout = (hsize_t)n->width[n->nlayer];
-  if (!st) st = wr(g, "x_mean", 1, &din, n->xmean);
-  if (!st) st = wr(g, "x_std", 1, &din, n->xstd);
-  if (!st) st = wr(g, "y_mean", 1, &dout, n->ymean);
-  if (!st) st = wr(g, "y_std", 1, &dout, n->ystd);
+  if (!st) st = sf_h5_write_doubles(g, "x_mean", 1, &din, n->xmean);
+  if (!st) st = sf_h5_write_doubles(g, "x_std", 1, &din, n->xstd);
+  if (!st) st = sf_h5_write_doubles(g, "y_mean", 1, &dout, n->ymean);
+  if (!st) st = sf_h5_write_doubles(g, "y_std", 1, &dout, n->ystd);
   hsize_t dl[2] = {(hsize_t)n->width[0] + 1, dout};
-  if (!st && lin) st = wr(g, "linear", 2, dl, lin);
+  if (!st && lin) st = sf_h5_write_doubles(g, "linear", 2, dl, lin);
   H5Gclose(g);
   SF_CHECK(st);
   return SF_OK;
@@ -216,9 +206,9 @@ int sf_model_write(MPI_Comm comm, const char *path, const sf_model *mc)
                   counts, displs, MPI_DOUBLE, 0, comm);
     if (rank == 0) {
       hsize_t dn = (hsize_t)p->npt, dk = (hsize_t)p->k, db[2] = {dk, dn};
-      st = wr(g, "mean", 1, &dn, row);
-      if (!st) st = wr(g, "basis", 2, db, full);
-      if (!st) st = wr(g, "eigenvalues", 1, &dk, p->eig);
+      st = sf_h5_write_doubles(g, "mean", 1, &dn, row);
+      if (!st) st = sf_h5_write_doubles(g, "basis", 2, db, full);
+      if (!st) st = sf_h5_write_doubles(g, "eigenvalues", 1, &dk, p->eig);
       attr_double(g, "total_variance", 1, &p->total_var);
       H5Gclose(g);
       sf_free(full);
