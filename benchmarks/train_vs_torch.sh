@@ -17,8 +17,9 @@ N=${N:-3000}; GRID=${GRID:-18,32,30}; EPOCHS=${EPOCHS:-4000}; NTRAIN=${NTRAIN:-2
 SEEDS=${SEEDS:-"1 2 3"}; OUT=${OUT:-$ROOT/benchmarks/results/train_vs_torch}
 PY=/usr/bin/python3
 MPI=(mpirun --allow-run-as-root --oversubscribe -np 2)
+[[ -n "${DATA:-}" ]] && DATA=$(readlink -f "$DATA")   # before the cd: DATA may be relative
 mkdir -p "$OUT"; cd "$OUT"
-if [[ -n "${DATA:-}" ]]; then ln -sf "$(readlink -f "$DATA")" data.h5
+if [[ -n "${DATA:-}" ]]; then ln -sf "$DATA" data.h5
 else [[ -f data.h5 ]] || $PY "$ROOT/tests/ml/make_synthetic.py" data.h5 -n "$N" -grid "$GRID" -seed 5 -failed 6; fi
 for s in $SEEDS; do
   /usr/bin/time -f "%e %U %S" -o sf_$s.wall "${MPI[@]}" "$SF" train -dataset data.h5 -model model_$s.h5 -ntrain "$NTRAIN" \

@@ -4,7 +4,7 @@
  *
  * Dataset contract (written by `generate`, docs/formats.md): /samples/D (N×6: λa λb λc
  * θa θb θc, degrees), /samples/free_energy (N), /samples/xred (N×natom×3),
- * /samples/status (N: 1 ok, 0 missing, −1 failed), optional /samples/rprimd (N×3×3),
+ * /samples/status (N: 1 ok, 0 missing, −1 failed), optional /samples/lattice or /samples/rprimd (N×3×3),
  * /fields/{rho,phi,u,s} (N×n1×n2×n3, i3 fastest), file attributes (grid and settings).
  * The dataset identity is an FNV-1a 64-bit hash of every root attribute (name, type
  * size, bytes, in name order) and of /samples/D.

@@ -181,9 +181,13 @@ int sf_dataset_open(const char *path, sf_dataset *ds)
         ds->have_ref = 1;
       }
     }
-    if (H5Lexists(file, "/samples/rprimd", H5P_DEFAULT) > 0) {
+    /* `generate` writes /samples/lattice; /samples/rprimd is the older name */
+    const char *lat = H5Lexists(file, "/samples/lattice", H5P_DEFAULT) > 0   ? "/samples/lattice"
+                      : H5Lexists(file, "/samples/rprimd", H5P_DEFAULT) > 0 ? "/samples/rprimd"
+                                                                             : NULL;
+    if (lat) {
       st = sf_calloc((void **)&ds->rprimd, N * 9, sizeof(double));
-      if (!st) st = read_all(file, "/samples/rprimd", H5T_NATIVE_DOUBLE, N * 9, ds->rprimd, 1);
+      if (!st) st = read_all(file, lat, H5T_NATIVE_DOUBLE, N * 9, ds->rprimd, 1);
     } else if (ds->have_ref) {
       st = sf_calloc((void **)&ds->rprimd, N * 9, sizeof(double));
       for (size_t i = 0; i < N && !st; i++) {

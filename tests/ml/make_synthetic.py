@@ -143,6 +143,6 @@ with h5py.File(a.out, "w") as h:
     smp["band_energy"] = U
     smp["entropy_term"] = TS
     smp["xred"] = X
-    smp["rprimd"] = R
+    smp["lattice"] = R  # generate's name (rows = lattice vectors, Bohr)
     smp["status"] = status
 print(f"wrote {a.out}: N={N} grid {n1}x{n2}x{n3}, {int((status != 1).sum())} failed/missing")
