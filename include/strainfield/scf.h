@@ -45,6 +45,8 @@ typedef struct {
   int nkpt_groups;         /* 0 = automatic */
   int nband_groups;        /* 0 = automatic */
   int slk_min_order;       /* band groups use ScaLAPACK for subspaces of this order or more */
+  int nl_keep;             /* 1: keep every k-point's projector table (memory ∝ nkpt); 0: build
+                            * each when it is used, as ABINIT does (~1% more time) */
 } sf_scf_params;
 
 typedef struct {
@@ -73,7 +75,8 @@ typedef struct {
   int nk_local;
   int *k_local;            /* global indices */
   sf_pwbasis *pw;          /* [nk_local] */
-  sf_nonlocal_k *nl;       /* [nk_local] */
+  sf_nonlocal_k *nl;       /* [nk_local] with par.nl_keep, else [1] holding local k-point nl_k */
+  int nl_k;                /* which local k-point nl[0] holds without nl_keep (−1: none) */
   double complex **psi;    /* [nk_local][nband*npw] */
   double *eig, *occ, *resid; /* [nkpt*nband], on every rank */
   double fermi;
@@ -105,6 +108,9 @@ int sf_scf_update_geometry(sf_scf *s);
  * by reduced coordinates, as the warm start.  The symmetry found at setup is kept: the
  * caller deforms the cell in ways that preserve it. */
 int sf_scf_update_cell(sf_scf *s);
+/* The projector table of local k-point j (index into k_local): the stored one with
+ * par.nl_keep, else built now into the single slot (kept until another k-point asks). */
+int sf_scf_projectors(sf_scf *s, int j, const sf_nonlocal_k **nl);
 
 /* symmetrize.c: drop operations whose rotation does not map the FFT grid onto itself
  * (returns how many were dropped), and average a real field over the remaining group. */

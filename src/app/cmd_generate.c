@@ -24,7 +24,7 @@
 
 /* Options that do not change any sample: left out of the resume check. */
 static const char *const volatile_keys[] = {"resume", "dataset", "dataset_compress", "v", "verbosity", "par_sample_groups",
-                                            "par_kpt_groups", "par_band_groups", "pseudos", "walltime",
+                                            "par_kpt_groups", "par_band_groups", "nl_keep", "pseudos", "walltime",
                                             "summary", "fields", "dataset_keep_parts", "help", NULL};
 
 typedef struct {

@@ -8,14 +8,29 @@
 #include <math.h>
 #include <string.h>
 
+/* e^{-2πi(k+G)·x} = e^{-2πi k·x} Π_d e^{-2πi g_d x_d}: one sincos per box line and
+ * direction instead of one per plane wave (ABINIT's ph1d), round-off identical to 1e-15. */
 void sf_nonlocal_phase(const sf_cell *cell, const sf_pwbasis *pw, int ia, double complex *phase)
 {
   const double *x = cell->xred[ia], norm = 1.0 / sqrt(cell->ucvol);
-  for (int i = 0; i < pw->npw; i++) {
-    double ph = -2.0 * M_PI * ((pw->g[i][0] + pw->kred[0]) * x[0] + (pw->g[i][1] + pw->kred[1]) * x[1] +
-                               (pw->g[i][2] + pw->kred[2]) * x[2]);
-    phase[i] = norm * (cos(ph) + I * sin(ph));
-  }
+  const int n0 = 2 * pw->gmax[0] + 1, n1 = 2 * pw->gmax[1] + 1, n2 = 2 * pw->gmax[2] + 1;
+  double complex line[n0 + n1 + n2], *e[3] = {line + pw->gmax[0], line + n0 + pw->gmax[1], line + n0 + n1 + pw->gmax[2]};
+  for (int d = 0; d < 3; d++)
+    for (int g = -pw->gmax[d]; g <= pw->gmax[d]; g++) {
+      double ph = -2.0 * M_PI * g * x[d];
+      e[d][g] = cos(ph) + I * sin(ph);
+    }
+  double phk = -2.0 * M_PI * (pw->kred[0] * x[0] + pw->kred[1] * x[1] + pw->kred[2] * x[2]);
+  double complex c = norm * (cos(phk) + I * sin(phk));
+  for (int i = 0; i < pw->npw; i++) phase[i] = c * e[0][pw->g[i][0]] * e[1][pw->g[i][1]] * e[2][pw->g[i][2]];
+}
+
+/* Number of projectors (l, i, m) of one atom of pseudopotential p. */
+static int atom_nproj(const sf_psp *p)
+{
+  int n = 0;
+  for (int l = 0; l <= SF_PSP_LMAX; l++) n += p->nproj[l] * (2 * l + 1);
+  return n;
 }
 
 int sf_nonlocal_build(const sf_ham *H, const sf_pwbasis *pw, sf_nonlocal_k *nl)
@@ -23,16 +38,14 @@ int sf_nonlocal_build(const sf_ham *H, const sf_pwbasis *pw, sf_nonlocal_k *nl)
   const sf_cell *cell = H->cell;
   memset(nl, 0, sizeof *nl);
   int nproj = 0;
-  for (int ia = 0; ia < cell->natom; ia++) {
-    const sf_psp *p = &H->psps[cell->typat[ia]];
-    for (int l = 0; l <= SF_PSP_LMAX; l++) nproj += p->nproj[l] * (2 * l + 1);
-  }
+  for (int ia = 0; ia < cell->natom; ia++) nproj += atom_nproj(&H->psps[cell->typat[ia]]);
   nl->nproj = nproj;
-  int npw = pw->npw;
+  if (nproj == 0) return SF_OK;
+  const int npw = pw->npw;
   SF_CHECK(sf_calloc((void **)&nl->proj, (size_t)nproj * npw, sizeof *nl->proj));
   SF_CHECK(sf_calloc((void **)&nl->ekb, nproj, sizeof *nl->ekb));
   double *ylm, *qn;
-  double complex *phase;
+  double complex *phase, *form = NULL;
   SF_CHECK(sf_calloc((void **)&ylm, (size_t)npw * 16, sizeof *ylm));
   SF_CHECK(sf_calloc((void **)&qn, npw, sizeof *qn));
   SF_CHECK(sf_calloc((void **)&phase, npw, sizeof *phase));
@@ -40,25 +53,42 @@ int sf_nonlocal_build(const sf_ham *H, const sf_pwbasis *pw, sf_nonlocal_k *nl)
     sf_ylm_real(pw->kpg[i], ylm + 16 * i);
     qn[i] = sqrt(pw->kpg[i][0] * pw->kpg[i][0] + pw->kpg[i][1] * pw->kpg[i][1] + pw->kpg[i][2] * pw->kpg[i][2]);
   }
-  int j = 0;
+  /* The form factors (−i)^l f_li(|k+G|) Y_lm(k+G) depend on the species only: computed once
+   * per type (the first atom of it), then every atom is that block times its phase. */
+  int form_type = -1, j = 0;
   for (int ia = 0; ia < cell->natom; ia++) {
-    const sf_psp *p = &H->psps[cell->typat[ia]];
-    sf_nonlocal_phase(cell, pw, ia, phase);
-    for (int l = 0; l <= SF_PSP_LMAX; l++) {
-      /* (−i)^l makes the projector the true Fourier transform; it cancels in V_nl but
-       * keeps derivatives (forces, stress) consistent. */
-      double complex il = cpow(-I, l);
-      for (int ip = 0; ip < p->nproj[l]; ip++) {
-        for (int m = -l; m <= l; m++) {
-          double complex *col = nl->proj + (size_t)j * npw;
-          for (int i = 0; i < npw; i++)
-            col[i] = il * sf_qtable_eval(&p->proj[l][ip], qn[i]) * ylm[16 * i + l * l + l + m] * phase[i];
-          nl->ekb[j] = p->ekb[l][ip];
-          j++;
-        }
+    const int t = cell->typat[ia];
+    const sf_psp *p = &H->psps[t];
+    const int na = atom_nproj(p);
+    if (na == 0) continue;
+    if (t != form_type) {
+      sf_free(form);
+      SF_CHECK(sf_calloc((void **)&form, (size_t)na * npw, sizeof *form));
+      int jt = 0;
+      for (int l = 0; l <= SF_PSP_LMAX; l++) {
+        /* (−i)^l makes the projector the true Fourier transform; it cancels in V_nl but
+         * keeps derivatives (forces, stress) consistent. */
+        double complex il = cpow(-I, l);
+        for (int ip = 0; ip < p->nproj[l]; ip++)
+          for (int m = -l; m <= l; m++, jt++) {
+            double complex *col = form + (size_t)jt * npw;
+            for (int i = 0; i < npw; i++) col[i] = il * sf_qtable_eval(&p->proj[l][ip], qn[i]) * ylm[16 * i + l * l + l + m];
+          }
       }
+      form_type = t;
     }
+    sf_nonlocal_phase(cell, pw, ia, phase);
+    int jt = 0;
+    for (int l = 0; l <= SF_PSP_LMAX; l++)
+      for (int ip = 0; ip < p->nproj[l]; ip++)
+        for (int m = -l; m <= l; m++, jt++, j++) {
+          const double complex *f = form + (size_t)jt * npw;
+          double complex *col = nl->proj + (size_t)j * npw;
+          for (int i = 0; i < npw; i++) col[i] = f[i] * phase[i];
+          nl->ekb[j] = p->ekb[l][ip];
+        }
   }
+  sf_free(form);
   sf_free(ylm);
   sf_free(qn);
   sf_free(phase);

@@ -41,15 +41,17 @@ int sf_props_my_bands(const sf_scf *s, int j, int *mine, double complex **X, dou
 int sf_props_projector_atoms(const sf_scf *s, int **atom)
 {
   const sf_cell *cell = s->cell;
-  int nproj = s->nk_local > 0 ? s->nl[0].nproj : 0;
-  SF_CHECK(sf_calloc((void **)atom, nproj > 0 ? nproj : 1, sizeof **atom));
-  int j = 0;
-  for (int ia = 0; ia < cell->natom; ia++) {
-    const sf_psp *p = &s->psps[cell->typat[ia]];
-    for (int l = 0; l <= SF_PSP_LMAX; l++)
-      for (int k = 0; k < p->nproj[l] * (2 * l + 1); k++) (*atom)[j++] = ia;
+  int nproj = 0;
+  for (int pass = 0; pass < 2; pass++) { /* count, then fill */
+    int j = 0;
+    for (int ia = 0; ia < cell->natom; ia++) {
+      const sf_psp *p = &s->psps[cell->typat[ia]];
+      for (int l = 0; l <= SF_PSP_LMAX; l++)
+        for (int k = 0; k < p->nproj[l] * (2 * l + 1); k++, j++)
+          if (pass) (*atom)[j] = ia;
+    }
+    if (!pass) SF_CHECK(sf_calloc((void **)atom, (nproj = j) > 0 ? nproj : 1, sizeof **atom));
   }
-  if (j != nproj) SF_ERROR(SF_ERR_INTERNAL, "projector count %d differs from the nonlocal table's %d", j, nproj);
   return SF_OK;
 }
 
@@ -164,7 +166,8 @@ static int nonlocal_forces(sf_scf *s, double (*fnl)[3])
   SF_CHECK(sf_props_projector_atoms(s, &patom));
   for (int j = 0; j < s->nk_local; j++) {
     const sf_pwbasis *pw = &s->pw[j];
-    const sf_nonlocal_k *nl = &s->nl[j];
+    const sf_nonlocal_k *nl;
+    SF_CHECK(sf_scf_projectors(s, j, &nl));
     int npw = pw->npw, np = nl->nproj, m;
     if (np == 0) continue;
     double complex *X, *Xd, *B, *D;

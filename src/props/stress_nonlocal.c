@@ -66,7 +66,8 @@ int sf_stress_nonlocal_dE(sf_scf *s, double dE[3][3])
   double acc[7] = {0}; /* six Voigt components and E_nl */
   for (int j = 0; j < s->nk_local; j++) {
     const sf_pwbasis *pw = &s->pw[j];
-    const sf_nonlocal_k *nl = &s->nl[j];
+    const sf_nonlocal_k *nl;
+    SF_CHECK(sf_scf_projectors(s, j, &nl));
     int npw = pw->npw, np = nl->nproj, m;
     if (np == 0) continue;
     double complex *X, *B, *D, *dP[6] = {0};

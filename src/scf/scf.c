@@ -44,7 +44,9 @@ static int diagonalize(sf_scf *s, int maxiter)
   MPI_Comm_rank(s->band_comm, &brank);
   for (int j = 0; j < s->nk_local; j++) {
     int ik = s->k_local[j];
-    band_split_ctx ctx = {{&s->H, &s->pw[j], &s->nl[j]}, s->band_comm};
+    const sf_nonlocal_k *nl;
+    SF_CHECK(sf_scf_projectors(s, j, &nl));
+    band_split_ctx ctx = {{&s->H, &s->pw[j], nl}, s->band_comm};
     /* ScaLAPACK pays off only for large subspaces (the idea of ABINIT's np_slk) */
     MPI_Comm slk = 3 * nband >= s->par.slk_min_order ? s->band_comm : MPI_COMM_NULL;
     /* bands that held no electrons in the previous step need not be converged tightly:
@@ -106,7 +108,9 @@ static int band_energies(sf_scf *s, double *ekin, double *enl)
       e[0] += wocc[n] * t;
     }
     double enl_k;
-    SF_CHECK(sf_nonlocal_energy(&s->nl[j], pw->npw, nband, s->psi[j], wocc, &enl_k));
+    const sf_nonlocal_k *nl;
+    SF_CHECK(sf_scf_projectors(s, j, &nl));
+    SF_CHECK(sf_nonlocal_energy(nl, pw->npw, nband, s->psi[j], wocc, &enl_k));
     e[1] += enl_k;
   }
   MPI_Allreduce(MPI_IN_PLACE, e, 2, MPI_DOUBLE, MPI_SUM, s->comm);

@@ -81,7 +81,8 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
   s->nk_local = nk;
   SF_CHECK(sf_calloc((void **)&s->k_local, nk, sizeof *s->k_local));
   SF_CHECK(sf_calloc((void **)&s->pw, nk, sizeof *s->pw));
-  SF_CHECK(sf_calloc((void **)&s->nl, nk, sizeof *s->nl));
+  SF_CHECK(sf_calloc((void **)&s->nl, par->nl_keep && nk > 0 ? nk : 1, sizeof *s->nl));
+  s->nl_k = -1;
   SF_CHECK(sf_calloc((void **)&s->psi, nk, sizeof *s->psi));
   for (int ik = 0, j = 0; ik < s->kp.nkpt; ik++) {
     if (sf_layout_kpt_owner(&s->layout, ik) != s->my_kpt_group) continue;
@@ -90,7 +91,7 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
     if (s->pw[j].npw < par->nband)
       SF_ERROR(SF_ERR_INPUT, "-nband %d exceeds the %d plane waves at k-point %d; raise -ecut", par->nband,
                s->pw[j].npw, ik + 1);
-    SF_CHECK(sf_nonlocal_build(&s->H, &s->pw[j], &s->nl[j]));
+    if (par->nl_keep) SF_CHECK(sf_nonlocal_build(&s->H, &s->pw[j], &s->nl[j]));
     SF_CHECK(sf_calloc((void **)&s->psi[j], (size_t)par->nband * s->pw[j].npw, sizeof **s->psi));
     random_start(&s->pw[j], ik, par->nband, s->psi[j]);
     j++;
@@ -109,15 +110,42 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
   return SF_OK;
 }
 
-int sf_scf_update_geometry(sf_scf *s)
+/* Projectors after the atoms or the cell changed: rebuilt now if stored, else on demand. */
+static int rebuild_projectors(sf_scf *s)
 {
-  SF_CHECK(sf_ham_local_build(&s->H));
-  SF_CHECK(sf_ham_core_build(&s->H));
+  if (!s->par.nl_keep) {
+    sf_nonlocal_free(&s->nl[0]);
+    s->nl_k = -1;
+    return SF_OK;
+  }
   for (int j = 0; j < s->nk_local; j++) {
     sf_nonlocal_free(&s->nl[j]);
     SF_CHECK(sf_nonlocal_build(&s->H, &s->pw[j], &s->nl[j]));
   }
   return SF_OK;
+}
+
+int sf_scf_projectors(sf_scf *s, int j, const sf_nonlocal_k **nl)
+{
+  if (s->par.nl_keep) {
+    *nl = &s->nl[j];
+    return SF_OK;
+  }
+  if (s->nl_k != j) {
+    sf_nonlocal_free(&s->nl[0]);
+    s->nl_k = -1;
+    SF_CHECK(sf_nonlocal_build(&s->H, &s->pw[j], &s->nl[0]));
+    s->nl_k = j;
+  }
+  *nl = &s->nl[0];
+  return SF_OK;
+}
+
+int sf_scf_update_geometry(sf_scf *s)
+{
+  SF_CHECK(sf_ham_local_build(&s->H));
+  SF_CHECK(sf_ham_core_build(&s->H));
+  return rebuild_projectors(s);
 }
 
 /* Coefficients of the old basis carried to the new one by their integer G label; plane
@@ -160,9 +188,8 @@ int sf_scf_update_cell(sf_scf *s)
     sf_pwbasis_free(&s->pw[j]);
     s->psi[j] = psi;
     s->pw[j] = pw;
-    sf_nonlocal_free(&s->nl[j]);
-    SF_CHECK(sf_nonlocal_build(&s->H, &s->pw[j], &s->nl[j]));
   }
+  SF_CHECK(rebuild_projectors(s));
   /* the density is kept in reduced coordinates; rescale so it still holds N electrons */
   double q = 0.0;
   for (int i = 0; i < s->box.nfft; i++) q += s->rho_r[i];
@@ -177,9 +204,9 @@ void sf_scf_free(sf_scf *s)
 {
   for (int j = 0; j < s->nk_local; j++) {
     sf_pwbasis_free(&s->pw[j]);
-    sf_nonlocal_free(&s->nl[j]);
     sf_free(s->psi[j]);
   }
+  for (int j = 0; j < (s->par.nl_keep ? s->nk_local : 1) && s->nl; j++) sf_nonlocal_free(&s->nl[j]);
   sf_free(s->pw); sf_free(s->nl); sf_free(s->psi); sf_free(s->k_local);
   sf_free(s->eig); sf_free(s->occ); sf_free(s->resid);
   sf_free(s->rho_r); sf_free(s->rho_g);
