@@ -16,6 +16,11 @@ SF=${1:-$ROOT/build/strainfield}
 N=${N:-3000}; GRID=${GRID:-18,32,30}; EPOCHS=${EPOCHS:-4000}; NTRAIN=${NTRAIN:-2000}; NTEST=${NTEST:-1000}
 SEEDS=${SEEDS:-"1 2 3"}; OUT=${OUT:-$ROOT/benchmarks/results/train_vs_torch}
 PY=/usr/bin/python3
+# One BLAS/OpenMP thread per process: strainfield uses its 2 MPI ranks, the reference its
+# 2 torch intra-op threads (torch.set_num_threads).  Left unset, OpenBLAS starts its own
+# threads inside torch's and the 2 cores are oversubscribed: the reference then burns
+# ~2.7x the CPU time (how the first, unfair 0.37x training ratio was measured).
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 MPI=(mpirun --allow-run-as-root --oversubscribe -np 2)
 [[ -n "${DATA:-}" ]] && DATA=$(readlink -f "$DATA")   # before the cd: DATA may be relative
 mkdir -p "$OUT"; cd "$OUT"
@@ -27,7 +32,8 @@ for s in $SEEDS; do
   /usr/bin/time -f "%e %U %S" -o ref_$s.wall $PY "$ROOT/benchmarks/reference_protocol.py" data.h5 -ntrain "$NTRAIN" \
     -ntest "$NTEST" -epochs "$EPOCHS" -seed "$s" -threads 2 -ncomp "${NCOMP:-50}" -json ref_$s.json | tee ref_$s.log
 done
-"$SF" predict -model model_1.h5 -strain_D 1.01,0.99,1.0,90.5,89.5,90 -bench -summary predict_bench.json
+# prediction on one rank: BLAS threads left to strainfield (reconstruction uses both cores)
+env -u OMP_NUM_THREADS -u OPENBLAS_NUM_THREADS "$SF" predict -model model_1.h5 -strain_D 1.01,0.99,1.0,90.5,89.5,90 -bench -summary predict_bench.json
 $PY - "$SEEDS" <<'PYEOF'
 import json, sys, numpy as np
 seeds = sys.argv[1].split()

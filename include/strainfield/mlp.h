@@ -3,8 +3,9 @@
  * Owns: the multilayer perceptron used for every map D → outputs (hidden layers tanh,
  * output linear), with its input/output standardisation; batched evaluation with GEMM;
  * ∂output/∂input by forward-mode differentiation; the training loop (MSE + l2 on the
- * weights, Adam) where each mini-batch is split over the ranks of a communicator and
- * the gradients are summed with MPI_Allreduce, so every rank takes the same step.
+ * weights, Adam) where each mini-batch is split over the ranks of a communicator in
+ * fixed blocks (float32 passes, float64 sums; see mlp_train.c), the Adam update is split
+ * over the ranks, and every rank ends with the same network.
  * Random numbers (initial weights, shuffles) come from a counter-based generator keyed
  * by (seed, purpose, counter): results do not depend on the number of ranks.
  */

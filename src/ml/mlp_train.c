@@ -3,8 +3,13 @@
  * Loss = mean over the batch and outputs of the squared error in standardised units
  * + l2 · Σ W² (weights only), as PyTorch's MSELoss plus an explicit penalty, or Keras'
  * kernel_regularizer.  Each epoch visits a permutation of the samples (keyed by seed and
- * epoch); each mini-batch is split into contiguous slices over the ranks, the gradient
- * sums are added with one MPI_Allreduce, and every rank applies the same Adam step. */
+ * epoch).  Precision is PyTorch's: forward and backward passes in float32 (SGEMM), while
+ * the master weights, the gradient sums and Adam stay float64.  So that the result does
+ * not depend on the number of ranks, each mini-batch is cut into fixed blocks of
+ * SF_TRAIN_BLOCK samples, each block's float32 gradient is computed the same way whichever
+ * rank owns it, and the blocks are summed in float64 (ranks own contiguous runs of blocks;
+ * one MPI_Allreduce adds the ranks' sums): 1 and N ranks then differ by float64 round-off
+ * only.  Every rank applies the same Adam step. */
 #include "strainfield/core.h"
 #include "strainfield/mlp.h"
 
@@ -33,10 +38,11 @@ void sf_train_defaults(sf_train_params *p)
 #endif
 
 /* One Adam step on n parameters (vectorised): g = grad·inv + l2x2·p;
- * m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; p ← p − (lr/c1) m / (√v/√c2 + ε). */
-SF_CLONES static void adam_step(size_t n, double *restrict p, const double *restrict grad, double *restrict mom,
-                                double *restrict vel, double inv, double l2x2, double b1, double b2, double lr_c1,
-                                double isc2, double eps)
+ * m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; p ← p − (lr/c1) m / (√v/√c2 + ε); and the
+ * float32 copy p32 = p. */
+SF_CLONES static void adam_step(size_t n, double *restrict p, float *restrict p32, const double *restrict grad,
+                                double *restrict mom, double *restrict vel, double inv, double l2x2, double b1,
+                                double b2, double lr_c1, double isc2, double eps)
 {
   for (size_t i = 0; i < n; i++) {
     double g = grad[i] * inv + l2x2 * p[i];
@@ -45,77 +51,120 @@ SF_CLONES static void adam_step(size_t n, double *restrict p, const double *rest
     mom[i] = mi;
     vel[i] = vi;
     p[i] -= lr_c1 * mi / (sqrt(vi) * isc2 + eps);
+    p32[i] = (float)p[i];
   }
 }
 
+/* Samples per gradient block: a 128-batch still spreads over 2 ranks, and a block's
+ * SGEMMs are large enough to run near peak. */
+#define SF_TRAIN_BLOCK 64
+
 /* d = 2 w_row (y − t), returns Σ w_row (y − t)² */
-SF_CLONES static double out_delta(int nb, int nout, const double *restrict y, const double *restrict t,
-                                  const double *restrict wrow, double *restrict d)
+SF_CLONES static double out_delta(int nb, int nout, const float *restrict y, const float *restrict t,
+                                  const double *restrict wrow, float *restrict d)
 {
   double sse = 0;
   for (int i = 0; i < nb; i++) {
     const double wi = wrow ? wrow[i] : 1.0;
     double s = 0;
     for (int o = 0; o < nout; o++) {
-      double e = y[(size_t)i * nout + o] - t[(size_t)i * nout + o];
-      s += e * e;
-      d[(size_t)i * nout + o] = 2 * wi * e;
+      float e = y[(size_t)i * nout + o] - t[(size_t)i * nout + o];
+      s += (double)e * e;
+      d[(size_t)i * nout + o] = (float)(2 * wi) * e;
     }
     sse += wi * s;
   }
   return sse;
 }
 
-/* dprev *= 1 − a² ; gb += column sums of d */
-SF_CLONES static void dtanh_mul(size_t n, double *restrict dp, const double *restrict a)
+/* dprev *= 1 − a² */
+SF_CLONES static void dtanh_mul(size_t n, float *restrict dp, const float *restrict a)
 {
   for (size_t i = 0; i < n; i++) dp[i] *= 1 - a[i] * a[i];
 }
 
-SF_CLONES static void col_sums(int nb, int wo, const double *restrict d, double *restrict gb)
+/* g (float64) += column sums of d (bias gradients) */
+SF_CLONES static void col_sums(int nb, int wo, const float *restrict d, double *restrict gb)
 {
   for (int i = 0; i < nb; i++)
     for (int o = 0; o < wo; o++) gb[o] += d[(size_t)i * wo + o];
 }
 
+SF_CLONES static void add_f32(size_t n, double *restrict g, const float *restrict x)
+{
+  for (size_t i = 0; i < n; i++) g[i] += x[i];
+}
+
+SF_CLONES static void to_f32(size_t n, float *restrict y, const double *restrict x)
+{
+  for (size_t i = 0; i < n; i++) y[i] = (float)x[i];
+}
+
 typedef struct {
-  double *A[SF_MLP_MAXLAYER + 1]; /* activations per layer, batch × width */
-  double *delta, *dprev;          /* batch × max width */
-  double *T;                      /* targets batch × nout */
-  double *wrow;                   /* per-row loss weights (NULL: 1) */
-  double *grad, *mom, *vel;       /* nparam */
+  float *A[SF_MLP_MAXLAYER + 1]; /* activations per layer, block × width */
+  float *delta, *dprev;          /* block × max width */
+  float *T;                      /* targets block × nout */
+  float *P32;                    /* float32 copy of the parameters (same layout) */
+  float *gW;                     /* one layer's weight gradient of one block */
+  double *wrow;                  /* per-row loss weights (NULL: 1) */
+  double *grad, *mom, *vel;      /* nparam, float64 */
 } train_ws;
 
-/* Gradient of Σ_batch Σ_out (y − t)² (not yet divided) accumulated into g; returns the
- * sum of squared errors. */
-static double batch_grad(const sf_mlp *m, train_ws *w, int nb, double *g)
+/* Gradient of Σ_block Σ_out (y − t)² (not yet divided) of one block of nb samples, added
+ * to g in float64; returns the sum of squared errors. */
+static double block_grad(const sf_mlp *m, train_ws *w, int nb, double *g)
 {
   const int L = m->nlayer, nout = m->width[L];
   for (int l = 0; l < L; l++) {
     const int wi = m->width[l], wo = m->width[l + 1];
-    double *z = w->A[l + 1];
-    for (int i = 0; i < nb; i++) memcpy(z + (size_t)i * wo, m->b[l], wo * sizeof(double));
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, wo, wi, 1.0, w->A[l], wi, m->W[l], wo, 1.0, z, wo);
-    if (l < L - 1) sf_mlp_tanh_inplace(z, (size_t)nb * wo);
+    const float *W = w->P32 + (m->W[l] - m->params), *b = w->P32 + (m->b[l] - m->params);
+    float *z = w->A[l + 1];
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, wo, wi, 1.0f, w->A[l], wi, W, wo, 0.0f, z, wo);
+    if (l < L - 1)
+      sf_mlp32_bias_tanh(z, b, (size_t)nb * wo, wo);
+    else
+      for (int i = 0; i < nb; i++)
+        for (int o = 0; o < wo; o++) z[(size_t)i * wo + o] += b[o];
   }
-  double *d = w->delta;
+  float *d = w->delta;
   double sse = out_delta(nb, nout, w->A[L], w->T, w->wrow, d);
   /* g layout = params layout: W_l then b_l */
   for (int l = L - 1; l >= 0; l--) {
     const int wi = m->width[l], wo = m->width[l + 1];
-    double *gW = g + (m->W[l] - m->params), *gb = g + (m->b[l] - m->params);
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, wi, wo, nb, 1.0, w->A[l], wi, d, wo, 1.0, gW, wo);
-    col_sums(nb, wo, d, gb);
+    const float *W = w->P32 + (m->W[l] - m->params);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, wi, wo, nb, 1.0f, w->A[l], wi, d, wo, 0.0f, w->gW, wo);
+    add_f32((size_t)wi * wo, g + (m->W[l] - m->params), w->gW);
+    col_sums(nb, wo, d, g + (m->b[l] - m->params));
     if (l > 0) {
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, wi, wo, 1.0, d, wo, m->W[l], wo, 0.0, w->dprev, wi);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, wi, wo, 1.0f, d, wo, W, wo, 0.0f, w->dprev, wi);
       dtanh_mul((size_t)nb * wi, w->dprev, w->A[l]);
-      double *t = d;
+      float *t = d;
       d = w->dprev;
       w->dprev = t;
     }
   }
   w->delta = d;
   return sse;
+}
+
+typedef struct {
+  double inv, l2x2, b1, b2, lr_c1, isc2, eps;
+} adam_coef;
+
+/* Adam on the parameters [r0, r1) of m's layout — weights with the l2 term, biases
+ * without; g holds their summed gradients from index r0 on. */
+static void adam_range(sf_mlp *m, train_ws *w, size_t r0, size_t r1, const double *g, const adam_coef *a)
+{
+  for (int l = 0; l < m->nlayer; l++)
+    for (int bias = 0; bias < 2; bias++) {
+      size_t lo = (bias ? m->b[l] : m->W[l]) - m->params;
+      size_t hi = lo + (bias ? (size_t)m->width[l + 1] : (size_t)m->width[l] * m->width[l + 1]);
+      if (lo < r0) lo = r0;
+      if (hi > r1) hi = r1;
+      if (lo < hi)
+        adam_step(hi - lo, m->params + lo, w->P32 + lo, g + (lo - r0), w->mom + lo, w->vel + lo, a->inv,
+                  bias ? 0.0 : a->l2x2, a->b1, a->b2, a->lr_c1, a->isc2, a->eps);
+    }
 }
 
 int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int n, const sf_train_params *p,
@@ -125,51 +174,69 @@ int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int
   MPI_Comm_size(comm, &size);
   MPI_Comm_rank(comm, &rank);
   const int L = m->nlayer, nin = m->width[0], nout = m->width[L];
-  const int B = p->batch < n ? p->batch : n;
-  const int bmax = (B + size - 1) / size + 1;
-  int mw = 0;
+  const int B = p->batch < n ? p->batch : n, K = SF_TRAIN_BLOCK;
+  int mw = 0, maxw2 = 0;
   for (int l = 0; l <= L; l++)
     if (m->width[l] > mw) mw = m->width[l];
+  for (int l = 0; l < L; l++)
+    if (m->width[l] * m->width[l + 1] > maxw2) maxw2 = m->width[l] * m->width[l + 1];
   train_ws w;
   memset(&w, 0, sizeof w);
-  double *Xs = NULL, *Ys = NULL, *buf = NULL;
-  int *perm = NULL;
-  size_t nbuf = 0;
-  for (int l = 0; l <= L; l++) nbuf += (size_t)bmax * m->width[l];
-  nbuf += 2 * (size_t)bmax * mw + (size_t)bmax * nout + 3 * m->nparam + 1 + bmax;
-  SF_CHECK(sf_calloc((void **)&buf, nbuf, sizeof *buf));
-  int st = sf_calloc((void **)&Xs, (size_t)n * nin, sizeof *Xs);
+  float *Xs = NULL, *Ys = NULL, *fbuf = NULL;
+  double *dbuf = NULL;
+  int *perm = NULL, *counts = NULL;
+  size_t nf = 0;
+  for (int l = 0; l <= L; l++) nf += (size_t)K * m->width[l];
+  nf += 2 * (size_t)K * mw + (size_t)K * nout + m->nparam + maxw2;
+  SF_CHECK(sf_calloc((void **)&fbuf, nf, sizeof *fbuf));
+  int st = sf_calloc((void **)&dbuf, 4 * m->nparam + 1 + K, sizeof *dbuf);
+  if (!st) st = sf_calloc((void **)&counts, 2 * (size_t)size, sizeof *counts);
+  if (!st) st = sf_calloc((void **)&Xs, (size_t)n * nin, sizeof *Xs);
   if (!st) st = sf_calloc((void **)&Ys, (size_t)n * nout, sizeof *Ys);
   if (!st) st = sf_calloc((void **)&perm, n, sizeof *perm);
   if (st) {
-    sf_free(buf);
+    sf_free(fbuf);
+    sf_free(dbuf);
+    sf_free(counts);
     sf_free(Xs);
     sf_free(Ys);
     return sf_error_trace(st, __FILE__, __LINE__, __func__);
   }
-  double *q = buf;
+  float *q = fbuf;
   for (int l = 0; l <= L; l++) {
     w.A[l] = q;
-    q += (size_t)bmax * m->width[l];
+    q += (size_t)K * m->width[l];
   }
   w.delta = q;
-  q += (size_t)bmax * mw;
+  q += (size_t)K * mw;
   w.dprev = q;
-  q += (size_t)bmax * mw;
+  q += (size_t)K * mw;
   w.T = q;
-  q += (size_t)bmax * nout;
-  w.grad = q;
+  q += (size_t)K * nout;
+  w.P32 = q;
   q += m->nparam;
-  w.mom = q;
-  q += m->nparam;
-  w.vel = q;
-  q += m->nparam;
-  w.wrow = p->weight ? q : NULL;
-  for (int i = 0; i < n; i++) {
-    for (int j = 0; j < nin; j++) Xs[(size_t)i * nin + j] = (X[(size_t)i * nin + j] - m->xmean[j]) / m->xstd[j];
-    for (int j = 0; j < nout; j++) Ys[(size_t)i * nout + j] = (Y[(size_t)i * nout + j] - m->ymean[j]) / m->ystd[j];
+  w.gW = q;
+  w.grad = dbuf;
+  w.mom = dbuf + m->nparam + 1;
+  w.vel = w.mom + m->nparam;
+  w.wrow = p->weight ? w.vel + m->nparam : NULL;
+  /* Adam is split over the ranks: each sums and updates a contiguous slice of the
+   * parameters (reduce-scatter), then the float32 copies are gathered — the same traffic
+   * as one all-reduce, and 1/size of the update work. */
+  double *gpart = w.vel + m->nparam + K;
+  int *displs = counts + size;
+  for (int r = 0; r < size; r++) {
+    displs[r] = (int)(m->nparam * r / size);
+    counts[r] = (int)(m->nparam * (r + 1) / size) - displs[r];
   }
-  /* mask: 1 for weights (l2 applies), 0 for biases — from the layout */
+  const size_t my0 = (size_t)displs[rank], my1 = my0 + counts[rank];
+  for (int i = 0; i < n; i++) {
+    for (int j = 0; j < nin; j++)
+      Xs[(size_t)i * nin + j] = (float)((X[(size_t)i * nin + j] - m->xmean[j]) / m->xstd[j]);
+    for (int j = 0; j < nout; j++)
+      Ys[(size_t)i * nout + j] = (float)((Y[(size_t)i * nout + j] - m->ymean[j]) / m->ystd[j]);
+  }
+  to_f32(m->nparam, w.P32, m->params);
   long step = 0;
   double epoch_loss = 0;
   for (int ep = 0; ep < p->epochs && !st; ep++) {
@@ -182,46 +249,55 @@ int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int
     }
     double sse_epoch = 0;
     for (int b0 = 0; b0 < n; b0 += B) {
-      const int nbg = b0 + B <= n ? B : n - b0;
-      const int lo = (int)((long)nbg * rank / size), hi = (int)((long)nbg * (rank + 1) / size);
-      const int nb = hi - lo;
-      for (int i = 0; i < nb; i++) {
-        int s = perm[b0 + lo + i];
-        memcpy(w.A[0] + (size_t)i * nin, Xs + (size_t)s * nin, nin * sizeof(double));
-        memcpy(w.T + (size_t)i * nout, Ys + (size_t)s * nout, nout * sizeof(double));
-        if (w.wrow) w.wrow[i] = p->weight[s];
+      const int nbg = b0 + B <= n ? B : n - b0, nblk = (nbg + K - 1) / K;
+      const int k0 = (int)((long)nblk * rank / size), k1 = (int)((long)nblk * (rank + 1) / size);
+      memset(w.grad, 0, m->nparam * sizeof(double));
+      double sse = 0;
+      for (int k = k0; k < k1; k++) { /* this rank's blocks of the batch */
+        const int lo = k * K, nb = lo + K <= nbg ? K : nbg - lo;
+        for (int i = 0; i < nb; i++) {
+          int s = perm[b0 + lo + i];
+          memcpy(w.A[0] + (size_t)i * nin, Xs + (size_t)s * nin, nin * sizeof(float));
+          memcpy(w.T + (size_t)i * nout, Ys + (size_t)s * nout, nout * sizeof(float));
+          if (w.wrow) w.wrow[i] = p->weight[s];
+        }
+        sse += block_grad(m, &w, nb, w.grad);
       }
       double wsum = nbg; /* the whole batch's weight, the same sum on every rank */
       if (p->weight) {
         wsum = 0;
         for (int i = 0; i < nbg; i++) wsum += p->weight[perm[b0 + i]];
       }
-      memset(w.grad, 0, (m->nparam + 1) * sizeof(double));
-      double sse = nb > 0 ? batch_grad(m, &w, nb, w.grad) : 0;
-      w.grad[m->nparam] = sse; /* the loss rides along in the same reduction */
-      if (size > 1 && MPI_Allreduce(MPI_IN_PLACE, w.grad, (int)m->nparam + 1, MPI_DOUBLE, MPI_SUM, comm)) {
-        st = sf_error_set(SF_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Allreduce of gradients failed");
+      sse_epoch += sse;
+      if (size > 1 && MPI_Reduce_scatter(w.grad, gpart, counts, MPI_DOUBLE, MPI_SUM, comm)) {
+        st = sf_error_set(SF_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Reduce_scatter of gradients failed");
         break;
       }
-      sse_epoch += w.grad[m->nparam];
       step++;
-      const double inv = 1.0 / (wsum * nout);
       const double c1 = 1 - pow(p->beta1, (double)step), c2 = 1 - pow(p->beta2, (double)step);
-      const double b1 = p->beta1, b2 = p->beta2, eps = p->eps, l2x2 = 2 * p->l2, lr_c1 = p->lr / c1,
-                   isc2 = 1 / sqrt(c2);
-      for (int l = 0; l < L; l++) { /* weights (with the l2 term), then biases (without) */
-        size_t off = m->W[l] - m->params, nw = (size_t)m->width[l] * m->width[l + 1], ob = m->b[l] - m->params;
-        adam_step(nw, m->params + off, w.grad + off, w.mom + off, w.vel + off, inv, l2x2, b1, b2, lr_c1, isc2, eps);
-        adam_step(m->width[l + 1], m->params + ob, w.grad + ob, w.mom + ob, w.vel + ob, inv, 0.0, b1, b2, lr_c1, isc2,
-                  eps);
+      const adam_coef a = {.inv = 1.0 / (wsum * nout), .l2x2 = 2 * p->l2, .b1 = p->beta1, .b2 = p->beta2,
+                           .lr_c1 = p->lr / c1, .isc2 = 1 / sqrt(c2), .eps = p->eps};
+      adam_range(m, &w, my0, my1, size > 1 ? gpart : w.grad, &a);
+      if (size > 1 &&
+          MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, w.P32, counts, displs, MPI_FLOAT, comm)) {
+        st = sf_error_set(SF_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Allgatherv of parameters failed");
+        break;
       }
     }
+    if (!st && size > 1 && MPI_Allreduce(MPI_IN_PLACE, &sse_epoch, 1, MPI_DOUBLE, MPI_SUM, comm))
+      st = sf_error_set(SF_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Allreduce of the loss failed");
     epoch_loss = sse_epoch / ((double)n * nout); /* weighted: relative to mean weight 1 only if normalised */
     if (p->verbose_every > 0 && (ep + 1) % p->verbose_every == 0)
       sf_log(2, "    epoch %5d  loss %.6e\n", ep + 1, epoch_loss);
   }
+  /* every rank leaves with the whole float64 network */
+  if (!st && size > 1 &&
+      MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, m->params, counts, displs, MPI_DOUBLE, comm))
+    st = sf_error_set(SF_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Allgatherv of parameters failed");
   if (loss) *loss = epoch_loss;
-  sf_free(buf);
+  sf_free(counts);
+  sf_free(fbuf);
+  sf_free(dbuf);
   sf_free(Xs);
   sf_free(Ys);
   sf_free(perm);
