@@ -70,9 +70,8 @@ static int read_cfg(sf_train_cfg *c)
                                "output scaling of rho,phi,u,s coefficients: standard (each unit variance, the paper), "
                                "variance (one scale per field: loss = field L2 error) or range (variance, and each "
                                "sample's loss divided by its field's range squared: loss = sum of NRMSE^2, the paper's "
-                               "metric); default standard,standard,standard,range",
+                               "metric); default standard for all four",
                                sc, &nsc, &scset));
-  c->coef_scaling[3] = 2;
   if (scset) {
     if (nsc != 1 && nsc != SF_NFIELD) SF_ERROR(SF_ERR_INPUT, "-coef_scaling takes 1 or 4 values");
     for (int f = 0; f < SF_NFIELD; f++) {

@@ -12,7 +12,8 @@ $PY "$HERE/make_synthetic.py" other.h5 -n 40 -grid 8,12,10 -seed 12 >/dev/null
 RUN=("$SF")
 [[ $NP -gt 1 ]] && RUN=(mpirun --allow-run-as-root --oversubscribe -np "$NP" "$SF")
 "${RUN[@]}" train -dataset data.h5 -model model.h5 -ntrain 110 -ntest 50 -epochs 20 -pca_components 10 \
-  -arch_rho 32,32 -arch_phi 32,32 -arch_u 32,32 -arch_s 32,32 -summary train.json -verbosity 0
+  -arch_rho 32,32 -arch_phi 32,32 -arch_u 32,32 -arch_s 32,32 -coef_scaling standard,variance,standard,range \
+  -summary train.json -verbosity 0
 "${RUN[@]}" predict -model model.h5 -strain_D 1.01,0.99,1.0,90.5,89.5,90 -summary p.json -fields p.h5 -xsf px \
   -dataset data.h5 -verbosity 0
 $PY - <<'PYEOF'
