@@ -115,7 +115,7 @@ typedef struct {
   float *gW;                     /* one layer's weight gradient of one block */
   double *wrow;                  /* per-row loss weights (NULL: 1) */
   float *mom, *vel;              /* Adam moments, nparam */
-  double *grad;                  /* nparam (+1), float64 */
+  double *grad;                  /* nparam, float64 */
 } train_ws;
 
 /* Gradient of Σ_block Σ_out (y − t)² (not yet divided) of one block of nb samples, added
@@ -197,7 +197,7 @@ int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int
   for (int l = 0; l <= L; l++) nf += (size_t)K * m->width[l];
   nf += 2 * (size_t)K * mw + (size_t)K * nout + 3 * m->nparam + maxw2;
   SF_CHECK(sf_calloc((void **)&fbuf, nf, sizeof *fbuf));
-  int st = sf_calloc((void **)&dbuf, 2 * m->nparam + 1 + K, sizeof *dbuf);
+  int st = sf_calloc((void **)&dbuf, 2 * m->nparam + K, sizeof *dbuf);
   if (!st) st = sf_calloc((void **)&counts, 2 * (size_t)size, sizeof *counts);
   if (!st) st = sf_calloc((void **)&Xs, (size_t)n * nin, sizeof *Xs);
   if (!st) st = sf_calloc((void **)&Ys, (size_t)n * nout, sizeof *Ys);
@@ -229,11 +229,11 @@ int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int
   q += m->nparam;
   w.gW = q;
   w.grad = dbuf;
-  w.wrow = p->weight ? dbuf + m->nparam + 1 : NULL;
+  w.wrow = p->weight ? dbuf + m->nparam : NULL;
   /* Adam is split over the ranks: each sums and updates a contiguous slice of the
    * parameters (reduce-scatter), then the float32 copies are gathered — the same traffic
    * as one all-reduce, and 1/size of the update work. */
-  double *gpart = dbuf + m->nparam + 1 + K;
+  double *gpart = dbuf + m->nparam + K;
   int *displs = counts + size;
   for (int r = 0; r < size; r++) {
     displs[r] = (int)(m->nparam * r / size);
