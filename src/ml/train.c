@@ -1,7 +1,8 @@
-/* train.c — `strainfield train`: distributed PCA of each field, data-parallel training of
- * the networks D → coefficients / xred / F, linear baselines, test metrics (paper eq. 12),
- * optional cross-validation and learning curve, and the model file.  Every rank takes
- * part; the snapshot matrix is split by grid planes and never gathered. */
+/* train.c — `strainfield train`: distributed PCA of each field, training of the networks
+ * D → coefficients / xred / F (side by side on rank groups, data-parallel inside each:
+ * train_groups.c), linear baselines, test metrics (paper eq. 12), optional
+ * cross-validation and learning curve, and the model file.  Every rank takes part; the
+ * snapshot matrix is split by grid planes and never gathered. */
 #include "strainfield/core.h"
 #include "strainfield/ml.h"
 #include "strainfield/options.h"
@@ -97,6 +98,10 @@ static int read_cfg(sf_train_cfg *c)
   SF_CHECK(sf_opt_int_array("-learning_curve", 16, 0, NULL, 0,
                             "training-set sizes of the learning curve, e.g. 250,500,1000,2000 (default: none)",
                             c->lc_sizes, &c->nlc, NULL));
+  SF_CHECK(sf_opt_int("-train_groups", 0,
+                      "rank groups training different networks side by side, data-parallel inside a group "
+                      "(0: one per network of the largest size, at most one per rank; 1: all ranks on each network)",
+                      &c->train_groups, NULL));
   int every;
   SF_CHECK(sf_opt_int("-log_every", 0, "log the training loss every this many epochs (at -verbosity 2)", &every, NULL));
   c->tp.verbose_every = every;
@@ -109,6 +114,10 @@ static int check_cfg(const sf_train_cfg *c)
   if (!c->dataset[0]) SF_ERROR(SF_ERR_INPUT, "train needs -dataset FILE");
   for (int f = 0; f < SF_NFIELD; f++)
     if (c->ncomp[f] < 1 || c->ncomp[f] > 1024) SF_ERROR(SF_ERR_INPUT, "-pca_components must be in 1..1024");
+  int size;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (c->train_groups < 0 || c->train_groups > size)
+    SF_ERROR(SF_ERR_INPUT, "-train_groups %d: must be 0 (automatic) or 1..%d, the number of ranks", c->train_groups, size);
   if (c->tp.epochs < 0 || c->tp.batch < 1) SF_ERROR(SF_ERR_INPUT, "-epochs must be >= 0 and -batch >= 1");
   return SF_OK;
 }
@@ -195,20 +204,40 @@ static int make_split(const sf_dataset *ds, sf_train_cfg *c, int **itr, int **it
   return SF_OK;
 }
 
-/* ---------- one field: PCA, network, metrics ---------- */
+/* ---------- one field: PCA and network setup, then metrics ---------- */
 
-static int field_stage(MPI_Comm comm, sf_train_cfg *c, const split *sp, int f, int ntr, sf_pca *pca, sf_mlp *net,
-                       double **lin, field_metrics *fm, double *t_pca, double *t_train, cJSON *cvjson)
+/* What a field's preparation hands to the training and to the metrics. */
+typedef struct {
+  double *Ctr; /* training coefficients, ntr × k (every rank) */
+  double *wts; /* per-sample loss weights (range scaling), or NULL */
+} field_work;
+
+static void field_work_free(field_work *w)
+{
+  sf_free(w->Ctr);
+  sf_free(w->wts);
+  memset(w, 0, sizeof *w);
+}
+
+/* This rank's grid planes [pl0, pl0 + npl) of the distributed fields; returns their points. */
+static long my_planes(MPI_Comm comm, const sf_dataset *ds, int *pl0, int *npl)
 {
   int rank, size;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
+  sf_split_planes(ds->ngrid[0], size, rank, pl0, npl);
+  return *npl * (long)ds->ngrid[1] * ds->ngrid[2];
+}
+
+/* PCA of the training snapshots, their coefficients, optional cross-validation, and the
+ * untrained network with its scalers. */
+static int field_prepare(MPI_Comm comm, sf_train_cfg *c, const split *sp, int f, int ntr, sf_pca *pca, sf_mlp *net,
+                         field_work *fw, double *t_pca, cJSON *cvjson)
+{
   const sf_dataset *ds = sp->ds;
   int pl0, npl;
-  sf_split_planes(ds->ngrid[0], size, rank, &pl0, &npl);
-  const long plane = (long)ds->ngrid[1] * ds->ngrid[2], nloc = npl * plane, p0 = pl0 * plane;
-  const int nte = sp->nte;
-  double *X = NULL, *Ctr = NULL, *Cte = NULL, *Cpred = NULL, *R = NULL, *v = NULL;
+  const long nloc = my_planes(comm, ds, &pl0, &npl), p0 = pl0 * (long)ds->ngrid[1] * ds->ngrid[2];
+  double *X = NULL, *Ctr = NULL;
   double t0 = sf_wtime();
   SF_CHECK(sf_calloc((void **)&X, (size_t)ntr * (nloc ? nloc : 1), sizeof *X));
   int st = sf_dataset_read_field(ds, f, sp->itr, ntr, pl0, npl, X);
@@ -234,7 +263,7 @@ static int field_stage(MPI_Comm comm, sf_train_cfg *c, const split *sp, int f, i
     }
     for (int i = 0; i < ntr && !st; i++) wts[i] = sum > 0 ? wts[i] * ntr / sum : 1;
   }
-  c->sample_w = wts;
+  fw->wts = wts;
   double t1 = sf_wtime();
   if (!st) st = sf_pca_fit(comm, X, ntr, nloc, p0, ds->npt, c->ncomp[f], pca);
   const int k = pca->k;
@@ -243,28 +272,36 @@ static int field_stage(MPI_Comm comm, sf_train_cfg *c, const split *sp, int f, i
     if (nloc) cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ntr, k, (int)nloc, 1.0, X, (int)nloc, pca->basis, (int)nloc, 0.0, Ctr, k);
     MPI_Allreduce(MPI_IN_PLACE, Ctr, ntr * k, MPI_DOUBLE, MPI_SUM, comm);
   }
+  fw->Ctr = Ctr;
   sf_free(X);
-  X = NULL;
   double t2 = sf_wtime();
   *t_pca += t2 - t1;
   double expl = 0;
   for (int j = 0; j < k && !st; j++) expl += pca->eig[j];
   if (!st && pca->total_var > 0) expl /= pca->total_var;
-  sf_log(1, "  %-4s PCA: %d components explain %.8f of the variance (read %.2f s, PCA %.2f s)\n", sf_ml_field_names[f], k,
-         expl, t1 - t0, t2 - t1);
+  if (!st)
+    sf_log(1, "  %-4s PCA: %d components explain %.8f of the variance (read %.2f s, PCA %.2f s)\n", sf_ml_field_names[f],
+           k, expl, t1 - t0, t2 - t1);
+  c->sample_w = wts; /* cross-validation weighs its folds alike */
   if (!st && cvjson) st = sf_train_cv(comm, c, f, sp->Dtr, Ctr, k, pca, ntr, cvjson);
+  c->sample_w = NULL;
   if (!st) st = sf_train_make_net(c, f, k, c->tp.seed + 101 * (f + 1), net);
-  if (!st) {
-    sf_train_set_scalers(c, f, pca, net, sp->Dtr, Ctr, ntr);
-    double loss, t3 = sf_wtime();
-    sf_train_params tp = c->tp;
-    tp.weight = wts;
-    st = sf_mlp_train(comm, net, sp->Dtr, Ctr, ntr, &tp, &loss);
-    *t_train += sf_wtime() - t3;
-    sf_log(1, "  %-4s network trained in %.2f s (final loss %.3e)\n", sf_ml_field_names[f], sf_wtime() - t3, loss);
-  }
-  if (!st) st = sf_calloc((void **)lin, 7 * (size_t)k, sizeof(double));
-  if (!st) st = sf_linear_fit(sp->Dtr, Ctr, ntr, 6, k, *lin);
+  if (!st) sf_train_set_scalers(c, f, pca, net, sp->Dtr, Ctr, ntr);
+  if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  return SF_OK;
+}
+
+/* Linear baseline and the test-set metrics of a trained field network. */
+static int field_finish(MPI_Comm comm, const split *sp, int f, int ntr, const sf_pca *pca, const sf_mlp *net,
+                        const field_work *fw, double **lin, field_metrics *fm)
+{
+  const sf_dataset *ds = sp->ds;
+  int pl0, npl;
+  const long nloc = my_planes(comm, ds, &pl0, &npl);
+  const int nte = sp->nte, k = pca->k;
+  double *X = NULL, *Cte = NULL, *Cpred = NULL, *R = NULL, *v = NULL;
+  int st = sf_calloc((void **)lin, 7 * (size_t)k, sizeof(double));
+  if (!st) st = sf_linear_fit(sp->Dtr, fw->Ctr, ntr, 6, k, *lin);
   /* test set: true fields (distributed), PCA-only, network and linear reconstructions */
   if (!st) st = sf_calloc((void **)&X, (size_t)nte * (nloc ? nloc : 1), sizeof *X);
   if (!st) st = sf_calloc((void **)&R, (size_t)nte * (nloc ? nloc : 1), sizeof *R);
@@ -293,11 +330,8 @@ static int field_stage(MPI_Comm comm, sf_train_cfg *c, const split *sp, int f, i
   double s = 0;
   for (int j = 0; j < k; j++) s += pca->eig[j];
   fm->explained = pca->total_var > 0 ? s / pca->total_var : 1;
-  c->sample_w = NULL;
-  sf_free(wts);
   sf_free(X);
   sf_free(R);
-  sf_free(Ctr);
   sf_free(Cte);
   sf_free(Cpred);
   sf_free(v);
@@ -346,28 +380,52 @@ typedef struct {
   double F_mae, F_max, F_lin_mae, x_mae, x_max, x_lin_mae;
 } scalar_metrics;
 
-static int scalar_stage(MPI_Comm comm, sf_train_cfg *c, const split *sp, int ntr, sf_mlp *netx, double **linx,
-                        sf_mlp *netF, double **linF, scalar_metrics *sm, double *t_train, cJSON *cvjson)
+typedef struct {
+  double *Xtr, *Ftr; /* training targets: unwrapped xred (ntr × 3 natom) and F (ntr) */
+} scalar_work;
+
+static void scalar_work_free(scalar_work *w)
+{
+  sf_free(w->Xtr);
+  sf_free(w->Ftr);
+  memset(w, 0, sizeof *w);
+}
+
+/* Targets, optional cross-validation and the untrained xred (when there are atoms) and
+ * energy networks with their scalers. */
+static int scalar_prepare(MPI_Comm comm, sf_train_cfg *c, const split *sp, int ntr, sf_mlp *netx, sf_mlp *netF,
+                          scalar_work *sw, cJSON *cvjson)
+{
+  const sf_dataset *ds = sp->ds;
+  const int m = 3 * ds->natom;
+  int st = sf_calloc((void **)&sw->Xtr, (size_t)ntr * (m ? m : 1), sizeof(double));
+  if (!st) st = sf_calloc((void **)&sw->Ftr, ntr, sizeof(double));
+  if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  for (int i = 0; i < ntr; i++) sw->Ftr[i] = ds->F[sp->itr[i]];
+  if (m) {
+    unwrap_xred(ds, sp->itr, ntr, ds->xred + (size_t)sp->itr[0] * m, sw->Xtr);
+    if (cvjson) st = sf_train_cv(comm, c, 4, sp->Dtr, sw->Xtr, m, NULL, ntr, cvjson);
+    if (!st) st = sf_train_make_net(c, 4, m, c->tp.seed + 707, netx);
+    if (!st) sf_train_set_scalers(c, -1, NULL, netx, sp->Dtr, sw->Xtr, ntr);
+  }
+  if (!st && cvjson) st = sf_train_cv(comm, c, 5, sp->Dtr, sw->Ftr, 1, NULL, ntr, cvjson);
+  if (!st) st = sf_train_make_net(c, 5, 1, c->tp.seed + 909, netF);
+  if (!st) sf_train_set_scalers(c, -1, NULL, netF, sp->Dtr, sw->Ftr, ntr);
+  if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  return SF_OK;
+}
+
+/* Linear baselines and test errors of the trained xred and energy networks. */
+static int scalar_finish(const split *sp, int ntr, const sf_mlp *netx, double **linx, const sf_mlp *netF,
+                         double **linF, const scalar_work *sw, scalar_metrics *sm)
 {
   const sf_dataset *ds = sp->ds;
   const int m = 3 * ds->natom, nte = sp->nte;
-  double *Xtr = NULL, *Ftr = NULL, *pred = NULL;
-  int st = sf_calloc((void **)&Xtr, (size_t)ntr * (m ? m : 1), sizeof *Xtr);
-  if (!st) st = sf_calloc((void **)&Ftr, ntr, sizeof *Ftr);
-  if (!st) st = sf_calloc((void **)&pred, (size_t)nte * (m ? m : 1) + nte, sizeof *pred);
-  if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
-  for (int i = 0; i < ntr; i++) Ftr[i] = ds->F[sp->itr[i]];
-  double t0 = sf_wtime(), loss;
-  if (m) {
-    unwrap_xred(ds, sp->itr, ntr, ds->xred + (size_t)sp->itr[0] * m, Xtr);
-    if (cvjson) st = sf_train_cv(comm, c, 4, sp->Dtr, Xtr, m, NULL, ntr, cvjson);
-    if (!st) st = sf_train_make_net(c, 4, m, c->tp.seed + 707, netx);
-    if (!st) {
-      sf_train_set_scalers(c, -1, NULL, netx, sp->Dtr, Xtr, ntr);
-      st = sf_mlp_train(comm, netx, sp->Dtr, Xtr, ntr, &c->tp, &loss);
-    }
-    if (!st) st = sf_calloc((void **)linx, 7 * (size_t)m, sizeof(double));
-    if (!st) st = sf_linear_fit(sp->Dtr, Xtr, ntr, 6, m, *linx);
+  double *pred = NULL;
+  int st = sf_calloc((void **)&pred, (size_t)nte * (m ? m : 1) + nte, sizeof *pred);
+  if (!st && m) {
+    st = sf_calloc((void **)linx, 7 * (size_t)m, sizeof(double));
+    if (!st) st = sf_linear_fit(sp->Dtr, sw->Xtr, ntr, 6, m, *linx);
     if (!st) st = sf_mlp_predict(netx, sp->Dte, nte, pred, NULL);
     if (!st) xred_errors(ds, sp->ite, nte, pred, &sm->x_mae, &sm->x_max);
     if (!st) {
@@ -376,14 +434,8 @@ static int scalar_stage(MPI_Comm comm, sf_train_cfg *c, const split *sp, int ntr
       xred_errors(ds, sp->ite, nte, pred, &sm->x_lin_mae, &dummy);
     }
   }
-  if (!st && cvjson) st = sf_train_cv(comm, c, 5, sp->Dtr, Ftr, 1, NULL, ntr, cvjson);
-  if (!st) st = sf_train_make_net(c, 5, 1, c->tp.seed + 909, netF);
-  if (!st) {
-    sf_train_set_scalers(c, -1, NULL, netF, sp->Dtr, Ftr, ntr);
-    st = sf_mlp_train(comm, netF, sp->Dtr, Ftr, ntr, &c->tp, &loss);
-  }
   if (!st) st = sf_calloc((void **)linF, 7, sizeof(double));
-  if (!st) st = sf_linear_fit(sp->Dtr, Ftr, ntr, 6, 1, *linF);
+  if (!st) st = sf_linear_fit(sp->Dtr, sw->Ftr, ntr, 6, 1, *linF);
   if (!st) st = sf_mlp_predict(netF, sp->Dte, nte, pred, NULL);
   if (!st) {
     double s = 0, mx = 0, sl = 0;
@@ -398,9 +450,6 @@ static int scalar_stage(MPI_Comm comm, sf_train_cfg *c, const split *sp, int ntr
     sm->F_max = 1e3 * mx;
     sm->F_lin_mae = 1e3 * sl / nte;
   }
-  *t_train += sf_wtime() - t0;
-  sf_free(Xtr);
-  sf_free(Ftr);
   sf_free(pred);
   if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
   sf_log(1, "  free energy test |error|: mean %.4f mHa, max %.4f mHa (linear mean %.4f mHa)\n", sm->F_mae, sm->F_max,
@@ -457,10 +506,40 @@ static int pipeline(MPI_Comm comm, sf_train_cfg *c, split *sp, int ntr, sf_model
   memset(fm, 0, sizeof fm);
   memset(&sm, 0, sizeof sm);
   double t_pca = 0, t_train = 0, t0 = sf_wtime();
+  field_work fw[SF_NFIELD];
+  scalar_work sw;
+  memset(fw, 0, sizeof fw);
+  memset(&sw, 0, sizeof sw);
   int st = 0;
+  /* every network's data and initial weights first, then all networks trained side by
+   * side on rank groups, then the metrics */
   for (int f = 0; f < SF_NFIELD && !st; f++)
-    st = field_stage(comm, c, sp, f, ntr, &m->pca[f], &m->net_field[f], &m->lin_field[f], &fm[f], &t_pca, &t_train, cvjson);
-  if (!st) st = scalar_stage(comm, c, sp, ntr, &m->net_xred, &m->lin_xred, &m->net_energy, &m->lin_energy, &sm, &t_train, cvjson);
+    st = field_prepare(comm, c, sp, f, ntr, &m->pca[f], &m->net_field[f], &fw[f], &t_pca, cvjson);
+  if (!st) st = scalar_prepare(comm, c, sp, ntr, &m->net_xred, &m->net_energy, &sw, cvjson);
+  if (!st) {
+    sf_mlp *nets[SF_NNET];
+    const double *Y[SF_NNET];
+    const char *lab[SF_NNET];
+    sf_train_params tp[SF_NNET];
+    int nn = 0;
+    for (int i = 0; i < SF_NNET; i++) {
+      if (i == 4 && !sp->ds->natom) continue;
+      nets[nn] = i < SF_NFIELD ? &m->net_field[i] : i == 4 ? &m->net_xred : &m->net_energy;
+      Y[nn] = i < SF_NFIELD ? fw[i].Ctr : i == 4 ? sw.Xtr : sw.Ftr;
+      lab[nn] = net_label[i];
+      tp[nn] = c->tp;
+      tp[nn].weight = i < SF_NFIELD ? fw[i].wts : NULL;
+      nn++;
+    }
+    double t1 = sf_wtime();
+    st = sf_train_networks(comm, c->train_groups, nn, nets, sp->Dtr, Y, ntr, tp, lab);
+    t_train = sf_wtime() - t1;
+  }
+  for (int f = 0; f < SF_NFIELD && !st; f++)
+    st = field_finish(comm, sp, f, ntr, &m->pca[f], &m->net_field[f], &fw[f], &m->lin_field[f], &fm[f]);
+  if (!st) st = scalar_finish(sp, ntr, &m->net_xred, &m->lin_xred, &m->net_energy, &m->lin_energy, &sw, &sm);
+  for (int f = 0; f < SF_NFIELD; f++) field_work_free(&fw[f]);
+  scalar_work_free(&sw);
   if (!st) {
     cJSON *nr = cJSON_AddObjectToObject(res, "nrmse");
     for (int f = 0; f < SF_NFIELD; f++) cJSON_AddItemToObject(nr, sf_ml_field_names[f], field_json(&fm[f], m->pca[f].k));

@@ -19,6 +19,7 @@ struct sf_train_cfg_s {
   sf_train_params tp;
   int cv_folds, cv_epochs, ncv_w, ncv_d, cv_widths[8], cv_depths[8];
   int nlc, lc_sizes[16];
+  int train_groups;             /* -train_groups (0: automatic) */
 };
 
 /* Builds an untrained network D → nout with the cfg's hidden layers of net i. */
@@ -33,5 +34,12 @@ int sf_train_cv(MPI_Comm comm, sf_train_cfg *c, int i, const double *D, const do
  * scaling; f < 0 for a non-field network). */
 void sf_train_set_scalers(const sf_train_cfg *c, int f, const sf_pca *pca, sf_mlp *m, const double *X,
                           const double *Y, int n);
+
+/* Trains nnet (≤ SF_NNET) independent networks on the same inputs X (n rows) and
+ * targets Y[i], each with its own parameters tp[i], spread over ngroups rank groups of
+ * comm (0: automatic; at most one per rank) — see train_groups.c.  Collective; every rank ends with every
+ * trained network, and logs name them by label[i]. */
+int sf_train_networks(MPI_Comm comm, int ngroups, int nnet, sf_mlp *const *nets, const double *X,
+                      const double *const *Y, int n, const sf_train_params *tp, const char *const *label);
 
 #endif

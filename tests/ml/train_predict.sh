@@ -34,6 +34,33 @@ with h5py.File("p.h5") as h:
 print("train/predict contract ok")
 PYEOF
 test -s px_rho.xsf
+if [[ $NP -gt 1 ]]; then
+  # Networks trained side by side on rank groups (the default on 2 ranks: two groups of
+  # one rank) against every network data-parallel over both ranks (-train_groups 1):
+  # the weights must be the same — each network's training does not depend on how many
+  # ranks share it.
+  "${RUN[@]}" train -dataset data.h5 -model model_g1.h5 -ntrain 110 -ntest 50 -epochs 20 -pca_components 10 \
+    -arch_rho 32,32 -arch_phi 32,32 -arch_u 32,32 -arch_s 32,32 -coef_scaling standard,variance,standard,range \
+    -summary train_g1.json -verbosity 0 -train_groups 1
+  $PY - <<'PYEOF'
+import h5py, numpy as np
+a, b = h5py.File("model.h5"), h5py.File("model_g1.h5")
+names = []
+a["nets"].visit(lambda n: names.append(n) if isinstance(a["nets"][n], h5py.Dataset) else None)
+assert len(names) >= 6 * 4, names
+worst = 0.0
+for n in names:
+    x, y = a["nets"][n][()], b["nets"][n][()]
+    worst = max(worst, float(np.max(np.abs(x - y)) / max(np.max(np.abs(y)), 1e-300)))
+assert worst <= 1e-12, f"rank groups change the weights: max relative difference {worst:.3e}"
+print(f"rank groups vs data-parallel: max relative weight difference {worst:.1e}")
+PYEOF
+  if "${RUN[@]}" train -dataset data.h5 -model bad.h5 -train_groups 3 -epochs 1 -verbosity 0 2>err.txt; then
+    echo "FAIL: -train_groups 3 accepted on 2 ranks"; exit 1
+  fi
+  grep -q -- "-train_groups 3" err.txt
+  test ! -e bad.h5
+fi
 if "$SF" predict -model model.h5 -strain_D 1,1,1,90,90,90 -dataset other.h5 -verbosity 0 2>err.txt; then
   echo "FAIL: model accepted a foreign dataset"; exit 1
 fi
