@@ -167,6 +167,39 @@ static void add_stat(cJSON *o, const char *name, double mn, double med)
   cJSON_AddNumberToObject(t, "median", med);
 }
 
+/* What one timed call of -bench does. */
+typedef enum { CALL_ALL, CALL_F_XRED, CALL_ALL_COLD, CALL_DF_DD, CALL_RECONSTRUCT, CALL_BATCH } bench_call;
+
+typedef struct {
+  const sf_model *m;
+  const double *D; /* one strain, or n for CALL_BATCH */
+  int n;
+  double *F, *x, *coef, *dF, *fld;
+  double *flush; /* CALL_ALL_COLD: a buffer larger than L3, swept before each call */
+  size_t nflush;
+  double sink;   /* keeps the sweep from being optimised away */
+} bench_ctx;
+
+/* times reps calls (the sweep of a cold call is not timed); min and median in seconds */
+static int timed(bench_ctx *c, bench_call what, int reps, double *t, double *mn, double *med)
+{
+  for (int r = 0; r < reps; r++) {
+    if (what == CALL_ALL_COLD) c->sink += flush_caches(c->flush, c->nflush);
+    double t0 = sf_wtime(), F64;
+    switch (what) {
+    case CALL_ALL:
+    case CALL_ALL_COLD: SF_CHECK(sf_model_predict(c->m, c->D, 1, c->F, c->x, c->coef)); break;
+    case CALL_F_XRED: SF_CHECK(sf_model_predict(c->m, c->D, 1, c->F, c->x, NULL)); break;
+    case CALL_DF_DD: SF_CHECK(sf_model_dF_dD(c->m, c->D, &F64, c->dF)); break;
+    case CALL_RECONSTRUCT: sf_model_reconstruct_all(c->m, c->coef, c->fld); break;
+    case CALL_BATCH: SF_CHECK(sf_model_predict(c->m, c->D, c->n, c->F, c->x, c->coef)); break;
+    }
+    t[r] = sf_wtime() - t0;
+  }
+  min_med(t, reps, mn, med);
+  return SF_OK;
+}
+
 /* -bench: single-D latency hot (repeated calls, weights in cache: the stress-strain-path
  * case) and cold (caches flushed with a 64 MB buffer before each call), ∂F/∂D, the four
  * fields, batched throughput; min and median over repeats; float32 vs float64 agreement. */
@@ -190,42 +223,20 @@ static int bench(const sf_model *m, cJSON *root, int rec_threads)
   SF_CHECK(sf_calloc((void **)&flush, nflush, sizeof *flush));
   cJSON *b = cJSON_AddObjectToObject(root, "timing");
   cJSON_AddStringToObject(b, "precision", m->have_fast ? "float32 weights, float64 scalers and outputs" : "float64");
-  double mn, med, sink = 0;
+  double mn, med, dF[6];
+  bench_ctx c = {.m = m, .D = D0, .n = 1, .F = &F, .x = x, .coef = coef, .dF = dF, .fld = fld, .flush = flush, .nflush = nflush};
   /* hot: back-to-back calls */
-  for (int r = 0; r < 50; r++) SF_CHECK(sf_model_predict(m, D0, 1, &F, x, coef));
-  for (int r = 0; r < reps; r++) {
-    double t0 = sf_wtime();
-    SF_CHECK(sf_model_predict(m, D0, 1, &F, x, coef));
-    t[r] = sf_wtime() - t0;
-  }
-  min_med(t, reps, &mn, &med);
+  SF_CHECK(timed(&c, CALL_ALL, 50, t, &mn, &med)); /* warm-up */
+  SF_CHECK(timed(&c, CALL_ALL, reps, t, &mn, &med));
   double hot_min = mn, hot_med = med;
   add_stat(b, "predict_one_hot_us", 1e6 * mn, 1e6 * med);
   /* energy and positions only (what a stress-strain path needs, with ∂F/∂D) */
-  for (int r = 0; r < reps; r++) {
-    double t0 = sf_wtime();
-    SF_CHECK(sf_model_predict(m, D0, 1, &F, x, NULL));
-    t[r] = sf_wtime() - t0;
-  }
-  min_med(t, reps, &mn, &med);
+  SF_CHECK(timed(&c, CALL_F_XRED, reps, t, &mn, &med));
   add_stat(b, "predict_F_xred_hot_us", 1e6 * mn, 1e6 * med);
-  /* cold */
-  for (int r = 0; r < creps; r++) {
-    sink += flush_caches(flush, nflush);
-    double t0 = sf_wtime();
-    SF_CHECK(sf_model_predict(m, D0, 1, &F, x, coef));
-    t[r] = sf_wtime() - t0;
-  }
-  min_med(t, creps, &mn, &med);
+  SF_CHECK(timed(&c, CALL_ALL_COLD, creps, t, &mn, &med));
   double cold_min = mn, cold_med = med;
   add_stat(b, "predict_one_cold_us", 1e6 * mn, 1e6 * med);
-  double dF[6];
-  for (int r = 0; r < reps; r++) {
-    double t0 = sf_wtime();
-    SF_CHECK(sf_model_dF_dD(m, D0, &F64, dF));
-    t[r] = sf_wtime() - t0;
-  }
-  min_med(t, reps, &mn, &med);
+  SF_CHECK(timed(&c, CALL_DF_DD, reps, t, &mn, &med));
   double grad_med = med;
   add_stat(b, "dF_dD_one_us", 1e6 * mn, 1e6 * med);
   /* float32 vs float64: max |Δ| over the outputs, relative to the largest |value| of each
@@ -246,14 +257,10 @@ static int bench(const sf_model *m, cJSON *root, int rec_threads)
   cJSON_AddNumberToObject(acc, "max_in_output_std_units", esd);
   /* reconstruction of the four fields */
   rec_threads_on();
-  for (int r = 0; r < 2; r++) sf_model_reconstruct_all(m, coef, fld); /* warm */
-  for (int r = 0; r < rreps; r++) {
-    double t0 = sf_wtime();
-    sf_model_reconstruct_all(m, coef, fld);
-    t[r] = sf_wtime() - t0;
-  }
+  int st = timed(&c, CALL_RECONSTRUCT, 2, t, &mn, &med); /* warm-up */
+  if (!st) st = timed(&c, CALL_RECONSTRUCT, rreps, t, &mn, &med);
   rec_threads_off();
-  min_med(t, rreps, &mn, &med);
+  SF_CHECK(st);
   double rec_min = mn, rec_med = med;
   add_stat(b, "reconstruct_4_fields_ms", 1e3 * mn, 1e3 * med);
   cJSON_AddNumberToObject(b, "reconstruct_blas_threads", rec_threads);
@@ -268,15 +275,11 @@ static int bench(const sf_model *m, cJSON *root, int rec_threads)
   cJSON *bt = cJSON_AddArrayToObject(b, "batched");
   double best_rate = 0;
   int best_nb = 0;
+  bench_ctx cb_ctx = {.m = m, .D = Db, .F = Fb, .x = xb, .coef = cb};
   for (int nb = 256; nb <= nbmax; nb *= 4) {
-    SF_CHECK(sf_model_predict(m, Db, nb, Fb, xb, cb));
-    const int br = 5;
-    for (int r = 0; r < br; r++) {
-      double t0 = sf_wtime();
-      SF_CHECK(sf_model_predict(m, Db, nb, Fb, xb, cb));
-      t[r] = sf_wtime() - t0;
-    }
-    min_med(t, br, &mn, &med);
+    cb_ctx.n = nb;
+    SF_CHECK(timed(&cb_ctx, CALL_BATCH, 1, t, &mn, &med)); /* warm-up */
+    SF_CHECK(timed(&cb_ctx, CALL_BATCH, 5, t, &mn, &med));
     cJSON *e = cJSON_CreateObject();
     cJSON_AddNumberToObject(e, "batch_size", nb);
     cJSON_AddNumberToObject(e, "strains_per_s_best", nb / mn);
@@ -296,7 +299,7 @@ static int bench(const sf_model *m, cJSON *root, int rec_threads)
          1e6 * grad_med, m->ngrid[0], m->ngrid[1], m->ngrid[2], 1e3 * rec_min, 1e3 * rec_med, rec_threads,
          rec_threads == 1 ? "" : "s", basis_mb / 1e3 / rec_min, best_rate, best_nb, eF, ex / fmax(xs, 1e-300),
          ec / fmax(cs, 1e-300), esd);
-  if (sink == 42.0) sf_log(3, "%g\n", sink);
+  if (c.sink == 42.0) sf_log(3, "%g\n", c.sink);
   sf_free(coef);
   sf_free(c64);
   sf_free(fld);

@@ -34,6 +34,20 @@ with h5py.File("p.h5") as h:
 print("train/predict contract ok")
 PYEOF
 test -s px_rho.xsf
+if [[ $NP -eq 1 ]]; then
+  # -bench: its float32 path must agree with the float64 networks, and every timing exist
+  "$SF" predict -model model.h5 -strain_D 1.01,0.99,1.0,90.5,89.5,90 -bench -summary bench.json -verbosity 0
+  $PY - <<'PYEOF'
+import json, math
+t = json.load(open("bench.json"))["timing"]
+acc = t["float32_vs_float64"]
+assert acc["max_in_output_std_units"] < 1e-5 and acc["free_energy_rel"] < 1e-6, acc
+for k in ("predict_one_hot_us", "predict_F_xred_hot_us", "predict_one_cold_us", "dF_dD_one_us", "reconstruct_4_fields_ms"):
+    assert 0 < t[k]["min"] <= t[k]["median"] and math.isfinite(t[k]["median"]), (k, t[k])
+assert [b["batch_size"] for b in t["batched"]] == [256, 1024, 4096] and t["batch_throughput_per_s"] > 0
+print("bench ok: float32 vs float64", acc["max_in_output_std_units"])
+PYEOF
+fi
 if [[ $NP -gt 1 ]]; then
   # Networks trained side by side on rank groups (the default on 2 ranks: two groups of
   # one rank) against every network data-parallel over both ranks (-train_groups 1):
