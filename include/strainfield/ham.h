@@ -67,9 +67,8 @@ void sf_nonlocal_free(sf_nonlocal_k *nl);
 /* Y += V_nl X for m bands (two ZGEMMs through the projector coefficients P^H X). */
 int sf_nonlocal_apply(const sf_nonlocal_k *nl, int npw, int m, const double complex *X,
                       double complex *Y);
-/* Σ_n w_n Σ_j ekb_j |⟨p_j|x_n⟩|²  for m bands with per-band weights wocc[n]. */
-int sf_nonlocal_energy(const sf_nonlocal_k *nl, int npw, int m, const double complex *X,
-                       const double *wocc, double *energy);
+/* e[n] = ⟨x_n|V_nl|x_n⟩ = Σ_j ekb_j |⟨p_j|x_n⟩|² for m bands. */
+int sf_nonlocal_band_energies(const sf_nonlocal_k *nl, int npw, int m, const double complex *X, double *e);
 
 /* hamiltonian.c: H X for m bands at one k-point. */
 typedef struct {

@@ -79,6 +79,8 @@ typedef struct {
   int nl_k;                /* which local k-point nl[0] holds without nl_keep (−1: none) */
   double complex **psi;    /* [nk_local][nband*npw] */
   double *eig, *occ, *resid; /* [nkpt*nband], on every rank */
+  double *enl_band;        /* [nk_local*nband] ⟨ψ|V_nl|ψ⟩ per band, from the last
+                              diagonalisation (while its projectors were in memory) */
   double fermi;
   double *rho_r;           /* [nfft] valence density (e/Bohr^3) */
   double complex *rho_g;

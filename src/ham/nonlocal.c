@@ -126,20 +126,17 @@ int sf_nonlocal_apply(const sf_nonlocal_k *nl, int npw, int m, const double comp
   return SF_OK;
 }
 
-int sf_nonlocal_energy(const sf_nonlocal_k *nl, int npw, int m, const double complex *X, const double *wocc,
-                       double *energy)
+int sf_nonlocal_band_energies(const sf_nonlocal_k *nl, int npw, int m, const double complex *X, double *e)
 {
-  *energy = 0.0;
+  for (int n = 0; n < m; n++) e[n] = 0.0;
   if (nl->nproj == 0) return SF_OK;
   double complex *B;
   SF_CHECK(project(nl, npw, m, X, &B));
-  double e = 0.0;
   for (int n = 0; n < m; n++)
     for (int j = 0; j < nl->nproj; j++) {
       double complex b = B[(size_t)n * nl->nproj + j];
-      e += wocc[n] * nl->ekb[j] * (creal(b) * creal(b) + cimag(b) * cimag(b));
+      e[n] += nl->ekb[j] * (creal(b) * creal(b) + cimag(b) * cimag(b));
     }
-  *energy = e;
   sf_free(B);
   return SF_OK;
 }

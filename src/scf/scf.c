@@ -60,6 +60,9 @@ static int diagonalize(sf_scf *s, int maxiter)
     double eig[nband], res[nband];
     int niter;
     SF_CHECK(sf_eigen_lobpcg(&ep, s->psi[j], eig, res, &niter));
+    /* the nonlocal energy needs these projectors too: take it now rather than rebuild
+     * them (without -nl_keep only one k-point's projectors are in memory) */
+    SF_CHECK(sf_nonlocal_band_energies(nl, s->pw[j].npw, nband, s->psi[j], s->enl_band + (size_t)j * nband));
     if (brank == 0)
       for (int n = 0; n < nband; n++) {
         s->eig[ik * nband + n] = eig[n];
@@ -90,7 +93,8 @@ static int band_sum_field(sf_scf *s, const double *weight, double *f)
   return SF_OK;
 }
 
-/* Kinetic and nonlocal energies of the current wavefunctions and occupations. */
+/* Kinetic and nonlocal energies of the current wavefunctions (as the last diagonalisation
+ * left them) and occupations. */
 static int band_energies(sf_scf *s, double *ekin, double *enl)
 {
   int nband = s->par.nband, bsize, brank;
@@ -106,12 +110,8 @@ static int band_energies(sf_scf *s, double *ekin, double *enl)
       double t = 0.0;
       for (int i = 0; i < pw->npw; i++) t += pw->kin[i] * (creal(x[i]) * creal(x[i]) + cimag(x[i]) * cimag(x[i]));
       e[0] += wocc[n] * t;
+      e[1] += wocc[n] * s->enl_band[(size_t)j * nband + n];
     }
-    double enl_k;
-    const sf_nonlocal_k *nl;
-    SF_CHECK(sf_scf_projectors(s, j, &nl));
-    SF_CHECK(sf_nonlocal_energy(nl, pw->npw, nband, s->psi[j], wocc, &enl_k));
-    e[1] += enl_k;
   }
   MPI_Allreduce(MPI_IN_PLACE, e, 2, MPI_DOUBLE, MPI_SUM, s->comm);
   *ekin = e[0];

@@ -101,6 +101,7 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
   SF_CHECK(sf_calloc((void **)&s->eig, nkb, sizeof *s->eig));
   SF_CHECK(sf_calloc((void **)&s->occ, nkb, sizeof *s->occ));
   SF_CHECK(sf_calloc((void **)&s->resid, nkb, sizeof *s->resid));
+  SF_CHECK(sf_calloc((void **)&s->enl_band, (size_t)(s->nk_local > 0 ? s->nk_local : 1) * par->nband, sizeof *s->enl_band));
   SF_CHECK(sf_calloc((void **)&s->rho_r, s->box.nfft, sizeof *s->rho_r));
   SF_CHECK(sf_calloc((void **)&s->rho_g, s->box.nfft, sizeof *s->rho_g));
   int ns = par->nstep > 0 ? par->nstep : 1;
@@ -208,7 +209,7 @@ void sf_scf_free(sf_scf *s)
   }
   for (int j = 0; j < (s->par.nl_keep ? s->nk_local : 1) && s->nl; j++) sf_nonlocal_free(&s->nl[j]);
   sf_free(s->pw); sf_free(s->nl); sf_free(s->psi); sf_free(s->k_local);
-  sf_free(s->eig); sf_free(s->occ); sf_free(s->resid);
+  sf_free(s->eig); sf_free(s->occ); sf_free(s->resid); sf_free(s->enl_band);
   sf_free(s->rho_r); sf_free(s->rho_g);
   sf_free(s->hist_energy); sf_free(s->hist_dfe); sf_free(s->hist_resid);
   sf_ham_free(&s->H);
