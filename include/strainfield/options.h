@@ -46,6 +46,12 @@ int sf_opt_string_array(const char *name, int nmax, const char *help, char (*val
 /* 1 when -help was given: callers then query every option but skip validation and
  * any work (reading files), so the table lists everything even for an empty input. */
 int sf_options_help_requested(void);
+/* Validation of an option value that -help must not trip: under -help every option is
+ * still queried (so the table is complete) but nothing is validated or read. */
+#define SF_OPT_REJECT_IF(cond, ...)                                                      \
+  do {                                                                                   \
+    if (!sf_options_help_requested() && (cond)) SF_ERROR(SF_ERR_INPUT, __VA_ARGS__);     \
+  } while (0)
 /* Prints -help (returns SF_HELP_SHOWN) or fails with SF_ERR_INPUT naming every option
  * that was given but not used by this subcommand. */
 int sf_options_finish(void);

@@ -39,14 +39,14 @@ static int read_options(gen_opts *g, sf_relax_params *rp, sf_sampler *smp)
   int set, n;
   SF_CHECK(sf_opt_real("-tolmxf", 5e-6, "stop each relaxation when max |force| <= tolmxf (Ha/Bohr)", &rp->tolmxf, NULL));
   SF_CHECK(sf_opt_int("-ntime", 60, "maximum number of ionic steps per sample", &rp->ntime, NULL));
-  if (!(rp->tolmxf > 0)) SF_ERROR(SF_ERR_INPUT, "-tolmxf %g must be positive", rp->tolmxf);
-  if (rp->ntime < 1) SF_ERROR(SF_ERR_INPUT, "-ntime %d must be >= 1", rp->ntime);
+  SF_OPT_REJECT_IF(!(rp->tolmxf > 0), "-tolmxf %g must be positive", rp->tolmxf);
+  SF_OPT_REJECT_IF(rp->ntime < 1, "-ntime %d must be >= 1", rp->ntime);
   int ns;
   SF_CHECK(sf_opt_int("-samples", 0, "number of samples of the campaign (required)", &ns, &set));
-  if (!set || ns < 1) SF_ERROR(SF_ERR_INPUT, "-samples N (>= 1) is required");
+  SF_OPT_REJECT_IF(!set || ns < 1, "-samples N (>= 1) is required");
   g->nsamples = ns;
   SF_CHECK(sf_opt_string("-dataset", "", "the dataset file (HDF5) to write (required)", g->dataset, sizeof g->dataset, &set));
-  if (!set || !g->dataset[0]) SF_ERROR(SF_ERR_INPUT, "-dataset FILE is required");
+  SF_OPT_REJECT_IF(!set || !g->dataset[0], "-dataset FILE is required");
   snprintf(g->parts, sizeof g->parts, "%s.parts", g->dataset);
   SF_CHECK(sf_opt_bool("-resume", 0, "complete an interrupted campaign (same settings) instead of refusing to overwrite", &g->resume, NULL));
   SF_CHECK(sf_opt_int("-seed", 1, "random seed: sample i's D depends only on (seed, i)", &g->seed, NULL));
@@ -69,19 +69,19 @@ static int read_options(gen_opts *g, sf_relax_params *rp, sf_sampler *smp)
   if (!strcmp(g->sampling, "random")) smp->method = SF_SAMPLE_RANDOM;
   else if (!strcmp(g->sampling, "lhs")) smp->method = SF_SAMPLE_LHS;
   else if (!strcmp(g->sampling, "file")) smp->method = SF_SAMPLE_FILE;
-  else SF_ERROR(SF_ERR_INPUT, "-sampling %s: expected random, lhs or file", g->sampling);
+  else SF_OPT_REJECT_IF(1, "-sampling %s: expected random, lhs or file", g->sampling);
   if (!strcmp(g->dist, "normal")) smp->dist = SF_DIST_NORMAL;
   else if (!strcmp(g->dist, "uniform")) smp->dist = SF_DIST_UNIFORM;
-  else SF_ERROR(SF_ERR_INPUT, "-sample_dist %s: expected normal or uniform", g->dist);
-  if (!(g->nsigma > 0)) SF_ERROR(SF_ERR_INPUT, "-sample_nsigma %g must be positive", g->nsigma);
-  if (!(g->lam[0] > 0 && g->lam[1] >= g->lam[0])) SF_ERROR(SF_ERR_INPUT, "-sample_lambda_range %g,%g: need 0 < lo <= hi", g->lam[0], g->lam[1]);
-  if (!(g->theta[0] > 0 && g->theta[1] >= g->theta[0] && g->theta[1] < 180)) SF_ERROR(SF_ERR_INPUT, "-sample_theta_range %g,%g: need 0 < lo <= hi < 180", g->theta[0], g->theta[1]);
-  if (g->compress < 0 || g->compress > 9) SF_ERROR(SF_ERR_INPUT, "-dataset_compress %d must be in 0..9", g->compress);
+  else SF_OPT_REJECT_IF(1, "-sample_dist %s: expected normal or uniform", g->dist);
+  SF_OPT_REJECT_IF(!(g->nsigma > 0), "-sample_nsigma %g must be positive", g->nsigma);
+  SF_OPT_REJECT_IF(!(g->lam[0] > 0 && g->lam[1] >= g->lam[0]), "-sample_lambda_range %g,%g: need 0 < lo <= hi", g->lam[0], g->lam[1]);
+  SF_OPT_REJECT_IF(!(g->theta[0] > 0 && g->theta[1] >= g->theta[0] && g->theta[1] < 180), "-sample_theta_range %g,%g: need 0 < lo <= hi < 180", g->theta[0], g->theta[1]);
+  SF_OPT_REJECT_IF(g->compress < 0 || g->compress > 9, "-dataset_compress %d must be in 0..9", g->compress);
   for (int j = 0; j < 3; j++) {
     smp->lo[j] = g->lam[0]; smp->hi[j] = g->lam[1];
     smp->lo[j + 3] = g->theta[0]; smp->hi[j + 3] = g->theta[1];
   }
-  if (smp->method == SF_SAMPLE_FILE) {
+  if (smp->method == SF_SAMPLE_FILE && !sf_options_help_requested()) {
     if (!g->sample_file[0]) SF_ERROR(SF_ERR_INPUT, "-sampling file needs -sample_file FILE");
     SF_CHECK(sf_sampler_read_file(smp, g->sample_file));
     if (smp->ntable < g->nsamples) SF_ERROR(SF_ERR_INPUT, "-sample_file %s lists %ld strains, fewer than -samples %ld", g->sample_file, smp->ntable, g->nsamples);
@@ -100,7 +100,7 @@ static int make_settings(const char *opts_json, const sf_input *in, char md5[][3
   cJSON *a = cJSON_AddArrayToObject(o, "psp_md5");
   for (int t = 0; t < in->npsp; t++) cJSON_AddItemToArray(a, cJSON_CreateString(md5[t]));
   cJSON_AddItemToObject(o, "grid", cJSON_CreateIntArray(ngfft, 3));
-  if (smp->method == SF_SAMPLE_FILE) {
+  if (smp->method == SF_SAMPLE_FILE && !sf_options_help_requested()) {
     /* the file's content, not its name, defines the samples */
     cJSON_DeleteItemFromObjectCaseSensitive(o, "sample_file");
     cJSON *t = cJSON_AddArrayToObject(o, "sample_file_D");

@@ -8,12 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-/* Under -help every option is still queried (so the table is complete) but nothing is
- * validated or read. */
-#define REJECT_IF(cond, ...)                                                    \
-  do {                                                                          \
-    if (!sf_options_help_requested() && (cond)) SF_ERROR(SF_ERR_INPUT, __VA_ARGS__); \
-  } while (0)
+#define REJECT_IF SF_OPT_REJECT_IF
 
 static int read_cell(sf_input *in)
 {

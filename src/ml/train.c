@@ -85,7 +85,7 @@ static int read_cfg(sf_train_cfg *c)
   }
   SF_CHECK(sf_opt_real("-lr", 1e-3, "Adam learning rate", &c->tp.lr, NULL));
   SF_CHECK(sf_opt_real("-l2", 1e-4, "l2 penalty on the weights (loss += l2 sum W^2)", &c->tp.l2, NULL));
-  SF_CHECK(sf_opt_int("-batch", 128, "mini-batch size (split over all ranks)", &c->tp.batch, NULL));
+  SF_CHECK(sf_opt_int("-batch", 128, "mini-batch size (split over the ranks of the network's group, see -train_groups)", &c->tp.batch, NULL));
   SF_CHECK(sf_opt_int("-epochs", 4000, "training epochs", &c->tp.epochs, NULL));
   int seed;
   SF_CHECK(sf_opt_int("-seed", 1, "seed of initial weights and shuffles", &seed, NULL));
