@@ -18,6 +18,51 @@
 
 #define BOHR_ANGSTROM 0.52917721067
 
+/* Why D is not a cell (NULL when it is one): the model would still return numbers. */
+static const char *invalid_strain(const double *D)
+{
+  for (int j = 0; j < 3; j++)
+    if (!(D[j] > 0)) return "the stretches la, lb, lc must be positive";
+  for (int j = 3; j < 6; j++)
+    if (!(D[j] > 0 && D[j] < 180)) return "the angles must lie strictly between 0 and 180 degrees";
+  const double ca = cos(D[3] * M_PI / 180), cb = cos(D[4] * M_PI / 180), cc = cos(D[5] * M_PI / 180);
+  if (1 - ca * ca - cb * cb - cc * cc + 2 * ca * cb * cc <= 1e-12) return "the three angles make no cell (zero volume)";
+  return NULL;
+}
+
+/* Strains outside the box the training campaign sampled (its -sample_lambda_range and
+ * -sample_theta_range): the networks extrapolate there.  Returns how many; 0 when the
+ * campaign listed its strains in a file (no box). */
+static int count_outside(const sf_model *m, const double *D, int n, double box[4])
+{
+  cJSON *top = m->dataset_settings ? cJSON_Parse(m->dataset_settings) : NULL, *o = top;
+  /* the dataset's identity keeps generate's resolved options as a JSON string */
+  const cJSON *opts = cJSON_GetObjectItemCaseSensitive(top, "options");
+  cJSON *inner = cJSON_IsString(opts) ? cJSON_Parse(opts->valuestring) : NULL;
+  if (inner) o = inner;
+  const cJSON *lam = cJSON_GetObjectItemCaseSensitive(o, "sample_lambda_range"),
+              *th = cJSON_GetObjectItemCaseSensitive(o, "sample_theta_range"),
+              *how = cJSON_GetObjectItemCaseSensitive(o, "sampling");
+  int out = 0;
+  if (cJSON_GetArraySize(lam) == 2 && cJSON_GetArraySize(th) == 2 && !(cJSON_IsString(how) && !strcmp(how->valuestring, "file"))) {
+    for (int k = 0; k < 2; k++) {
+      box[k] = cJSON_GetArrayItem(lam, k)->valuedouble;
+      box[2 + k] = cJSON_GetArrayItem(th, k)->valuedouble;
+    }
+    for (int i = 0; i < n; i++) {
+      int in = 1;
+      for (int j = 0; j < 6; j++) {
+        const double lo = box[j < 3 ? 0 : 2], hi = box[j < 3 ? 1 : 3], v = D[6 * i + j];
+        in = in && v >= lo - 1e-9 * fabs(lo) && v <= hi + 1e-9 * fabs(hi);
+      }
+      out += !in;
+    }
+  }
+  cJSON_Delete(inner);
+  cJSON_Delete(top);
+  return out;
+}
+
 static int read_strain_file(const char *path, double **D, int *n)
 {
   FILE *fp = fopen(path, "r");
@@ -25,7 +70,7 @@ static int read_strain_file(const char *path, double **D, int *n)
   int cap = 64, cnt = 0, st = 0;
   char line[1024];
   st = sf_calloc((void **)D, 6 * (size_t)cap, sizeof(double));
-  while (!st && fgets(line, sizeof line, fp)) {
+  for (int lineno = 1; !st && fgets(line, sizeof line, fp); lineno++) {
     char *p = line;
     while (*p == ' ' || *p == '\t') p++;
     if (*p == '#' || *p == '\n' || !*p) continue;
@@ -33,7 +78,12 @@ static int read_strain_file(const char *path, double **D, int *n)
       if (*q == ',') *q = ' ';
     double v[6];
     if (sscanf(p, "%lf %lf %lf %lf %lf %lf", v, v + 1, v + 2, v + 3, v + 4, v + 5) != 6) {
-      st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__, "%s: line '%.40s' is not 6 numbers", path, p);
+      st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__, "%s line %d: '%.40s' is not 6 numbers", path, lineno, p);
+      break;
+    }
+    const char *why = invalid_strain(v);
+    if (why) {
+      st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__, "%s line %d: %s", path, lineno, why);
       break;
     }
     if (cnt == cap) {
@@ -357,6 +407,14 @@ static int predict_body(sf_model *m, double *D, int n, const char *summary, int 
     }
   }
   cJSON_AddStringToObject(root, "units", "free_energy Ha; xred reduced; dF_dD Ha per unit lambda and Ha per degree");
+  double box[4];
+  const int nout = count_outside(m, D, n, box);
+  cJSON_AddNumberToObject(root, "outside_training_range", nout);
+  if (nout && rank == 0)
+    fprintf(stderr,
+            "strainfield: warning: %d of %d strain%s outside the training campaign's box (lambda in [%g, %g], theta in "
+            "[%g, %g] deg): the networks extrapolate there\n",
+            nout, n, n == 1 ? " lies" : "s lie", box[0], box[1], box[2], box[3]);
   sf_log(1, "predict: %d strain(s); first: F = %.8f Ha, dF/dD = [%.5f %.5f %.5f %.6f %.6f %.6f]\n", n, F[0], dF[0], dF[1],
          dF[2], dF[3], dF[4], dF[5]);
   int st = 0;
@@ -434,9 +492,8 @@ int sf_predict_run(void)
   double *D = D1;
   int n = 1;
   if (!st && have_sfile) st = read_strain_file(sfile, &D, &n);
-  for (int i = 0; i < n && !st; i++)
-    if (!(D[6 * i] > 0 && D[6 * i + 1] > 0 && D[6 * i + 2] > 0))
-      st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__, "strain %d: stretches must be positive", i + 1);
+  const char *why = have_D ? invalid_strain(D1) : NULL;
+  if (!st && why) st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__, "-strain_D: %s", why);
   if (!st) st = predict_body(&m, D, n, summary, have_summary, fields, have_fields, xsf, have_xsf, znucl, do_bench, rec_threads);
   if (D != D1) sf_free(D);
   sf_model_free(&m);

@@ -45,6 +45,7 @@ static herr_t attr_visit(hid_t loc, const char *name, const H5A_info_t *info, vo
     if (H5Tis_variable_str(ft) > 0) {
       hid_t mt = H5Tcopy(H5T_C_S1);
       H5Tset_size(mt, H5T_VARIABLE);
+      H5Tset_cset(mt, H5Tget_cset(ft)); /* h5py writes UTF-8; HDF5 converts no character sets */
       if (npts == 1 && H5Aread(a, mt, &s) >= 0 && s) {
         c->hash = fnv1a(c->hash, s, strlen(s));
         cJSON_AddStringToObject(c->json, name, s);

@@ -12,6 +12,7 @@ failed (-1) or missing (0) with NaN fields, as a real campaign may leave them.
 usage: make_synthetic.py OUT.h5 [-n N] [-grid n1,n2,n3] [-seed S] [-failed K]
 """
 import argparse
+import json
 import numpy as np
 import h5py
 
@@ -116,6 +117,9 @@ with h5py.File(a.out, "w") as h:
     h.attrs["ref_rprimd"] = ref.reshape(9)
     h.attrs["ecut"] = 24.0
     h.attrs["tsmear"] = 0.01
+    # the sampling box, as generate records it in its resolved options (±2σ of the normals)
+    h.attrs["options"] = json.dumps({"sampling": "random", "sample_dist": "normal", "sample_nsigma": 2,
+                                     "sample_lambda_range": [0.9, 1.1], "sample_theta_range": [84, 96]})
     smp = h.create_group("samples")
     fld = h.create_group("fields")
     fs = {k: fld.create_dataset(k, (N, n1, n2, n3), "f8", chunks=(1, n1, n2, n3)) for k in ("rho", "phi", "u", "s")}

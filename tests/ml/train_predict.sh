@@ -35,6 +35,22 @@ print("train/predict contract ok")
 PYEOF
 test -s px_rho.xsf
 if [[ $NP -eq 1 ]]; then
+  # a strain outside the sampled box is predicted, flagged in the JSON and warned about;
+  # one that is no cell is refused, naming the option or the file line
+  "$SF" predict -model model.h5 -strain_D 1.15,1,1,90,90,90 -summary out.json -verbosity 0 2>warn.txt
+  grep -q "1 of 1 strain lies outside the training campaign's box (lambda in \[0.9, 1.1\]" warn.txt
+  "$SF" predict -model model.h5 -strain_D 1.05,0.95,1,95,85,90 -summary in.json -verbosity 0 2>nowarn.txt
+  test ! -s nowarn.txt
+  $PY -c "import json; assert json.load(open('out.json'))['outside_training_range'] == 1; assert json.load(open('in.json'))['outside_training_range'] == 0"
+  if "$SF" predict -model model.h5 -strain_D 1,1,1,120,120,120 -verbosity 0 2>err.txt; then
+    echo "FAIL: a zero-volume cell was predicted"; exit 1
+  fi
+  grep -q -- "-strain_D: the three angles make no cell" err.txt
+  printf '1,1,1,90,90,90\n# comment\n1,1,1,90,90,180\n' > strains.txt
+  if "$SF" predict -model model.h5 -strain_file strains.txt -verbosity 0 2>err.txt; then
+    echo "FAIL: an angle of 180 degrees was predicted"; exit 1
+  fi
+  grep -q "strains.txt line 3: the angles must lie strictly between 0 and 180 degrees" err.txt
   # -bench: its float32 path must agree with the float64 networks, and every timing exist
   "$SF" predict -model model.h5 -strain_D 1.01,0.99,1.0,90.5,89.5,90 -bench -summary bench.json -verbosity 0
   $PY - <<'PYEOF'
