@@ -21,6 +21,7 @@ static const subcommand subcommands[] = {
     {"train", sf_cmd_train, "distributed PCA of the fields + data-parallel Adam training of the networks"},
     {"predict", sf_cmd_predict, "a trained model at strains D: fields, positions, energy, dF/dD"},
     {"run", sf_cmd_run, "generate then train in one run, ending with a table of the test errors"},
+    {"path", sf_cmd_path, "a trained model under uniaxial stress: stress-strain path, positions, instability"},
 };
 #define NSUB (int)(sizeof subcommands / sizeof subcommands[0])
 

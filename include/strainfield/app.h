@@ -33,6 +33,7 @@ int sf_cmd_train(void);   /* src/app/cmd_train.c */
 int sf_cmd_predict(void); /* src/app/cmd_predict.c */
 int sf_cmd_generate(void);
 int sf_cmd_run(void);
+int sf_cmd_path(void);    /* src/app/cmd_path.c */
 
 /* generate in two phases (see sf_train_prepare): in_run lets -summary through for train. */
 typedef struct sf_generate_s sf_generate;

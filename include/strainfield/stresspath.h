@@ -1,0 +1,55 @@
+/* stresspath.h — stress from a learned free energy F(D), and uniaxial stress paths.
+ *
+ * Owns: the map from a small strain ε of the reference cell to the lattice descriptor
+ * D = (λa, λb, λc, θa, θb, θc) and its derivative; the Cauchy stress of the paper's
+ * eq. (14), σ = (1/V) ∂F/∂ε, by the chain rule through ∂F/∂D (back-propagation through the
+ * energy network); the uniaxial-stress states of §4.5 — ε_ii prescribed, the other five
+ * strain components chosen so that their stresses vanish (minimum of F over them,
+ * Barzilai-Borwein gradient descent) — and their stability (the strain Hessian).  When
+ * the reference cell is not stress-free (a model trained on unconverged settings), the
+ * transverse stresses can be held at their reference values instead of zero, so that the
+ * path stays in the strain box the model was trained on.
+ *
+ * Conventions: Voigt order e = (ε11, ε22, ε33, ε23, ε13, ε12) of the symmetric small
+ * strain (Cartesian axes of the reference lattice rows); the deformed lattice vectors are
+ * a_i' = (I + ε) a_i and D is measured exactly from them (lengths and angles, not the
+ * paper's linearised eqs. 15–16), so D(ε) agrees with sf_strain_D_of_lattice.  V is the
+ * deformed volume.  σ in Ha/Bohr³, F in Ha, angles of D in degrees (as everywhere).
+ */
+#ifndef STRAINFIELD_STRESSPATH_H
+#define STRAINFIELD_STRESSPATH_H
+
+/* A free energy and its gradient at D (e.g. the energy network of a model). */
+typedef int (*sf_energy_fn)(void *ctx, const double D[6], double *F, double dF_dD[6]);
+
+/* D at strain e and J[d][v] = ∂D_d/∂e_v (J may be NULL). */
+void sf_strain_to_D(const double ref[3][3], const double e[6], double D[6], double J[6][6]);
+
+/* F, D, the volume and σ (Voigt) at strain e; g (may be NULL) gets ∂F/∂e_v. */
+int sf_stress_at(sf_energy_fn f, void *ctx, const double ref[3][3], const double e[6], double *F, double D[6],
+                 double *V, double sigma[6], double g[6]);
+
+typedef struct {
+  int dir;        /* 0, 1, 2: the loaded axis (σ11, σ22 or σ33 non-zero) */
+  double tol;     /* stop when the five transverse |σ| are below tol (Ha/Bohr³) */
+  int maxiter;    /* Barzilai-Borwein steps per point */
+  double fd_step; /* strain step of the finite-difference Hessian */
+  double sigma0[6]; /* target transverse stresses: 0, or the reference cell's residual
+                       stress (the paper subtracts it, §4.5) */
+} sf_path_params;
+
+typedef struct {
+  double e[6], D[6], F, V, sigma[6];
+  int iterations, converged;
+  double stiffness_min;        /* lowest eigenvalue of (1/V) ∂²F/∂e² (6×6; Ha/Bohr³):
+                                  ≤ 0 means unstable under the applied stress */
+  double transverse_min;       /* the same for the five free components (fixed e_dir) */
+} sf_path_point;
+
+/* The uniaxial state at e_dir = eii, starting from e (its other components: the previous
+ * point's, for continuity), written to *pt.  Returns SF_OK also when not converged
+ * (pt->converged = 0); errors only from f. */
+int sf_uniaxial_point(sf_energy_fn f, void *ctx, const double ref[3][3], const sf_path_params *p, double eii,
+                      const double e_start[6], sf_path_point *pt);
+
+#endif

@@ -1,0 +1,173 @@
+/* stress_path.c — σ = (1/V) ∂F/∂ε from a learned F(D), and uniaxial stress states
+ * (the paper's §4.5); see stresspath.h for the conventions. */
+#include "strainfield/stresspath.h"
+#include "strainfield/core.h"
+
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+#define DEG (180.0 / 3.14159265358979323846)
+#define MAX_MOVE 2e-3   /* largest change of one strain component per descent step */
+#define MAX_STRAIN 0.3  /* beyond this the small-strain picture (and any training set) is left */
+
+/* ∂ε/∂e_v applied to a vector: the symmetric unit tensor of Voigt component v */
+static void unit_apply(int v, const double x[3], double y[3])
+{
+  static const int pair[6][2] = {{0, 0}, {1, 1}, {2, 2}, {1, 2}, {0, 2}, {0, 1}};
+  const int i = pair[v][0], j = pair[v][1];
+  y[0] = y[1] = y[2] = 0;
+  y[i] += x[j];
+  if (i != j) y[j] += x[i];
+}
+
+static double dot3(const double *a, const double *b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+
+void sf_strain_to_D(const double ref[3][3], const double e[6], double D[6], double J[6][6])
+{
+  const double eps[3][3] = {{e[0], e[5], e[4]}, {e[5], e[1], e[3]}, {e[4], e[3], e[2]}};
+  double a[3][3]; /* deformed vectors (rows) */
+  for (int i = 0; i < 3; i++)
+    for (int k = 0; k < 3; k++) a[i][k] = ref[i][k] + dot3(eps[k], ref[i]);
+  double len0[3], len[3];
+  for (int i = 0; i < 3; i++) {
+    len0[i] = sqrt(dot3(ref[i], ref[i]));
+    len[i] = sqrt(dot3(a[i], a[i]));
+    D[i] = len[i] / len0[i];
+  }
+  static const int ang[3][2] = {{1, 2}, {0, 2}, {0, 1}}; /* θa = ∠(b, c), θb = ∠(a, c), θc = ∠(a, b) */
+  double c[3], s[3];
+  for (int t = 0; t < 3; t++) {
+    const int u = ang[t][0], w = ang[t][1];
+    c[t] = dot3(a[u], a[w]) / (len[u] * len[w]);
+    s[t] = sqrt(fmax(1 - c[t] * c[t], 1e-300));
+    D[3 + t] = DEG * acos(fmax(-1.0, fmin(1.0, c[t])));
+  }
+  if (!J) return;
+  for (int v = 0; v < 6; v++) {
+    double da[3][3]; /* ∂a_i/∂e_v = E_v a0_i */
+    for (int i = 0; i < 3; i++) unit_apply(v, ref[i], da[i]);
+    for (int i = 0; i < 3; i++) J[i][v] = dot3(a[i], da[i]) / (len[i] * len0[i]);
+    for (int t = 0; t < 3; t++) {
+      const int u = ang[t][0], w = ang[t][1];
+      const double dc = (dot3(da[u], a[w]) + dot3(a[u], da[w])) / (len[u] * len[w]) -
+                        c[t] * (dot3(a[u], da[u]) / (len[u] * len[u]) + dot3(a[w], da[w]) / (len[w] * len[w]));
+      J[3 + t][v] = -DEG * dc / s[t];
+    }
+  }
+}
+
+int sf_stress_at(sf_energy_fn f, void *ctx, const double ref[3][3], const double e[6], double *F, double D[6],
+                 double *V, double sigma[6], double g[6])
+{
+  double J[6][6], dF[6], gl[6];
+  sf_strain_to_D(ref, e, D, J);
+  SF_CHECK(f(ctx, D, F, dF));
+  const double A[3][3] = {{1 + e[0], e[5], e[4]}, {e[5], 1 + e[1], e[3]}, {e[4], e[3], 1 + e[2]}};
+  const double detA = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
+                      A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
+  const double V0 = fabs(ref[0][0] * (ref[1][1] * ref[2][2] - ref[1][2] * ref[2][1]) -
+                         ref[0][1] * (ref[1][0] * ref[2][2] - ref[1][2] * ref[2][0]) +
+                         ref[0][2] * (ref[1][0] * ref[2][1] - ref[1][1] * ref[2][0]));
+  *V = V0 * detA;
+  for (int v = 0; v < 6; v++) {
+    gl[v] = 0;
+    for (int d = 0; d < 6; d++) gl[v] += dF[d] * J[d][v];
+    /* a shear variable moves ε_ij and ε_ji together: ∂F/∂e_v = 2 ∂F/∂ε_ij */
+    sigma[v] = (v < 3 ? 1.0 : 0.5) * gl[v] / *V;
+  }
+  if (g) memcpy(g, gl, sizeof gl);
+  return SF_OK;
+}
+
+/* Lowest eigenvalue of the symmetric n×n H (row-major), or NAN. */
+static double min_eig(int n, double *H)
+{
+  double w[6];
+  if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'U', n, H, n, w)) return NAN;
+  return w[0];
+}
+
+/* (1/V) ∂²F/∂e² by central differences of the analytic gradient, its lowest eigenvalue,
+ * and that of the block without the loaded component. */
+static int stiffness(sf_energy_fn f, void *ctx, const double ref[3][3], const sf_path_params *p, sf_path_point *pt)
+{
+  double H[6][6], h = p->fd_step;
+  for (int v = 0; v < 6; v++) {
+    double ep[6], em[6], gp[6], gm[6], F, D[6], V, s[6];
+    memcpy(ep, pt->e, sizeof ep);
+    memcpy(em, pt->e, sizeof em);
+    ep[v] += h;
+    em[v] -= h;
+    SF_CHECK(sf_stress_at(f, ctx, ref, ep, &F, D, &V, s, gp));
+    SF_CHECK(sf_stress_at(f, ctx, ref, em, &F, D, &V, s, gm));
+    for (int w = 0; w < 6; w++) H[v][w] = (gp[w] - gm[w]) / (2 * h) / pt->V;
+  }
+  double Hs[36], Ht[25];
+  for (int v = 0; v < 6; v++)
+    for (int w = 0; w < 6; w++) Hs[6 * v + w] = 0.5 * (H[v][w] + H[w][v]);
+  for (int v = 0, i = 0; v < 6; v++)
+    for (int w = 0; w < 6; w++)
+      if (v != p->dir && w != p->dir) Ht[i++] = Hs[6 * v + w];
+  pt->stiffness_min = min_eig(6, Hs);
+  pt->transverse_min = min_eig(5, Ht);
+  return SF_OK;
+}
+
+int sf_uniaxial_point(sf_energy_fn f, void *ctx, const double ref[3][3], const sf_path_params *p, double eii,
+                      const double e_start[6], sf_path_point *pt)
+{
+  memset(pt, 0, sizeof *pt);
+  double e[6], g[6], e_old[6], g_old[6];
+  memcpy(e, e_start, sizeof e);
+  e[p->dir] = eii;
+  double step = 0;
+  for (int it = 0;; it++) {
+    SF_CHECK(sf_stress_at(f, ctx, ref, e, &pt->F, pt->D, &pt->V, pt->sigma, g));
+    g[p->dir] = 0; /* the loaded component is prescribed */
+    double smax = 0, gmax = 0;
+    for (int v = 0; v < 6; v++)
+      if (v != p->dir) {
+        /* the residual of σ_v = σ0_v, scaled like ∂F/∂e_v (a gradient when σ0 = 0) */
+        g[v] -= (v < 3 ? 1.0 : 2.0) * pt->V * p->sigma0[v];
+        smax = fmax(smax, fabs(pt->sigma[v] - p->sigma0[v]));
+        gmax = fmax(gmax, fabs(g[v]));
+      }
+    pt->iterations = it;
+    if (smax <= p->tol) {
+      pt->converged = 1;
+      break;
+    }
+    if (it >= p->maxiter) break;
+    if (it == 0) {
+      step = 1e-4 / gmax; /* a first move of 1e-4 in strain, then Barzilai-Borwein */
+    } else {
+      double ss = 0, sy = 0;
+      for (int v = 0; v < 6; v++) {
+        const double sv = e[v] - e_old[v], yv = g[v] - g_old[v];
+        ss += sv * sv;
+        sy += sv * yv;
+      }
+      /* BB1 step s·s / s·y; a non-positive curvature falls back to a small step */
+      step = sy > 0 ? ss / sy : 1e-4 / gmax;
+    }
+    /* BB steps are not monotone: on a learned energy one long step can leave the
+     * training domain, where tanh networks are flat and any point looks stationary, so no
+     * strain component moves more than MAX_MOVE per step */
+    if (step * gmax > MAX_MOVE) step = MAX_MOVE / gmax;
+    memcpy(e_old, e, sizeof e);
+    memcpy(g_old, g, sizeof g);
+    int away = 0;
+    for (int v = 0; v < 6; v++) {
+      e[v] -= step * g[v];
+      away |= fabs(e[v]) > MAX_STRAIN;
+    }
+    if (away) { /* the energy has no minimum nearby: report the last point, unconverged */
+      for (int v = 0; v < 6; v++) e[v] += step * g[v];
+      break;
+    }
+  }
+  memcpy(pt->e, e, sizeof e);
+  SF_CHECK(stiffness(f, ctx, ref, p, pt));
+  return SF_OK;
+}

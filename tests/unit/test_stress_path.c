@@ -1,0 +1,149 @@
+/* test_stress_path.c — the strain → D map and its derivative against sf_strain_D_of_lattice
+ * and finite differences; σ = (1/V) ∂F/∂ε against finite differences of F; a uniaxial
+ * path on an energy whose answer is known in closed form, including where it becomes
+ * unstable. */
+#include "strainfield/core.h"
+#include "strainfield/sampling.h"
+#include "strainfield/stresspath.h"
+#include "expect.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+
+/* Separable test energy: a, c and the angles held by springs, b by a cubic well whose
+ * stiffness 2A + 6B(λb − 1) vanishes at λb − 1 = −A/(3B). */
+static const double KS = 1.0, A = 0.5, B = 5.0, KT = 1e-3;
+static int toy(void *ctx, const double D[6], double *F, double dF[6])
+{
+  (void)ctx;
+  const double x = D[1] - 1;
+  *F = 0.5 * KS * ((D[0] - 1) * (D[0] - 1) + (D[2] - 1) * (D[2] - 1)) + A * x * x + B * x * x * x;
+  dF[0] = KS * (D[0] - 1);
+  dF[1] = 2 * A * x + 3 * B * x * x;
+  dF[2] = KS * (D[2] - 1);
+  for (int t = 3; t < 6; t++) {
+    *F += 0.5 * KT * (D[t] - 90) * (D[t] - 90);
+    dF[t] = KT * (D[t] - 90);
+  }
+  return SF_OK;
+}
+
+/* A coupled, non-separable energy for the derivative checks */
+static int coupled(void *ctx, const double D[6], double *F, double dF[6])
+{
+  (void)ctx;
+  const double u[6] = {D[0] - 1, D[1] - 1, D[2] - 1, (D[3] - 90) / 50, (D[4] - 90) / 50, (D[5] - 90) / 50};
+  double s = 0;
+  for (int i = 0; i < 6; i++) s += (i + 1) * u[i];
+  *F = -3.6 + 0.3 * s * s + 0.2 * sin(u[0] + 2 * u[4]) * u[1] + 0.1 * u[3] * u[5] * u[2];
+  const double du[6] = {1, 1, 1, 1.0 / 50, 1.0 / 50, 1.0 / 50};
+  double g[6];
+  for (int i = 0; i < 6; i++) g[i] = 0.6 * s * (i + 1);
+  g[0] += 0.2 * cos(u[0] + 2 * u[4]) * u[1];
+  g[4] += 0.4 * cos(u[0] + 2 * u[4]) * u[1];
+  g[1] += 0.2 * sin(u[0] + 2 * u[4]);
+  g[3] += 0.1 * u[5] * u[2];
+  g[5] += 0.1 * u[3] * u[2];
+  g[2] += 0.1 * u[3] * u[5];
+  for (int i = 0; i < 6; i++) dF[i] = g[i] * du[i];
+  return SF_OK;
+}
+
+static void check_maps(const double ref[3][3], const char *name)
+{
+  const double e[6] = {0.013, -0.021, 0.008, 0.011, -0.006, 0.017};
+  double D[6], J[6][6], a[3][3], Dl[6];
+  sf_strain_to_D(ref, e, D, J);
+  const double eps[3][3] = {{e[0], e[5], e[4]}, {e[5], e[1], e[3]}, {e[4], e[3], e[2]}};
+  for (int i = 0; i < 3; i++)
+    for (int k = 0; k < 3; k++) {
+      a[i][k] = ref[i][k];
+      for (int j = 0; j < 3; j++) a[i][k] += eps[k][j] * ref[i][j];
+    }
+  sf_strain_D_of_lattice(ref, a, Dl);
+  double worst = 0;
+  for (int d = 0; d < 6; d++) worst = fmax(worst, fabs(D[d] - Dl[d]));
+  EXPECT(worst < 1e-12, "%s: D(e) differs from sf_strain_D_of_lattice by %.2e", name, worst);
+  const double h = 1e-6;
+  worst = 0;
+  for (int v = 0; v < 6; v++) {
+    double ep[6], em[6], Dp[6], Dm[6];
+    memcpy(ep, e, sizeof ep);
+    memcpy(em, e, sizeof em);
+    ep[v] += h;
+    em[v] -= h;
+    sf_strain_to_D(ref, ep, Dp, NULL);
+    sf_strain_to_D(ref, em, Dm, NULL);
+    for (int d = 0; d < 6; d++) worst = fmax(worst, fabs((Dp[d] - Dm[d]) / (2 * h) - J[d][v]) / (d < 3 ? 1 : 57.3));
+  }
+  EXPECT(worst < 1e-8, "%s: dD/de against central differences: %.2e", name, worst);
+  printf("%s: D(e) vs lattice ok, dD/de vs FD %.1e\n", name, worst);
+  /* σ against central differences of F(e) */
+  double F, V, s[6], g[6];
+  sf_stress_at(coupled, NULL, ref, e, &F, D, &V, s, g);
+  worst = 0;
+  double smax = 0;
+  for (int v = 0; v < 6; v++) {
+    double ep[6], em[6], Fp, Fm, Vx, sx[6], Dx[6];
+    memcpy(ep, e, sizeof ep);
+    memcpy(em, e, sizeof em);
+    ep[v] += 1e-5;
+    em[v] -= 1e-5;
+    sf_stress_at(coupled, NULL, ref, ep, &Fp, Dx, &Vx, sx, NULL);
+    sf_stress_at(coupled, NULL, ref, em, &Fm, Dx, &Vx, sx, NULL);
+    const double fd = (v < 3 ? 1.0 : 0.5) * (Fp - Fm) / 2e-5 / V;
+    worst = fmax(worst, fabs(fd - s[v]));
+    smax = fmax(smax, fabs(s[v]));
+  }
+  EXPECT(worst < 1e-6 * smax, "%s: stress against finite differences of F: %.2e (max |sigma| %.2e)", name, worst, smax);
+  printf("%s: stress vs FD of F: max diff %.1e, max |sigma| %.1e Ha/Bohr^3\n", name, worst, smax);
+}
+
+int main(void)
+{
+  const double ortho[3][3] = {{6.0646, 0, 0}, {0, 10.5042, 0}, {0, 0, 9.8477}};
+  const double tric[3][3] = {{6.0, 0.3, 0.1}, {-1.2, 9.9, 0.4}, {0.5, -0.7, 9.6}};
+  check_maps(ortho, "orthorhombic Mg cell");
+  check_maps(tric, "triclinic cell");
+
+  /* uniaxial σ22 path on the toy energy: transverse strains relax to 0 exactly,
+   * σ22 = (2A x + 3B x²)/(V0 (1 + x)) with x = e22, and the stiffness changes sign at
+   * x = −A/(3B) = −1/30 */
+  sf_path_params p = {.dir = 1, .tol = 1e-11, .maxiter = 500, .fd_step = 1e-5};
+  const double V0 = 6.0646 * 10.5042 * 9.8477;
+  double e[6] = {0.003, 0, -0.002, 0.004, 0.001, -0.003}; /* a start away from the answer */
+  int first_unstable = -1, all_conv = 1;
+  double worst_e = 0, worst_s = 0;
+  for (int k = 0; k <= 16; k++) {
+    const double x = 0.02 - 0.005 * k;
+    sf_path_point pt;
+    sf_uniaxial_point(toy, NULL, ortho, &p, x, e, &pt);
+    memcpy(e, pt.e, sizeof e);
+    all_conv = all_conv && pt.converged;
+    for (int v = 0; v < 6; v++)
+      if (v != 1) worst_e = fmax(worst_e, fabs(pt.e[v]));
+    const double s22 = (2 * A * x + 3 * B * x * x) / (V0 * (1 + x));
+    worst_s = fmax(worst_s, fabs(pt.sigma[1] - s22));
+    if (first_unstable < 0 && pt.stiffness_min <= 0) first_unstable = k;
+    EXPECT(pt.transverse_min > 0, "e22 = %.3f: the transverse block must stay stable (%.3e)", x, pt.transverse_min);
+  }
+  EXPECT(all_conv, "every uniaxial point converges");
+  EXPECT(worst_e < 1e-8, "transverse strains relax to 0 (worst %.2e)", worst_e);
+  EXPECT(worst_s < 1e-10, "sigma22 against the closed form: %.2e Ha/Bohr^3", worst_s);
+  /* grid 0.02 − 0.005 k: −0.030 (k = 10) is stable, −0.035 (k = 11) is not */
+  EXPECT(first_unstable == 11, "instability first flagged at k = %d (e22 = %.3f); expected k = 11 (e22 = -0.035)",
+         first_unstable, 0.02 - 0.005 * first_unstable);
+  printf("uniaxial path: transverse strains %.1e, sigma22 vs closed form %.1e, unstable from e22 = %.3f\n", worst_e,
+         worst_s, 0.02 - 0.005 * first_unstable);
+  /* a point that cannot converge in the steps allowed says so */
+  sf_path_params q = p;
+  q.maxiter = 2;
+  sf_path_point pt;
+  const double e0[6] = {0.01, 0, 0.01, 0.01, 0.01, 0.01};
+  sf_uniaxial_point(toy, NULL, ortho, &q, 0.0, e0, &pt);
+  EXPECT(!pt.converged && pt.iterations == 2, "maxiter 2: converged %d after %d steps", pt.converged, pt.iterations);
+  printf("test_stress_path: %d failures\n", failures);
+  return failures ? 1 : 0;
+}
