@@ -44,6 +44,12 @@ typedef struct {
   double strain;    /* the prescribed eps_dir,dir */
   double tolstress; /* Ha/Bohr^3 */
   int ncell_steps;  /* maximum strain iterations */
+  double strtarget[6]; /* Voigt (11, 22, 33, 23, 13, 12) target of the five free
+                          components: the minimised function is F − V0 Σ c_v s_v e_v
+                          (c = 1 normal, 2 shear; V0 the reference volume), so at the end
+                          (1/V) ∂F/∂ε_v = (V0/V) s_v.  Zeros: uniaxial stress proper.
+                          The reference cell's own stress here keeps a path near the
+                          reference when that cell is not stress-free (paper §4.5). */
 } sf_uniaxial_params;
 
 typedef struct {

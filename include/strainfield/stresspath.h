@@ -7,8 +7,9 @@
  * strain components chosen so that their stresses vanish (minimum of F over them,
  * Barzilai-Borwein gradient descent) — and their stability (the strain Hessian).  When
  * the reference cell is not stress-free (a model trained on unconverged settings), the
- * transverse stresses can be held at their reference values instead of zero, so that the
- * path stays in the strain box the model was trained on.
+ * transverse stresses can be held near their reference values instead of zero (a
+ * constant load, see sigma0), so that the path stays in the strain box the model was
+ * trained on.
  *
  * Conventions: Voigt order e = (ε11, ε22, ε33, ε23, ε13, ε12) of the symmetric small
  * strain (Cartesian axes of the reference lattice rows); the deformed lattice vectors are
@@ -34,8 +35,9 @@ typedef struct {
   double tol;     /* stop when the five transverse |σ| are below tol (Ha/Bohr³) */
   int maxiter;    /* Barzilai-Borwein steps per point */
   double fd_step; /* strain step of the finite-difference Hessian */
-  double sigma0[6]; /* target transverse stresses: 0, or the reference cell's residual
-                       stress (the paper subtracts it, §4.5) */
+  double sigma0[6]; /* transverse targets: the minimised function is F − V0 Σ c_v σ0_v e_v
+                       (c = 1 normal, 2 shear), so σ_v = (V0/V) σ0_v at the end; 0, or
+                       the reference cell's residual stress (the paper subtracts it, §4.5) */
 } sf_path_params;
 
 typedef struct {

@@ -84,7 +84,7 @@ int sf_cmd_path(void)
     const double *start = pass ? pts[k0].e : zero;
     for (int k = pass ? k0 - 1 : k0; k >= 0 && k < npt && !st; k += pass ? -1 : 1) {
       st = sf_uniaxial_point(model_energy, &m, ref, &p, range[0] + (range[1] - range[0]) * k / (npt - 1), start, &pts[k]);
-      start = pts[k].e;
+      if (pts[k].converged) start = pts[k].e; /* a runaway point is no place to restart from */
       double F;
       if (!st) st = sf_model_predict(&m, pts[k].D, 1, &F, xred + (size_t)k * nx, NULL);
     }
@@ -107,6 +107,7 @@ int sf_cmd_path(void)
                             "F Ha; V Bohr^3; D lambdas and degrees; xred reduced");
     cJSON_AddStringToObject(root, "path_residual", resid);
     cJSON_AddItemToObject(root, "reference_stress", cJSON_CreateDoubleArray(sigma_ref, 6));
+    cJSON_AddNumberToObject(root, "reference_volume", V0);
     cJSON_AddNumberToObject(root, "npoints", npt);
     cJSON_AddNumberToObject(root, "nconverged", nconv);
     cJSON *ins = cJSON_AddObjectToObject(root, "instability");
@@ -137,10 +138,13 @@ int sf_cmd_path(void)
     sf_log(1, "  reference cell stress (Ha/Bohr^3): %.3e %.3e %.3e %.3e %.3e %.3e; transverse stresses held at %s\n",
            sigma_ref[0], sigma_ref[1], sigma_ref[2], sigma_ref[3], sigma_ref[4], sigma_ref[5],
            strcmp(resid, "zero") ? "these" : "zero");
-    sf_log(1, "  %10s %16s %12s %12s %12s %6s\n", "e_ii", "sigma_ii - ref", "e_11", "e_22", "e_33", "stable");
+    sf_log(1, "  %10s %16s %12s %12s %12s %6s\n", "e_ii", "sigma_ii - ref", "e_11", "e_22", "e_33", "state");
     for (int k = 0; k < npt; k++)
-      sf_log(1, "  %10.5f %16.6e %12.5e %12.5e %12.5e %6s\n", pts[k].e[p.dir], pts[k].sigma[p.dir] - sigma_ref[p.dir],
-             pts[k].e[0], pts[k].e[1], pts[k].e[2], pts[k].stiffness_min > 0 ? "yes" : "no");
+      sf_log(1, "  %10.5f %16.6e %12.5e %12.5e %12.5e %s\n", pts[k].e[p.dir], pts[k].sigma[p.dir] - sigma_ref[p.dir],
+             pts[k].e[0], pts[k].e[1], pts[k].e[2],
+             !pts[k].converged ? "not converged (no transverse minimum nearby)"
+             : pts[k].stiffness_min > 0 ? "stable"
+                                         : "unstable");
     for (int s = 0; s < 2; s++)
       if (unstable[s] >= 0)
         sf_log(1, "  instability: the stiffness loses positive definiteness at e_%d%d = %g\n", dir, dir, pts[unstable[s]].e[p.dir]);

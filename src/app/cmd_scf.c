@@ -36,7 +36,7 @@ static int ground_state(int relax)
   sf_input in;
   sf_scf s;
   sf_relax_params rp = {5e-6, 60};
-  sf_uniaxial_params up = {1, 0.0, 1e-7, 30};
+  sf_uniaxial_params up = {.dir = 1, .strain = 0.0, .tolstress = 1e-7, .ncell_steps = 30};
   int uniaxial = 0;
   SF_CHECK(sf_input_read(&in));
   if (relax) {
@@ -50,6 +50,12 @@ static int ground_state(int relax)
     SF_CHECK(sf_opt_real("-uniaxial_strain", 0.0, "uniaxial: eps_ii relative to the input cell", &up.strain, NULL));
     SF_CHECK(sf_opt_real("-tolstress", 1e-7, "uniaxial: stop when the five relaxed stress components <= tolstress (Ha/Bohr^3)", &up.tolstress, NULL));
     SF_CHECK(sf_opt_int("-ncell_steps", 30, "uniaxial: maximum strain iterations", &up.ncell_steps, NULL));
+    int nst;
+    const double zero6[6] = {0};
+    SF_CHECK(sf_opt_real_array("-uniaxial_strtarget", 6, 6, zero6, 6,
+                               "uniaxial: Voigt target (11,22,33,23,13,12, Ha/Bohr^3) of the five relaxed components: "
+                               "(1/V) dF/de_v = (V0/V) s_v at the end (e.g. the reference cell's residual stress)",
+                               up.strtarget, &nst, NULL));
     SF_CHECK(sf_opt_passthrough("-tao_", "PETSc TAO options of the atomic relaxation"));
     SF_CHECK(sf_opt_passthrough("-cell_tao_", "PETSc TAO options of the uniaxial strain relaxation"));
     if (dir1 < 1 || dir1 > 3) SF_ERROR(SF_ERR_INPUT, "-uniaxial_dir %d must be 1, 2 or 3", dir1);

@@ -57,6 +57,13 @@ void sf_strain_to_D(const double ref[3][3], const double e[6], double D[6], doub
   }
 }
 
+static double ref_volume(const double ref[3][3])
+{
+  return fabs(ref[0][0] * (ref[1][1] * ref[2][2] - ref[1][2] * ref[2][1]) -
+              ref[0][1] * (ref[1][0] * ref[2][2] - ref[1][2] * ref[2][0]) +
+              ref[0][2] * (ref[1][0] * ref[2][1] - ref[1][1] * ref[2][0]));
+}
+
 int sf_stress_at(sf_energy_fn f, void *ctx, const double ref[3][3], const double e[6], double *F, double D[6],
                  double *V, double sigma[6], double g[6])
 {
@@ -66,10 +73,7 @@ int sf_stress_at(sf_energy_fn f, void *ctx, const double ref[3][3], const double
   const double A[3][3] = {{1 + e[0], e[5], e[4]}, {e[5], 1 + e[1], e[3]}, {e[4], e[3], 1 + e[2]}};
   const double detA = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
                       A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
-  const double V0 = fabs(ref[0][0] * (ref[1][1] * ref[2][2] - ref[1][2] * ref[2][1]) -
-                         ref[0][1] * (ref[1][0] * ref[2][2] - ref[1][2] * ref[2][0]) +
-                         ref[0][2] * (ref[1][0] * ref[2][1] - ref[1][1] * ref[2][0]));
-  *V = V0 * detA;
+  *V = ref_volume(ref) * detA;
   for (int v = 0; v < 6; v++) {
     gl[v] = 0;
     for (int d = 0; d < 6; d++) gl[v] += dF[d] * J[d][v];
@@ -122,15 +126,17 @@ int sf_uniaxial_point(sf_energy_fn f, void *ctx, const double ref[3][3], const s
   memcpy(e, e_start, sizeof e);
   e[p->dir] = eii;
   double step = 0;
+  const double V0 = ref_volume(ref);
   for (int it = 0;; it++) {
     SF_CHECK(sf_stress_at(f, ctx, ref, e, &pt->F, pt->D, &pt->V, pt->sigma, g));
     g[p->dir] = 0; /* the loaded component is prescribed */
     double smax = 0, gmax = 0;
     for (int v = 0; v < 6; v++)
       if (v != p->dir) {
-        /* the residual of σ_v = σ0_v, scaled like ∂F/∂e_v (a gradient when σ0 = 0) */
-        g[v] -= (v < 3 ? 1.0 : 2.0) * pt->V * p->sigma0[v];
-        smax = fmax(smax, fabs(pt->sigma[v] - p->sigma0[v]));
+        /* the gradient of F − V0 Σ c_v σ0_v e_v: stationary where σ_v = (V0/V) σ0_v, the
+         * condition `relax -uniaxial_strtarget` imposes on the DFT side */
+        g[v] -= (v < 3 ? 1.0 : 2.0) * V0 * p->sigma0[v];
+        smax = fmax(smax, fabs(pt->sigma[v] - V0 / pt->V * p->sigma0[v]));
         gmax = fmax(gmax, fabs(g[v]));
       }
     pt->iterations = it;

@@ -23,7 +23,11 @@ typedef struct {
   int idx[5][2]; /* the free components (k <= l) */
   int status;
   double maxres;
+  double V0; /* reference volume */
 } cell_ctx;
+
+/* Voigt index of the symmetric pair (k, l): 11 22 33 23 13 12 */
+static int voigt(int k, int l) { return k == l ? k : 6 - k - l; }
 
 static void strain_from_vars(const cell_ctx *c, const PetscScalar *v, double eps[3][3])
 {
@@ -96,13 +100,16 @@ static int evaluate(cell_ctx *c, const PetscScalar *v, double *f, double grad[5]
   /* converged when the free components of (1/Ω) dF/dε vanish: the paper's definition of
    * the stress (eq. 14); it equals the Cauchy stress when the shear strains are zero */
   c->maxres = 0.0;
+  double load = 0.0;
   for (int m = 0; m < 5; m++) {
     int k = c->idx[m][0], l = c->idx[m][1];
-    grad[m] = k == l ? dF[k][k] : dF[k][l] + dF[l][k];
+    const double target = (k == l ? 1.0 : 2.0) * c->V0 * c->up->strtarget[voigt(k, l)];
+    grad[m] = (k == l ? dF[k][k] : dF[k][l] + dF[l][k]) - target;
+    load += target * v[m];
     double r = fabs(k == l ? grad[m] : 0.5 * grad[m]) / c->cell->ucvol;
     if (r > c->maxres) c->maxres = r;
   }
-  *f = fe;
+  *f = fe - load;
   memcpy(c->ur->eps, eps, sizeof eps);
   memcpy(c->ur->stress, stress, sizeof stress);
   c->ur->sigma = stress[c->up->dir][c->up->dir];
@@ -154,6 +161,8 @@ int sf_relax_uniaxial(sf_scf *s, sf_cell *cell, const double ref[3][3], const sf
   if (up->dir < 0 || up->dir > 2) SF_ERROR(SF_ERR_INPUT, "-uniaxial_dir must be 1, 2 or 3");
   memset(ur, 0, sizeof *ur);
   cell_ctx c = {.s = s, .cell = cell, .ref = ref, .ap = ap, .up = up, .ur = ur, .ar = ar, .maxres = INFINITY};
+  c.V0 = fabs(ref[0][0] * (ref[1][1] * ref[2][2] - ref[1][2] * ref[2][1]) - ref[0][1] * (ref[1][0] * ref[2][2] - ref[1][2] * ref[2][0]) +
+              ref[0][2] * (ref[1][0] * ref[2][1] - ref[1][1] * ref[2][0]));
   int m = 0;
   for (int k = 0; k < 3; k++)
     for (int l = k; l < 3; l++)
