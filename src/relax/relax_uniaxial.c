@@ -11,6 +11,10 @@
 
 /* The free strain components stay within ±this of the reference (TAO's bounds). */
 #define SF_UNIAXIAL_MAXSTRAIN 0.3
+/* TAO's variables are the strains in units of this.  LMVM's first step is the raw
+ * gradient, ~V·σ ≈ 0.3 in strain for a cell 1e-4 Ha/Bohr³ off target: in percent it is
+ * 1e-4 of that, and the quasi-Newton scaling then takes over. */
+#define SF_UNIAXIAL_VARSCALE 0.01
 
 typedef struct {
   sf_scf *s;
@@ -35,7 +39,7 @@ static void strain_from_vars(const cell_ctx *c, const PetscScalar *v, double eps
   eps[c->up->dir][c->up->dir] = c->up->strain;
   for (int m = 0; m < 5; m++) {
     int k = c->idx[m][0], l = c->idx[m][1];
-    eps[k][l] = eps[l][k] = v[m];
+    eps[k][l] = eps[l][k] = SF_UNIAXIAL_VARSCALE * v[m];
   }
 }
 
@@ -105,7 +109,7 @@ static int evaluate(cell_ctx *c, const PetscScalar *v, double *f, double grad[5]
     int k = c->idx[m][0], l = c->idx[m][1];
     const double target = (k == l ? 1.0 : 2.0) * c->V0 * c->up->strtarget[voigt(k, l)];
     grad[m] = (k == l ? dF[k][k] : dF[k][l] + dF[l][k]) - target;
-    load += target * v[m];
+    load += target * SF_UNIAXIAL_VARSCALE * v[m];
     double r = fabs(k == l ? grad[m] : 0.5 * grad[m]) / c->cell->ucvol;
     if (r > c->maxres) c->maxres = r;
   }
@@ -138,7 +142,7 @@ static PetscErrorCode objective(Tao tao, Vec X, PetscReal *f, Vec G, void *vctx)
     return 0;
   }
   PetscCall(VecGetArray(G, &g));
-  for (int m = 0; m < 5; m++) g[m] = grad[m];
+  for (int m = 0; m < 5; m++) g[m] = SF_UNIAXIAL_VARSCALE * grad[m];
   PetscCall(VecRestoreArray(G, &g));
   return 0;
 }
@@ -175,8 +179,8 @@ int sf_relax_uniaxial(sf_scf *s, sf_cell *cell, const double ref[3][3], const sf
   Vec X, lo = NULL, hi = NULL;
   if (VecCreateSeq(PETSC_COMM_SELF, 5, &X) || VecSet(X, 0.0) || TaoCreate(PETSC_COMM_SELF, &tao) ||
       TaoSetOptionsPrefix(tao, "cell_") || TaoSetType(tao, TAOBLMVM) || TaoSetSolution(tao, X) ||
-      VecDuplicate(X, &lo) || VecDuplicate(X, &hi) || VecSet(lo, -SF_UNIAXIAL_MAXSTRAIN) ||
-      VecSet(hi, SF_UNIAXIAL_MAXSTRAIN) || TaoSetVariableBounds(tao, lo, hi) ||
+      VecDuplicate(X, &lo) || VecDuplicate(X, &hi) || VecSet(lo, -SF_UNIAXIAL_MAXSTRAIN / SF_UNIAXIAL_VARSCALE) ||
+      VecSet(hi, SF_UNIAXIAL_MAXSTRAIN / SF_UNIAXIAL_VARSCALE) || TaoSetVariableBounds(tao, lo, hi) ||
       TaoSetObjectiveAndGradient(tao, NULL, objective, &c) || TaoSetConvergenceTest(tao, converged_test, &c) ||
       TaoSetMaximumIterations(tao, up->ncell_steps) || TaoSetFromOptions(tao))
     SF_ERROR(SF_ERR_LIB, "PETSc TAO could not be set up for the uniaxial relaxation");
