@@ -151,6 +151,12 @@ int sf_cmd_path(void)
   }
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (!st && rank == 0 && fabs(pts[k0].e[p.dir]) < 1e-12 && !(pts[k0].stiffness_min > 0))
+    fprintf(stderr,
+            "strainfield: warning: the model's free energy is not convex at the reference cell (lowest stiffness "
+            "eigenvalue %.3e Ha/Bohr^3): a stable crystal has a positive one, so this energy network (too few epochs "
+            "or samples?) makes unreliable paths\n",
+            pts[k0].stiffness_min);
   if (!st && rank == 0 && have_summary) st = write_json(summary, root);
   cJSON_Delete(root);
   sf_free(pts);

@@ -79,6 +79,11 @@ for k in range(1, 40):
 assert worst < 2e-4, f"path stress against finite differences of F: {worst:.2e}"
 print(f"path ok: stress vs FD along the path {worst:.1e}")
 PYEOF
+  # the 20-epoch model's energy is not convex at the reference: said, and the run fails
+  rc=0; "$SF" path -model model.h5 -strain_range -0.01,0.01 -nstrain 5 -summary bad_path.json -verbosity 0 2>err.txt || rc=$?
+  [[ $rc -eq 5 ]] || { echo "FAIL: path on a non-convex energy exited $rc, expected 5"; exit 1; }
+  grep -q "not convex at the reference cell" err.txt
+  $PY -c "import json; j = json.load(open('bad_path.json')); assert j['nconverged'] < j['npoints']"
   if "$SF" path -model model.h5 -direction 4 -verbosity 0 2>err.txt; then echo "FAIL: -direction 4 accepted"; exit 1; fi
   grep -q -- "-direction 4: expected 1, 2 or 3" err.txt
   # -bench: its float32 path must agree with the float64 networks, and every timing exist
