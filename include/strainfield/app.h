@@ -7,6 +7,7 @@
 #define STRAINFIELD_APP_H
 
 #include "strainfield/crystal.h"
+#include "strainfield/ml.h"
 #include "strainfield/pseudo.h"
 #include "strainfield/scf.h"
 
@@ -34,6 +35,9 @@ int sf_cmd_predict(void); /* src/app/cmd_predict.c */
 int sf_cmd_generate(void);
 int sf_cmd_run(void);
 int sf_cmd_path(void);    /* src/app/cmd_path.c */
+/* predict's fields file (D, F, xred, dF/dD, coefficients, the four fields; docs/model.md)
+ * for n strains of model m; written to PATH.tmp, then renamed. */
+int sf_predict_fields_file(const char *path, const sf_model *m, const double *D, int n);
 
 /* generate in two phases (see sf_train_prepare): in_run lets -summary through for train. */
 typedef struct sf_generate_s sf_generate;

@@ -49,6 +49,10 @@ int sf_cmd_path(void)
                          "subtract (hold the transverse stresses at the reference cell's residual stress, as the paper) "
                          "or zero (transverse stresses zero)",
                          resid, sizeof resid, NULL));
+  char fields[1024];
+  int have_fields;
+  SF_CHECK(sf_opt_string("-fields", NULL, "HDF5 of the predicted fields at every point of the path (as predict -fields)",
+                         fields, sizeof fields, &have_fields));
   SF_CHECK(sf_opt_string("-summary", "path.json", "JSON of the path", summary, sizeof summary, &have_summary));
   SF_CHECK(sf_options_finish());
   if (dir < 1 || dir > 3) SF_ERROR(SF_ERR_INPUT, "-direction %d: expected 1, 2 or 3", dir);
@@ -158,6 +162,13 @@ int sf_cmd_path(void)
             "or samples?) makes unreliable paths\n",
             pts[k0].stiffness_min);
   if (!st && rank == 0 && have_summary) st = write_json(summary, root);
+  if (!st && rank == 0 && have_fields) {
+    double *D = NULL;
+    st = sf_calloc((void **)&D, 6 * (size_t)npt, sizeof *D);
+    for (int k = 0; k < npt && !st; k++) memcpy(D + 6 * k, pts[k].D, sizeof pts[k].D);
+    if (!st) st = sf_predict_fields_file(fields, &m, D, npt);
+    sf_free(D);
+  }
   cJSON_Delete(root);
   sf_free(pts);
   sf_free(xred);

@@ -185,6 +185,47 @@ static int write_fields_h5(const char *path, const sf_model *m, const double *D,
   return SF_OK;
 }
 
+/* Everything predict reports for n strains: F, xred, dF/dD and the coefficients. */
+typedef struct {
+  double *F, *x, *dF, *coef;
+} predictions;
+
+static void predictions_free(predictions *p)
+{
+  sf_free(p->F);
+  sf_free(p->x);
+  sf_free(p->dF);
+  sf_free(p->coef);
+}
+
+static int predict_all(const sf_model *m, const double *D, int n, predictions *p)
+{
+  int ktot = 0;
+  for (int f = 0; f < SF_NFIELD; f++) ktot += m->ncomp[f];
+  memset(p, 0, sizeof *p);
+  int st = sf_calloc((void **)&p->F, n, sizeof *p->F);
+  if (!st) st = sf_calloc((void **)&p->x, (size_t)n * 3 * m->natom + 1, sizeof *p->x);
+  if (!st) st = sf_calloc((void **)&p->dF, 6 * (size_t)n, sizeof *p->dF);
+  if (!st) st = sf_calloc((void **)&p->coef, (size_t)n * ktot, sizeof *p->coef);
+  if (!st) st = sf_model_predict(m, D, n, p->F, p->x, p->coef);
+  for (int i = 0; i < n && !st; i++) st = sf_model_dF_dD(m, D + 6 * i, NULL, p->dF + 6 * i);
+  if (st) {
+    predictions_free(p);
+    return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  }
+  return SF_OK;
+}
+
+int sf_predict_fields_file(const char *path, const sf_model *m, const double *D, int n)
+{
+  predictions p;
+  SF_CHECK(predict_all(m, D, n, &p));
+  int st = write_fields_h5(path, m, D, n, p.F, p.x, p.dF, p.coef);
+  predictions_free(&p);
+  SF_CHECK(st);
+  return SF_OK;
+}
+
 static int cmp_dbl(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
@@ -379,15 +420,9 @@ static int predict_body(sf_model *m, double *D, int n, const char *summary, int 
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   const int nx = 3 * m->natom;
-  int ktot = 0;
-  for (int f = 0; f < SF_NFIELD; f++) ktot += m->ncomp[f];
-  double *F = NULL, *x = NULL, *dF = NULL, *coef = NULL;
-  SF_CHECK(sf_calloc((void **)&F, n, sizeof *F));
-  SF_CHECK(sf_calloc((void **)&x, (size_t)n * nx + 1, sizeof *x));
-  SF_CHECK(sf_calloc((void **)&dF, 6 * (size_t)n, sizeof *dF));
-  SF_CHECK(sf_calloc((void **)&coef, (size_t)n * ktot, sizeof *coef));
-  SF_CHECK(sf_model_predict(m, D, n, F, x, coef));
-  for (int i = 0; i < n; i++) SF_CHECK(sf_model_dF_dD(m, D + 6 * i, NULL, dF + 6 * i));
+  predictions pr;
+  SF_CHECK(predict_all(m, D, n, &pr));
+  double *F = pr.F, *x = pr.x, *dF = pr.dF, *coef = pr.coef;
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "version", SF_VERSION);
   cJSON_AddStringToObject(root, "dataset_checksum", m->dataset_checksum);
@@ -440,10 +475,7 @@ static int predict_body(sf_model *m, double *D, int n, const char *summary, int 
   }
   if (!st && rank == 0 && have_summary) st = json_out(summary, root);
   cJSON_Delete(root);
-  sf_free(F);
-  sf_free(x);
-  sf_free(dF);
-  sf_free(coef);
+  predictions_free(&pr);
   SF_CHECK(st);
   return SF_OK;
 }

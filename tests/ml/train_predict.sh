@@ -57,7 +57,7 @@ if [[ $NP -eq 1 ]]; then
   # (its own model: 20 epochs leave the energy network non-convex at the reference cell)
   "$SF" train -dataset data.h5 -model model_e.h5 -ntrain 110 -ntest 50 -epochs 1500 -pca_components 4 \
     -arch_rho 16 -arch_phi 16 -arch_u 16 -arch_s 16 -verbosity 0
-  "$SF" path -model model_e.h5 -direction 2 -strain_range -0.01,0.03 -nstrain 41 -summary path.json -verbosity 0
+  "$SF" path -model model_e.h5 -direction 2 -strain_range -0.01,0.03 -nstrain 41 -summary path.json -fields path.h5 -verbosity 0
   $PY - <<'PYEOF'
 import json, numpy as np
 j = json.load(open("path.json"))
@@ -78,6 +78,12 @@ for k in range(1, 40):
     worst = max(worst, abs(dF - pred) / max(abs(dF), 1e-6))
 assert worst < 2e-4, f"path stress against finite differences of F: {worst:.2e}"
 print(f"path ok: stress vs FD along the path {worst:.1e}")
+import h5py
+with h5py.File("path.h5") as h:  # the fields along the path: predict's file at the points' D
+    assert h["fields/u"].shape == (41, 8, 12, 10)
+    assert np.abs(h["D"][()] - np.array([p["D"] for p in pts])).max() < 1e-12
+    assert np.abs(h["free_energy"][()] - F).max() < 1e-8  # float32 prediction vs the float64 path
+    assert np.abs(h["xred"][()].reshape(41, -1) - np.array([p["xred"] for p in pts])).max() < 1e-7  # batched vs one-D float32
 PYEOF
   # the 20-epoch model's energy is not convex at the reference: said, and the run fails
   rc=0; "$SF" path -model model.h5 -strain_range -0.01,0.01 -nstrain 5 -summary bad_path.json -verbosity 0 2>err.txt || rc=$?
