@@ -35,6 +35,10 @@ int sf_lattice_from_angdeg(const double acell[3], const double angdeg[3], double
 /* The strained cell: lengths |a_i| = λ_i |a0_i|, angles θ (degrees) as angdeg, oriented as
  * sf_lattice_from_angdeg.  D = (λa, λb, λc, θa, θb, θc). */
 int sf_lattice_from_strain(const double ref_rprimd[3][3], const double D[6], double rprimd[3][3]);
+/* The lattice under a small strain ε (symmetric, Cartesian): a_i = (I + ε) a0_i (rows). */
+void sf_lattice_apply_strain(const double ref_rprimd[3][3], const double eps[3][3], double rprimd[3][3]);
+/* det m (for rows a, b, c: the signed volume a · (b × c)). */
+double sf_mat3_det(const double m[3][3]);
 
 /* Fills gprimd and ucvol, checks the cell: error (SF_ERR_INPUT) for a zero, negative
  * (left-handed) or degenerate volume, and for two atoms closer than min_dist Bohr

@@ -4,6 +4,7 @@
 #ifndef STRAINFIELD_OUTPUT_H
 #define STRAINFIELD_OUTPUT_H
 
+#include <cjson/cJSON.h>
 #include <hdf5.h>
 
 #include "strainfield/app.h"
@@ -19,6 +20,8 @@ typedef struct {
   int uniaxial_dir;
 } sf_summary_extra;
 
+/* root as indented JSON to path (via path.tmp, renamed when complete). */
+int sf_write_json_file(const char *path, cJSON *root);
 int sf_write_summary(const char *path, const sf_input *in, const sf_scf *s, const sf_summary_extra *extra,
                      int status, const char *message);
 /* One double dataset `name` of shape dims[rank] under loc (a file or group); errors name it. */

@@ -6,6 +6,7 @@
 #include "strainfield/core.h"
 #include "strainfield/ml.h"
 #include "strainfield/options.h"
+#include "strainfield/output.h"
 #include "strainfield/stresspath.h"
 
 #include <cjson/cJSON.h>
@@ -19,17 +20,8 @@ static int model_energy(void *ctx, const double D[6], double *F, double dF[6])
   return sf_model_dF_dD((const sf_model *)ctx, D, F, dF);
 }
 
-static int write_json(const char *path, cJSON *root)
-{
-  char *text = cJSON_Print(root), tmp[1100];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *fp = text ? fopen(tmp, "w") : NULL;
-  int ok = fp && fputs(text, fp) >= 0 && fputc('\n', fp) != EOF;
-  if (fp) ok = !fclose(fp) && ok;
-  free(text);
-  if (!ok || rename(tmp, path)) SF_ERROR(SF_ERR_FILE, "cannot write %s", path);
-  return SF_OK;
-}
+/* point k of the even grid over [range[0], range[1]] */
+static double grid_strain(const double range[2], int npt, int k) { return range[0] + (range[1] - range[0]) * k / (npt - 1); }
 
 int sf_cmd_path(void)
 {
@@ -79,7 +71,7 @@ int sf_cmd_path(void)
    * neighbour's transverse strains */
   int k0 = 0;
   for (int k = 1; k < npt; k++)
-    if (fabs(range[0] + (range[1] - range[0]) * k / (npt - 1)) < fabs(range[0] + (range[1] - range[0]) * k0 / (npt - 1))) k0 = k;
+    if (fabs(grid_strain(range, npt, k)) < fabs(grid_strain(range, npt, k0))) k0 = k;
   const double zero[6] = {0};
   double F0, D0[6], V0, sigma_ref[6];
   if (!st) st = sf_stress_at(model_energy, &m, ref, zero, &F0, D0, &V0, sigma_ref, NULL);
@@ -87,7 +79,7 @@ int sf_cmd_path(void)
   for (int pass = 0; pass < 2 && !st; pass++) {
     const double *start = pass ? pts[k0].e : zero;
     for (int k = pass ? k0 - 1 : k0; k >= 0 && k < npt && !st; k += pass ? -1 : 1) {
-      st = sf_uniaxial_point(model_energy, &m, ref, &p, range[0] + (range[1] - range[0]) * k / (npt - 1), start, &pts[k]);
+      st = sf_uniaxial_point(model_energy, &m, ref, &p, grid_strain(range, npt, k), start, &pts[k]);
       if (pts[k].converged) start = pts[k].e; /* a runaway point is no place to restart from */
       double F;
       if (!st) st = sf_model_predict(&m, pts[k].D, 1, &F, xred + (size_t)k * nx, NULL);
@@ -161,7 +153,7 @@ int sf_cmd_path(void)
             "eigenvalue %.3e Ha/Bohr^3): a stable crystal has a positive one, so this energy network (too few epochs "
             "or samples?) makes unreliable paths\n",
             pts[k0].stiffness_min);
-  if (!st && rank == 0 && have_summary) st = write_json(summary, root);
+  if (!st && rank == 0 && have_summary) st = sf_write_json_file(summary, root);
   if (!st && rank == 0 && have_fields) {
     double *D = NULL;
     st = sf_calloc((void **)&D, 6 * (size_t)npt, sizeof *D);

@@ -403,17 +403,6 @@ static int bench(const sf_model *m, cJSON *root, int rec_threads)
   return SF_OK;
 }
 
-static int json_out(const char *path, cJSON *root)
-{
-  char *text = cJSON_Print(root);
-  FILE *fp = text ? fopen(path, "w") : NULL;
-  int ok = fp && fputs(text, fp) >= 0 && fputc('\n', fp) != EOF;
-  if (fp) ok = !fclose(fp) && ok;
-  free(text);
-  if (!ok) SF_ERROR(SF_ERR_FILE, "cannot write %s", path);
-  return SF_OK;
-}
-
 static int predict_body(sf_model *m, double *D, int n, const char *summary, int have_summary, const char *fields,
                         int have_fields, const char *xsf, int have_xsf, int znucl, int do_bench, int rec_threads)
 {
@@ -473,7 +462,7 @@ static int predict_body(sf_model *m, double *D, int n, const char *summary, int 
     }
     sf_free(fld);
   }
-  if (!st && rank == 0 && have_summary) st = json_out(summary, root);
+  if (!st && rank == 0 && have_summary) st = sf_write_json_file(summary, root);
   cJSON_Delete(root);
   predictions_free(&pr);
   SF_CHECK(st);

@@ -68,6 +68,21 @@ int sf_lattice_from_angdeg(const double acell[3], const double angdeg[3], double
   return SF_OK;
 }
 
+void sf_lattice_apply_strain(const double ref_rprimd[3][3], const double eps[3][3], double rprimd[3][3])
+{
+  for (int i = 0; i < 3; i++)
+    for (int a = 0; a < 3; a++) {
+      rprimd[i][a] = ref_rprimd[i][a];
+      for (int b = 0; b < 3; b++) rprimd[i][a] += eps[a][b] * ref_rprimd[i][b];
+    }
+}
+
+double sf_mat3_det(const double m[3][3])
+{
+  return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+         m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+}
+
 int sf_lattice_from_strain(const double ref_rprimd[3][3], const double D[6], double rprimd[3][3])
 {
   double len[3];

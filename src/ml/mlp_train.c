@@ -4,12 +4,13 @@
  * + l2 · Σ W² (weights only), as PyTorch's MSELoss plus an explicit penalty, or Keras'
  * kernel_regularizer.  Each epoch visits a permutation of the samples (keyed by seed and
  * epoch).  Precision is PyTorch's: forward and backward passes in float32 (SGEMM), while
- * the master weights, the gradient sums and Adam stay float64.  So that the result does
- * not depend on the number of ranks, each mini-batch is cut into fixed blocks of
- * SF_TRAIN_BLOCK samples, each block's float32 gradient is computed the same way whichever
- * rank owns it, and the blocks are summed in float64 (ranks own contiguous runs of blocks;
- * one MPI_Allreduce adds the ranks' sums): 1 and N ranks then differ by float64 round-off
- * only.  Every rank applies the same Adam step. */
+ * the master weights, the gradient sums and Adam's arithmetic stay float64 (its two moment
+ * vectors are float32, as PyTorch's).  So that the result does not depend on the number
+ * of ranks, each mini-batch is cut into fixed blocks of SF_TRAIN_BLOCK samples, each
+ * block's float32 gradient is computed the same way whichever rank owns it, and the blocks
+ * are summed in float64 (ranks own contiguous runs of blocks; MPI_Reduce_scatter adds the
+ * ranks' sums, each rank updates its slice of the parameters, MPI_Allgatherv shares the
+ * float32 copies): 1 and N ranks then differ by float64 round-off only. */
 #include "strainfield/core.h"
 #include "strainfield/mlp.h"
 

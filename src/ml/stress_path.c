@@ -2,6 +2,7 @@
  * (the paper's §4.5); see stresspath.h for the conventions. */
 #include "strainfield/stresspath.h"
 #include "strainfield/core.h"
+#include "strainfield/crystal.h"
 
 #include <lapacke.h>
 #include <math.h>
@@ -27,8 +28,7 @@ void sf_strain_to_D(const double ref[3][3], const double e[6], double D[6], doub
 {
   const double eps[3][3] = {{e[0], e[5], e[4]}, {e[5], e[1], e[3]}, {e[4], e[3], e[2]}};
   double a[3][3]; /* deformed vectors (rows) */
-  for (int i = 0; i < 3; i++)
-    for (int k = 0; k < 3; k++) a[i][k] = ref[i][k] + dot3(eps[k], ref[i]);
+  sf_lattice_apply_strain(ref, eps, a);
   double len0[3], len[3];
   for (int i = 0; i < 3; i++) {
     len0[i] = sqrt(dot3(ref[i], ref[i]));
@@ -57,13 +57,6 @@ void sf_strain_to_D(const double ref[3][3], const double e[6], double D[6], doub
   }
 }
 
-static double ref_volume(const double ref[3][3])
-{
-  return fabs(ref[0][0] * (ref[1][1] * ref[2][2] - ref[1][2] * ref[2][1]) -
-              ref[0][1] * (ref[1][0] * ref[2][2] - ref[1][2] * ref[2][0]) +
-              ref[0][2] * (ref[1][0] * ref[2][1] - ref[1][1] * ref[2][0]));
-}
-
 int sf_stress_at(sf_energy_fn f, void *ctx, const double ref[3][3], const double e[6], double *F, double D[6],
                  double *V, double sigma[6], double g[6])
 {
@@ -71,9 +64,7 @@ int sf_stress_at(sf_energy_fn f, void *ctx, const double ref[3][3], const double
   sf_strain_to_D(ref, e, D, J);
   SF_CHECK(f(ctx, D, F, dF));
   const double A[3][3] = {{1 + e[0], e[5], e[4]}, {e[5], 1 + e[1], e[3]}, {e[4], e[3], 1 + e[2]}};
-  const double detA = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
-                      A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
-  *V = ref_volume(ref) * detA;
+  *V = fabs(sf_mat3_det(ref)) * sf_mat3_det(A);
   for (int v = 0; v < 6; v++) {
     gl[v] = 0;
     for (int d = 0; d < 6; d++) gl[v] += dF[d] * J[d][v];
@@ -125,8 +116,7 @@ int sf_uniaxial_point(sf_energy_fn f, void *ctx, const double ref[3][3], const s
   double e[6], g[6], e_old[6], g_old[6];
   memcpy(e, e_start, sizeof e);
   e[p->dir] = eii;
-  double step = 0;
-  const double V0 = ref_volume(ref);
+  const double V0 = fabs(sf_mat3_det(ref));
   for (int it = 0;; it++) {
     SF_CHECK(sf_stress_at(f, ctx, ref, e, &pt->F, pt->D, &pt->V, pt->sigma, g));
     g[p->dir] = 0; /* the loaded component is prescribed */
@@ -145,18 +135,15 @@ int sf_uniaxial_point(sf_energy_fn f, void *ctx, const double ref[3][3], const s
       break;
     }
     if (it >= p->maxiter) break;
-    if (it == 0) {
-      step = 1e-4 / gmax; /* a first move of 1e-4 in strain, then Barzilai-Borwein */
-    } else {
-      double ss = 0, sy = 0;
-      for (int v = 0; v < 6; v++) {
-        const double sv = e[v] - e_old[v], yv = g[v] - g_old[v];
-        ss += sv * sv;
-        sy += sv * yv;
-      }
-      /* BB1 step s·s / s·y; a non-positive curvature falls back to a small step */
-      step = sy > 0 ? ss / sy : 1e-4 / gmax;
+    /* BB1 step s·s / s·y; the first step, and any step after a non-positive curvature,
+     * moves 1e-4 in strain */
+    double ss = 0, sy = 0;
+    for (int v = 0; v < 6 && it > 0; v++) {
+      const double sv = e[v] - e_old[v], yv = g[v] - g_old[v];
+      ss += sv * sv;
+      sy += sv * yv;
     }
+    double step = sy > 0 ? ss / sy : 1e-4 / gmax;
     /* BB steps are not monotone: on a learned energy one long step can leave the
      * training domain, where tanh networks are flat and any point looks stationary, so no
      * strain component moves more than MAX_MOVE per step */

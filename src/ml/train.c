@@ -6,6 +6,7 @@
 #include "strainfield/core.h"
 #include "strainfield/ml.h"
 #include "strainfield/options.h"
+#include "strainfield/output.h"
 #include "train_internal.h"
 
 #include <cblas.h>
@@ -475,20 +476,6 @@ static cJSON *field_json(const field_metrics *fm, int k)
   return o;
 }
 
-static int write_json(const char *path, cJSON *root)
-{
-  char *text = cJSON_Print(root);
-  if (!text) SF_ERROR(SF_ERR_MEM, "cannot format JSON");
-  char tmp[1100];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *fp = fopen(tmp, "w");
-  int ok = fp && fputs(text, fp) >= 0 && fputc('\n', fp) != EOF;
-  if (fp) ok = (fclose(fp) == 0) && ok;
-  free(text);
-  if (!ok || rename(tmp, path)) SF_ERROR(SF_ERR_FILE, "cannot write %s", path);
-  return SF_OK;
-}
-
 static cJSON *arch_json(const sf_mlp *m)
 {
   return cJSON_CreateIntArray(m->width, m->nlayer + 1);
@@ -667,7 +654,7 @@ int sf_train_execute(sf_train_cfg *cfg)
   }
   int rank;
   MPI_Comm_rank(comm, &rank);
-  if (!st && c.have_summary && rank == 0) st = write_json(c.summary, root);
+  if (!st && c.have_summary && rank == 0) st = sf_write_json_file(c.summary, root);
   MPI_Bcast(&st, 1, MPI_INT, 0, comm);
   cJSON_Delete(root);
   sf_model_free(&model);

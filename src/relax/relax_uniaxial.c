@@ -43,20 +43,9 @@ static void strain_from_vars(const cell_ctx *c, const PetscScalar *v, double eps
   }
 }
 
-/* rprimd rows are lattice vectors: a_i = (I + ε) a0_i */
-static void apply_strain(const double ref[3][3], const double eps[3][3], double rprimd[3][3])
-{
-  for (int i = 0; i < 3; i++)
-    for (int a = 0; a < 3; a++) {
-      rprimd[i][a] = ref[i][a];
-      for (int b = 0; b < 3; b++) rprimd[i][a] += eps[a][b] * ref[i][b];
-    }
-}
-
 static int invert3(const double m[3][3], double inv[3][3])
 {
-  double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-               m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  const double det = sf_mat3_det(m);
   if (fabs(det) < 1e-14) SF_ERROR(SF_ERR_INPUT, "singular deformation gradient");
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 3; j++) {
@@ -70,7 +59,7 @@ static int evaluate(cell_ctx *c, const PetscScalar *v, double *f, double grad[5]
 {
   double eps[3][3], Finv[3][3], Fdef[3][3];
   strain_from_vars(c, v, eps);
-  apply_strain(c->ref, eps, c->cell->rprimd);
+  sf_lattice_apply_strain(c->ref, (const double(*)[3])eps, c->cell->rprimd);
   /* A trial cell the line search overshot to (its plane-wave sphere leaves the FFT box,
    * atoms collide) is not an error of the run: report +inf so TAO steps back, and keep
    * the last good state to restart from. */
@@ -165,8 +154,7 @@ int sf_relax_uniaxial(sf_scf *s, sf_cell *cell, const double ref[3][3], const sf
   if (up->dir < 0 || up->dir > 2) SF_ERROR(SF_ERR_INPUT, "-uniaxial_dir must be 1, 2 or 3");
   memset(ur, 0, sizeof *ur);
   cell_ctx c = {.s = s, .cell = cell, .ref = ref, .ap = ap, .up = up, .ur = ur, .ar = ar, .maxres = INFINITY};
-  c.V0 = fabs(ref[0][0] * (ref[1][1] * ref[2][2] - ref[1][2] * ref[2][1]) - ref[0][1] * (ref[1][0] * ref[2][2] - ref[1][2] * ref[2][0]) +
-              ref[0][2] * (ref[1][0] * ref[2][1] - ref[1][1] * ref[2][0]));
+  c.V0 = fabs(sf_mat3_det(ref));
   int m = 0;
   for (int k = 0; k < 3; k++)
     for (int l = k; l < 3; l++)
