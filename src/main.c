@@ -18,7 +18,7 @@ static const subcommand subcommands[] = {
     {"scf", sf_cmd_scf, "one Kohn-Sham ground state of a cell, with forces and stress"},
     {"relax", sf_cmd_relax, "scf + BFGS (PETSc TAO) relaxation of the atoms: fixed cell or uniaxial strain"},
     {"generate", sf_cmd_generate, "sample strains, relax each cell, write a resumable HDF5 dataset"},
-    {"train", sf_cmd_train, "distributed PCA of the fields + data-parallel Adam training of the networks"},
+    {"train", sf_cmd_train, "distributed PCA of the fields + Adam training of the networks (rank groups, data-parallel inside)"},
     {"predict", sf_cmd_predict, "a trained model at strains D: fields, positions, energy, dF/dD"},
     {"run", sf_cmd_run, "generate then train in one run, ending with a table of the test errors"},
     {"path", sf_cmd_path, "a trained model under uniaxial stress: stress-strain path, positions, instability"},
