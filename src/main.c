@@ -55,6 +55,9 @@ int main(int argc, char **argv)
     sf_error_print(stderr);
     return st0;
   }
+  /* after PetscInitialize, whose own SIGTERM handler would abort: ours lets long loops
+   * stop at a safe point (SLURM's time limit sends SIGTERM) */
+  sf_signals_install();
   /* one BLAS thread per rank: MPI already fills the cores, and threaded small ZGEMMs
    * inside each rank are slower than serial ones */
   if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);

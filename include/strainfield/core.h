@@ -8,6 +8,7 @@
 #ifndef STRAINFIELD_CORE_H
 #define STRAINFIELD_CORE_H
 
+#include <mpi.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -23,7 +24,10 @@ enum {
   SF_ERR_NOCONV = 5,  /* an iterative method (SCF, relaxation) did not converge */
   SF_ERR_LIB = 6,     /* an external library reported an error */
   SF_ERR_MPI = 7,     /* ranks disagree or MPI failed */
-  SF_ERR_INTERNAL = 8 /* a bug: an invariant did not hold */
+  SF_ERR_INTERNAL = 8, /* a bug: an invariant did not hold */
+  SF_STOPPED = 75       /* stopped cleanly by a signal (SIGTERM, SIGINT, SIGUSR1): what is
+                         * complete is written and the run resumes (sysexits' EX_TEMPFAIL,
+                         * so job scripts can requeue on it) */
 };
 
 /* Record a new error (message printf-style) and return its code. */
@@ -61,5 +65,29 @@ double sf_wtime(void);
 
 /* MD5 of a file as 32 hex chars + NUL; used to identify pseudopotentials in outputs. */
 int sf_md5_file(const char *path, char hex[33]);
+
+/* Paths, checked before any work starts.  sf_path_check_regular: `path` exists and is
+ * a regular file (not a device, FIFO or folder); the message names `option`.
+ * sf_path_check_output: `path` is not an existing folder, its folder exists and is
+ * writable, and it is not the same file (by name, or device and inode) as any input. */
+typedef struct {
+  const char *option; /* e.g. "-dataset" */
+  const char *path;   /* NULL or "" entries are skipped */
+} sf_path_input;
+int sf_path_check_regular(const char *option, const char *path);
+int sf_path_check_output(const char *option, const char *path, const sf_path_input *inputs,
+                         int ninputs);
+
+/* Clean stops.  sf_signals_install: SIGTERM, SIGINT and SIGUSR1 set a flag instead of
+ * killing the process (a second identical signal kills).  Long loops poll
+ * sf_stop_requested() (0, or the signal number) where stopping loses nothing; in a
+ * collective loop every rank calls sf_stop_agreed(comm), which returns the same non-zero
+ * value on all ranks of comm once any rank has seen a signal.  sf_stop_request sets the
+ * flag by hand (tests, kill points). */
+void sf_signals_install(void);
+int sf_stop_requested(void);
+void sf_stop_request(int sig);
+int sf_stop_agreed(MPI_Comm comm);
+const char *sf_signal_name(int sig);
 
 #endif
