@@ -16,6 +16,21 @@
 
 #define SF_HELP_SHOWN 100 /* not an error: main exits 0 */
 
+/* ---- Options files, checked before PETSc reads them (options_file.c; no MPI, no PETSc).
+ * sf_options_check_args: every file PETSc will read for this command line (its
+ * -options_file arguments, PETSC_OPTIONS, the petscrc files) and every file those include
+ * with an "-options_file FILE" line: syntax (one "file:line: ..." message), include cycles
+ * ("a.opts -> b.opts -> a.opts") and nesting deeper than SF_OPTIONS_MAX_DEPTH are refused.
+ * sf_options_scan_text: the syntax of one file's bytes (need not be NUL-terminated); each
+ * include line calls include(ctx, path, name, line), which may be NULL (not followed). */
+#define SF_OPTIONS_MAX_DEPTH 16
+#define SF_OPTIONS_MAX_LINE 4095
+typedef int (*sf_options_include_fn)(void *ctx, const char *path, const char *from, int line);
+int sf_options_scan_text(const char *name, const char *text, size_t len,
+                         sf_options_include_fn include, void *ctx);
+int sf_options_check_file(const char *path);
+int sf_options_check_args(int argc, char **argv);
+
 /* PetscInitialize with PETSc's own -help text silenced (so -help shows only our table);
  * use it in place of PetscInitialize.  sf_options_finalize frees the registry and calls
  * PetscFinalize.  Both return SF_ERR_LIB if PETSc fails. */

@@ -43,14 +43,11 @@ static PetscErrorCode silent_help(MPI_Comm comm, const char fmt[], ...) { return
 
 int sf_options_initialize(int *argc, char ***argv)
 {
-  /* PETSc's report for a missing options file is a page of configure flags; say it in
-   * one line instead.  (MPI is not up yet, so every rank checks for itself.) */
-  for (int i = 1; i + 1 < *argc; i++)
-    if (!strcmp((*argv)[i], "-options_file")) {
-      FILE *f = fopen((*argv)[i + 1], "r");
-      if (!f) SF_ERROR(SF_ERR_FILE, "cannot open options file %s (-options_file)", (*argv)[i + 1]);
-      fclose(f);
-    }
+  /* PETSc's report for a bad options file is a page of configure flags, and it follows
+   * includes with no cycle check (a file including itself overflowed the stack); check
+   * every file first, each problem in one line.  (MPI is not up yet, so every rank checks
+   * for itself.) */
+  SF_CHECK(sf_options_check_args(*argc, *argv));
   /* PETSc prints its own long -help text inside PetscInitialize; the only hook that
    * exists before that point is the PetscHelpPrintf pointer.  Restore it afterwards so
    * that PETSc objects still document their options if someone asks them directly. */
