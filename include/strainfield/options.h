@@ -45,6 +45,10 @@ int sf_opt_passthrough(const char *prefix, const char *help);
 /* Each query records (name, default, help) for -help and marks the option used.
  * *set (may be NULL) is 1 when the user gave the option. Parse errors name the option. */
 int sf_opt_int(const char *name, int def, const char *help, int *val, int *set);
+/* Integers are read as 64 bits: a value outside int, or (unless -help) outside
+ * [min, max], is an error naming the option; it never wraps or becomes the default. */
+int sf_opt_int_range(const char *name, int def, int min, int max, const char *help, int *val,
+                     int *set);
 int sf_opt_real(const char *name, double def, const char *help, double *val, int *set);
 int sf_opt_bool(const char *name, int def, const char *help, int *val, int *set);
 int sf_opt_string(const char *name, const char *def, const char *help, char *buf, size_t len,
@@ -53,6 +57,8 @@ int sf_opt_string(const char *name, const char *def, const char *help, char *buf
  * If exact > 0 the count must be exactly `exact` when the option is given, else error. */
 int sf_opt_int_array(const char *name, int nmax, int exact, const int *def, int ndef,
                      const char *help, int *vals, int *n, int *set);
+int sf_opt_int_array_range(const char *name, int nmax, int exact, const int *def, int ndef,
+                           int min, int max, const char *help, int *vals, int *n, int *set);
 int sf_opt_real_array(const char *name, int nmax, int exact, const double *def, int ndef,
                       const char *help, double *vals, int *n, int *set);
 /* Comma-separated strings (e.g. -pseudos a.psp,b.psp): up to nmax, each < len chars. */

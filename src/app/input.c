@@ -5,10 +5,23 @@
 #include "strainfield/core.h"
 #include "strainfield/options.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
 #define REJECT_IF SF_OPT_REJECT_IF
+
+/* Upper bounds of the counts, far above any calculation this code is for (the paper's
+ * Mg cell: a 48x80x80 box, 12x12x12 k-points, 20 bands) but low enough that every size
+ * derived from them fits its integer type and no allocation is absurd: */
+#define MAX_FFT_POINTS (1 << 28) /* 4 GB per complex array; box indices are int */
+#define MAX_NGFFT_1D (1 << 20)
+#define MAX_NGKPT_1D 1000
+#define MAX_KPOINTS (1 << 20)    /* k-points of the full mesh, before symmetry */
+#define MAX_NBAND 15000          /* the 3·nband Rayleigh-Ritz matrices stay < 2^31 entries
+                                  * (LAPACK/ScaLAPACK index them with int) */
+#define MAX_NSTEP 100000         /* the SCF history arrays have nstep entries */
+#define MAX_EIG_ITER 1000
 
 static int read_cell(sf_input *in)
 {
@@ -23,9 +36,9 @@ static int read_cell(sf_input *in)
   SF_CHECK(sf_opt_real_array("-znucl", SF_MAXTYPAT, 0, NULL, 0, "nuclear charge of each atom type", znucl, &ntypat, NULL));
   SF_CHECK(sf_opt_real_array("-xred", 3 * SF_MAXATOM, 0, NULL, 0, "reduced atom positions, 3 per atom", xred, &nx, NULL));
   int ntypat_opt, set_ntypat;
-  SF_CHECK(sf_opt_int("-ntypat", 0, "number of atom types (default: from -znucl)", &ntypat_opt, &set_ntypat));
-  SF_CHECK(sf_opt_int("-natom", 0, "number of atoms (default: from -xred)", &natom_opt, &set_natom));
-  SF_CHECK(sf_opt_int_array("-typat", SF_MAXATOM, 0, NULL, 0, "type (1-based) of each atom; default all 1", typat, &nt, &set_typat));
+  SF_CHECK(sf_opt_int_range("-ntypat", 0, 1, SF_MAXTYPAT, "number of atom types (default: from -znucl)", &ntypat_opt, &set_ntypat));
+  SF_CHECK(sf_opt_int_range("-natom", 0, 1, SF_MAXATOM, "number of atoms (default: from -xred)", &natom_opt, &set_natom));
+  SF_CHECK(sf_opt_int_array_range("-typat", SF_MAXATOM, 0, NULL, 0, 1, SF_MAXTYPAT, "type (1-based) of each atom; default all 1", typat, &nt, &set_typat));
   SF_CHECK(sf_opt_string_array("-pseudos", SF_MAXTYPAT, "pseudopotential file of each type (pspcod 1, 5, 8)", in->psp_paths, &in->npsp, NULL));
   if (sf_options_help_requested()) return SF_OK;
   REJECT_IF(set_rprim && set_angdeg, "give -rprim or -angdeg, not both");
@@ -62,6 +75,35 @@ static int read_cell(sf_input *in)
   return SF_OK;
 }
 
+/* The FFT box and the k-point mesh are products of option values: checked here in double
+ * precision, before any int product can wrap (a wrapped -ngfft product used to surface as
+ * "out of memory allocating 18446744071562067974 x 8 bytes").  With -ngfft 0,0,0 the box
+ * follows from -ecut by sf_fftbox_default_size's rule, n_i = ceil(2 sqrt(2 ecut) |a_i| / pi),
+ * estimated here before the 2-3-5 rounding (which adds at most a few percent). */
+static int check_sizes(const sf_input *in, const sf_scf_params *p)
+{
+  int zero = 0, positive = 0;
+  for (int i = 0; i < 3; i++) zero += p->ngfft[i] == 0, positive += p->ngfft[i] > 0;
+  REJECT_IF(zero && positive, "-ngfft %d,%d,%d: give three positive sizes, or 0,0,0 for the automatic box", p->ngfft[0],
+            p->ngfft[1], p->ngfft[2]);
+  double nfft = 1.0, nk = 1.0;
+  for (int i = 0; i < 3; i++) {
+    const double *a = in->cell.rprimd[i];
+    double n = positive ? p->ngfft[i] : ceil(2.0 * sqrt(2.0 * p->ecut) * sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]) / M_PI);
+    nfft *= n;
+    nk *= p->ngkpt[i];
+  }
+  if (positive)
+    REJECT_IF(nfft > MAX_FFT_POINTS, "-ngfft %d,%d,%d: the FFT box of %.3g points is too large (at most %d)", p->ngfft[0],
+              p->ngfft[1], p->ngfft[2], nfft, MAX_FFT_POINTS);
+  else
+    REJECT_IF(nfft > MAX_FFT_POINTS, "-ecut %g: its automatic FFT box of about %.3g points is too large (at most %d); lower -ecut",
+              p->ecut, nfft, MAX_FFT_POINTS);
+  REJECT_IF(nk > MAX_KPOINTS, "-ngkpt %d,%d,%d: the mesh of %.3g k-points is too large (at most %d)", p->ngkpt[0],
+            p->ngkpt[1], p->ngkpt[2], nk, MAX_KPOINTS);
+  return SF_OK;
+}
+
 static int read_scf_params(sf_input *in, double nelect)
 {
   sf_scf_params *p = &in->scf;
@@ -71,9 +113,10 @@ static int read_scf_params(sf_input *in, double nelect)
   SF_CHECK(sf_opt_real("-ecutsm", 0.0, "kinetic energy smoothing width below ecut (Ha)", &p->ecutsm, NULL));
   REJECT_IF(p->ecutsm < 0 || p->ecutsm >= p->ecut, "-ecutsm %g must be in [0, ecut)", p->ecutsm);
   int zero3[3] = {0, 0, 0}, one3[3] = {1, 1, 1};
-  SF_CHECK(sf_opt_int_array("-ngfft", 3, 3, zero3, 3, "FFT box (default: ABINIT's choice for ecut)", p->ngfft, &n, NULL));
-  SF_CHECK(sf_opt_int_array("-ngkpt", 3, 3, one3, 3, "Monkhorst-Pack k-point mesh", p->ngkpt, &n, NULL));
-  for (int i = 0; i < 3; i++) REJECT_IF(p->ngkpt[i] < 1, "-ngkpt: component %d = %d must be >= 1", i + 1, p->ngkpt[i]);
+  SF_CHECK(sf_opt_int_array_range("-ngfft", 3, 3, zero3, 3, 0, MAX_NGFFT_1D, "FFT box (default, or 0,0,0: ABINIT's choice for ecut)",
+                                  p->ngfft, &n, NULL));
+  SF_CHECK(sf_opt_int_array_range("-ngkpt", 3, 3, one3, 3, 1, MAX_NGKPT_1D, "Monkhorst-Pack k-point mesh", p->ngkpt, &n, NULL));
+  if (!sf_options_help_requested()) SF_CHECK(check_sizes(in, p));
   double half3[3] = {0.5, 0.5, 0.5};
   SF_CHECK(sf_opt_real_array("-shiftk", 3, 3, half3, 3, "shift of the k mesh (ABINIT's shiftk)", p->shiftk, &n, NULL));
   SF_CHECK(sf_opt_int("-occopt", 1, "occupations: 1 fixed, 3 Fermi-Dirac, 4 cold smearing (Marzari a=-0.5634)", &p->occopt, NULL));
@@ -82,24 +125,23 @@ static int read_scf_params(sf_input *in, double nelect)
   REJECT_IF(p->occopt != 1 && p->tsmear <= 0, "-tsmear must be positive with -occopt %d", p->occopt);
   int nocc = (int)ceil(nelect / 2.0 - 1e-9);
   int nband_def = p->occopt == 1 ? nocc : (int)fmax(nocc + 4, ceil(1.2 * nocc));
-  SF_CHECK(sf_opt_int("-nband", nband_def, "number of bands (default: enough for the electrons plus margin)", &p->nband, NULL));
-  REJECT_IF(p->nband < 1, "-nband %d must be positive", p->nband);
+  SF_CHECK(sf_opt_int_range("-nband", nband_def, 1, MAX_NBAND, "number of bands (default: enough for the electrons plus margin)",
+                            &p->nband, NULL));
   SF_CHECK(sf_opt_int("-ixc", 7, "exchange-correlation: 7 = LDA PW92 (libxc LDA_X+LDA_C_PW), -XXXCCC libxc ids", &p->ixc, NULL));
   SF_CHECK(sf_opt_real("-toldfe", 1e-10, "stop when |dF| < toldfe (Ha) twice in a row", &p->toldfe, NULL));
   SF_CHECK(sf_opt_real("-tolrho", 0.0, "or when the density residual integral|rho_out-rho_in| < tolrho (e); 0 = off", &p->tolrho, NULL));
-  SF_CHECK(sf_opt_int("-nstep", 60, "maximum SCF iterations", &p->nstep, NULL));
-  REJECT_IF(p->nstep < 1, "-nstep %d must be >= 1", p->nstep);
+  SF_CHECK(sf_opt_int_range("-nstep", 60, 1, MAX_NSTEP, "maximum SCF iterations", &p->nstep, NULL));
   SF_CHECK(sf_opt_bool("-nosym", 0, "ignore the space group (time reversal is still used)", &p->nosym, NULL));
-  SF_CHECK(sf_opt_int("-eig_maxiter", 4, "eigensolver (LOBPCG) iterations per SCF step", &p->eig_maxiter, NULL));
-  SF_CHECK(sf_opt_int("-eig_maxiter_first", 6, "eigensolver iterations in the first SCF step (random start)",
+  SF_CHECK(sf_opt_int_range("-eig_maxiter", 4, 1, MAX_EIG_ITER, "eigensolver (LOBPCG) iterations per SCF step", &p->eig_maxiter, NULL));
+  SF_CHECK(sf_opt_int_range("-eig_maxiter_first", 6, 1, MAX_EIG_ITER, "eigensolver iterations in the first SCF step (random start)",
                       &p->eig_maxiter_first, NULL));
   SF_CHECK(sf_opt_real("-eig_tol", 1e-9, "eigensolver residual tolerance", &p->eig_tol, NULL));
-  SF_CHECK(sf_opt_int("-mix_history", 8, "Pulay mixing history", &p->mix.history, NULL));
+  SF_CHECK(sf_opt_int_range("-mix_history", 8, 0, 100, "Pulay mixing history", &p->mix.history, NULL));
   SF_CHECK(sf_opt_real("-mix_alpha", 0.9, "mixing weight", &p->mix.alpha, NULL));
   SF_CHECK(sf_opt_real("-mix_kerker", 0.8, "Kerker wavevector q0 (1/Bohr); 0 disables", &p->mix.kerker_q0, NULL));
-  SF_CHECK(sf_opt_int("-par_kpt_groups", 0, "number of k-point groups (0 = automatic)", &p->nkpt_groups, NULL));
-  SF_CHECK(sf_opt_int("-par_band_groups", 0, "number of band groups per k-point group (0 = automatic)", &p->nband_groups, NULL));
-  SF_CHECK(sf_opt_int("-slk_min_order", 240, "ranks sharing a k-point solve subspace problems of at least this order "
+  SF_CHECK(sf_opt_int_range("-par_kpt_groups", 0, 0, INT_MAX, "number of k-point groups (0 = automatic)", &p->nkpt_groups, NULL));
+  SF_CHECK(sf_opt_int_range("-par_band_groups", 0, 0, INT_MAX, "number of band groups per k-point group (0 = automatic)", &p->nband_groups, NULL));
+  SF_CHECK(sf_opt_int_range("-slk_min_order", 240, 0, INT_MAX, "ranks sharing a k-point solve subspace problems of at least this order "
                       "(3 x nband) with ScaLAPACK; smaller ones with LAPACK on each rank", &p->slk_min_order, NULL));
   SF_CHECK(sf_opt_bool("-nl_keep", 0, "keep every k-point's nonlocal projectors in memory instead of rebuilding each "
                        "when it is used (faster by ~1%, memory grows with the number of k-points)", &p->nl_keep, NULL));

@@ -27,6 +27,14 @@ int sf_layout_choose(int nranks, int nkpt, int req_sample, int req_kpt, int req_
   if (req_kpt < 0) SF_ERROR(SF_ERR_INPUT, "-par_kpt_groups must be >= 0 (got %d)", req_kpt);
   if (req_band < 0) SF_ERROR(SF_ERR_INPUT, "-par_band_groups must be >= 0 (got %d)", req_band);
 
+  /* a group count above the rank count can never divide it; refusing it here also keeps
+   * the products below (req_kpt * req_band) from overflowing int */
+  if (req_sample > nranks)
+    SF_ERROR(SF_ERR_INPUT, "-par_sample_groups %d is more than the %d MPI ranks", req_sample, nranks);
+  if (req_kpt > nranks)
+    SF_ERROR(SF_ERR_INPUT, "-par_kpt_groups %d is more than the %d MPI ranks", req_kpt, nranks);
+  if (req_band > nranks)
+    SF_ERROR(SF_ERR_INPUT, "-par_band_groups %d is more than the %d MPI ranks", req_band, nranks);
   int ns = req_sample ? req_sample : 1;
   if (nranks % ns)
     SF_ERROR(SF_ERR_INPUT, "-par_sample_groups %d does not divide the %d MPI ranks", ns, nranks);

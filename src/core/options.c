@@ -14,6 +14,9 @@
 #include "strainfield/core.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <petscsys.h>
 #include <stdlib.h>
@@ -162,24 +165,54 @@ static void dashed(const char *name, char out[72]) { snprintf(out, 72, "-%s", ba
 
 /* ---------------------------------------------------------------- scalar queries */
 
-int sf_opt_int(const char *name, int def, const char *help, int *val, int *set)
+/* PETSc reads an integer with strtol and casts it to its 32-bit PetscInt, so
+ * "-nstep 4294967297" became 1; read the whole text as 64 bits and check the range
+ * before narrowing.  Returns 0 on success, 1 if the text is not an integer. */
+static int parse_ll(const char *text, long long *v)
+{
+  char *end;
+  if (!text || !text[0] || isspace((unsigned char)text[0])) return 1;
+  errno = 0;
+  *v = strtoll(text, &end, 10);
+  if (errno == ERANGE) *v = text[0] == '-' ? LLONG_MIN : LLONG_MAX; /* still out of range */
+  return *end != '\0';
+}
+
+/* "option -nstep: 0 is out of range (must be in 1..100000)"; `what` is the user's text,
+ * with "component 2 = " before it for an array. */
+static int range_error(const char *p, const char *pre, const char *what, int min, int max)
+{
+  if (max == INT_MAX)
+    SF_ERROR(SF_ERR_INPUT, "option %s: %s%s is out of range (must be >= %d)", p, pre, what, min);
+  SF_ERROR(SF_ERR_INPUT, "option %s: %s%s is out of range (must be in %d..%d)", p, pre, what, min,
+           max);
+}
+
+int sf_opt_int_range(const char *name, int def, int min, int max, const char *help, int *val,
+                     int *set)
 {
   char p[72], d[32];
   const char *raw;
   int given;
-  PetscErrorCode ierr;
-  PetscInt v = def;
-  PetscBool flg = PETSC_FALSE;
+  long long v = def;
   dashed(name, p);
   snprintf(d, sizeof d, "%d", def);
   SF_CHECK(registry_add(name, "int", d, help));
   SF_CHECK(raw_value(p, &raw, &given));
   SF_CHECK(need_value(p, raw, given, "an integer"));
-  PETSC_QUIET(PetscOptionsGetInt(NULL, NULL, p, &v, &flg), ierr);
-  if (ierr) SF_ERROR(SF_ERR_INPUT, "option %s: cannot read '%s' as an integer", p, raw ? raw : "");
-  *val = flg ? (int)v : def;
-  if (set) *set = flg ? 1 : 0;
+  if (given && parse_ll(raw, &v))
+    SF_ERROR(SF_ERR_INPUT, "option %s: cannot read '%s' as an integer", p, raw);
+  /* out of int range is an error even under -help: there is no value to show */
+  if (given && (v < INT_MIN || v > INT_MAX || (!sf_options_help_requested() && (v < min || v > max))))
+    return range_error(p, "", raw, min, max);
+  *val = given ? (int)v : def;
+  if (set) *set = given;
   return record(name, cJSON_CreateNumber(*val));
+}
+
+int sf_opt_int(const char *name, int def, const char *help, int *val, int *set)
+{
+  return sf_opt_int_range(name, def, INT_MIN, INT_MAX, help, val, set);
 }
 
 int sf_opt_real(const char *name, double def, const char *help, double *val, int *set)
@@ -265,15 +298,40 @@ static int check_count(const char *p, const char *raw, int n, int nmax, int exac
   return SF_OK;
 }
 
-int sf_opt_int_array(const char *name, int nmax, int exact, const int *def, int ndef,
-                     const char *help, int *vals, int *n, int *set)
+/* The comma-separated integers of `raw` into v[0..nmax] (one more than allowed, so that
+ * check_count sees an excess); *cnt counts them all.  Each is checked like sf_opt_int. */
+static int parse_int_list(const char *p, const char *raw, int nmax, int min, int max,
+                          long long *v, int *cnt)
+{
+  char item[64];
+  const char *s = raw;
+  *cnt = 0;
+  for (int k = 1;; k++) {
+    size_t len = strcspn(s, ",");
+    snprintf(item, sizeof item, "%.*s", (int)(len < sizeof item ? len : sizeof item - 1), s);
+    long long x;
+    if (len >= sizeof item || parse_ll(item, &x))
+      SF_ERROR(SF_ERR_INPUT, "option %s: cannot read '%s' as comma-separated integers", p, raw);
+    if (x < INT_MIN || x > INT_MAX || (!sf_options_help_requested() && (x < min || x > max))) {
+      char head[144], pre[32];
+      snprintf(head, sizeof head, "%s %.60s%s", p, raw, strlen(raw) > 60 ? "..." : "");
+      snprintf(pre, sizeof pre, "component %d = ", k);
+      return range_error(head, pre, item, min, max);
+    }
+    if (*cnt <= nmax) v[*cnt] = x;
+    (*cnt)++;
+    if (!s[len]) return SF_OK;
+    s += len + 1;
+  }
+}
+
+int sf_opt_int_array_range(const char *name, int nmax, int exact, const int *def, int ndef,
+                           int min, int max, const char *help, int *vals, int *n, int *set)
 {
   char p[72], d[160], type[24];
   const char *raw;
-  int given;
-  PetscErrorCode ierr;
-  PetscInt *tmp, cnt = nmax + 1;
-  PetscBool flg = PETSC_FALSE;
+  int given, cnt = 0;
+  long long *tmp;
   dashed(name, p);
   array_def_text(d, sizeof d, def, NULL, ndef);
   snprintf(type, sizeof type, exact > 0 ? "int[%d]" : "int[<=%d]", exact > 0 ? exact : nmax);
@@ -281,27 +339,29 @@ int sf_opt_int_array(const char *name, int nmax, int exact, const int *def, int 
   SF_CHECK(raw_value(p, &raw, &given));
   SF_CHECK(need_value(p, raw, given, "comma-separated integers"));
   SF_CHECK(sf_calloc((void **)&tmp, (size_t)nmax + 1, sizeof *tmp)); /* +1 detects excess */
-  PETSC_QUIET(PetscOptionsGetIntArray(NULL, NULL, p, tmp, &cnt, &flg), ierr);
-  int st = SF_OK;
-  if (ierr)
-    st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__,
-                      "option %s: cannot read '%s' as comma-separated integers", p, raw ? raw : "");
-  else if (flg)
-    st = check_count(p, raw, (int)cnt, nmax, exact);
+  int st = given ? parse_int_list(p, raw, nmax, min, max, tmp, &cnt) : SF_OK;
+  if (!st && given) st = check_count(p, raw, cnt, nmax, exact);
   if (st) {
     sf_free(tmp);
     return st;
   }
   cJSON *arr = cJSON_CreateArray();
-  int m = flg ? (int)cnt : (ndef < nmax ? ndef : nmax);
+  int m = given ? cnt : (ndef < nmax ? ndef : nmax);
   for (int i = 0; i < m; i++) {
-    vals[i] = flg ? (int)tmp[i] : def[i];
+    vals[i] = given ? (int)tmp[i] : def[i];
     cJSON_AddItemToArray(arr, cJSON_CreateNumber(vals[i]));
   }
   sf_free(tmp);
   *n = m;
-  if (set) *set = flg ? 1 : 0;
+  if (set) *set = given;
   return record(name, arr);
+}
+
+int sf_opt_int_array(const char *name, int nmax, int exact, const int *def, int ndef,
+                     const char *help, int *vals, int *n, int *set)
+{
+  return sf_opt_int_array_range(name, nmax, exact, def, ndef, INT_MIN, INT_MAX, help, vals, n,
+                                set);
 }
 
 int sf_opt_real_array(const char *name, int nmax, int exact, const double *def, int ndef,
