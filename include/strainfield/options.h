@@ -73,6 +73,9 @@ int sf_options_help_requested(void);
   do {                                                                                   \
     if (!sf_options_help_requested() && (cond)) SF_ERROR(SF_ERR_INPUT, __VA_ARGS__);     \
   } while (0)
+/* A required option: unless given (or -help), fails with "-ecut is required (what)",
+ * naming a given-but-unused option that looks like a misspelling of it. */
+int sf_opt_required(const char *name, int given, const char *what);
 /* Prints -help (returns SF_HELP_SHOWN) or fails with SF_ERR_INPUT naming every option
  * that was given but not used by this subcommand. */
 int sf_options_finish(void);

@@ -55,13 +55,15 @@ static int read_cell(sf_input *in)
     SF_CHECK(sf_lattice_from_strain(ref, D, rprimd));
   }
 
-  REJECT_IF(ntypat == 0, "-znucl is required (one nuclear charge per atom type)");
+  SF_CHECK(sf_opt_required("-znucl", ntypat > 0, "one nuclear charge per atom type"));
   REJECT_IF(set_ntypat && ntypat_opt != ntypat, "-ntypat %d disagrees with the %d entries of -znucl", ntypat_opt, ntypat);
-  REJECT_IF(nx == 0 || nx % 3, "-xred needs 3 numbers per atom, got %d", nx);
+  SF_CHECK(sf_opt_required("-xred", nx > 0, "reduced atom positions, 3 per atom"));
+  REJECT_IF(nx % 3, "-xred needs 3 numbers per atom, got %d", nx);
   int natom = nx / 3;
   REJECT_IF(set_natom && natom_opt != natom, "-natom %d disagrees with the %d atoms of -xred", natom_opt, natom);
   if (!set_typat) { for (int i = 0; i < natom; i++) typat[i] = 1; nt = natom; }
   REJECT_IF(nt != natom, "-typat has %d entries for %d atoms", nt, natom);
+  SF_CHECK(sf_opt_required("-pseudos", in->npsp > 0, "one pseudopotential file per atom type"));
   REJECT_IF(in->npsp != ntypat, "-pseudos has %d files for %d atom types (-znucl)", in->npsp, ntypat);
   SF_CHECK(sf_cell_alloc(&in->cell, natom, ntypat));
   memcpy(in->cell.rprimd, rprimd, sizeof rprimd);
@@ -109,7 +111,8 @@ static int read_scf_params(sf_input *in, double nelect)
   sf_scf_params *p = &in->scf;
   int n, set;
   SF_CHECK(sf_opt_real("-ecut", 0.0, "plane-wave kinetic energy cutoff (Ha); required", &p->ecut, &set));
-  REJECT_IF(!set || p->ecut <= 0, "-ecut (Ha) is required and must be positive");
+  SF_CHECK(sf_opt_required("-ecut", set, "the plane-wave cutoff, Ha"));
+  REJECT_IF(p->ecut <= 0, "-ecut %g must be positive (Ha)", p->ecut);
   SF_CHECK(sf_opt_real("-ecutsm", 0.0, "kinetic energy smoothing width below ecut (Ha)", &p->ecutsm, NULL));
   REJECT_IF(p->ecutsm < 0 || p->ecutsm >= p->ecut, "-ecutsm %g must be in [0, ecut)", p->ecutsm);
   int zero3[3] = {0, 0, 0}, one3[3] = {1, 1, 1};

@@ -565,16 +565,22 @@ static int edit_distance(const char *a, const char *b)
   return d[la][lb];
 }
 
+/* How many edits make a given name a plausible typo of a known one. */
+static int typo_limit(const char *given)
+{
+  int len = (int)strlen(given);
+  return len / 3 > 2 ? len / 3 : 2;
+}
+
 static const char *suggest(const char *b)
 {
   const char *best = NULL;
-  int bestd = 1000, len = (int)strlen(b);
-  int limit = len / 3 > 2 ? len / 3 : 2;
+  int bestd = 1000;
   for (int i = 0; i < nentries; i++) {
     int dd = edit_distance(b, entries[i].name);
     if (dd < bestd) bestd = dd, best = entries[i].name;
   }
-  return bestd <= limit ? best : NULL;
+  return bestd <= typo_limit(b) ? best : NULL;
 }
 
 /* Where the user gave -b: the command line, or file:line of an -options_file named on
@@ -603,6 +609,31 @@ static void locate(const char *b, char *out, size_t len)
       }
     fclose(f);
   }
+}
+
+int sf_opt_required(const char *name, int given, const char *what)
+{
+  if (given || help_asked) return SF_OK;
+  /* A misspelled required option (-ecutt) is given but never queried; this error comes
+   * before sf_options_finish would name it, so look for it among the unused ones now. */
+  const char *b = bare(name);
+  char hint[256] = "", where[600] = "";
+  PetscInt nleft = 0;
+  char **names = NULL, **values = NULL;
+  if (!PetscOptionsLeftGet(NULL, &nleft, &names, &values)) {
+    int bestd = 1000;
+    for (PetscInt i = 0; i < nleft; i++) {
+      const char *g = bare(names[i]);
+      int d = petsc_internal(g) ? 1000 : edit_distance(g, b);
+      if (d <= typo_limit(g) && d < bestd) {
+        bestd = d;
+        locate(g, where, sizeof where);
+        snprintf(hint, sizeof hint, "; did you mean -%s for the given -%.60s%.120s?", b, g, where);
+      }
+    }
+    PetscOptionsLeftRestore(NULL, &nleft, &names, &values);
+  }
+  SF_ERROR(SF_ERR_INPUT, "-%s is required (%s)%s", b, what, hint);
 }
 
 int sf_options_finish(void)
