@@ -77,22 +77,31 @@ static int read_cell(sf_input *in)
   return SF_OK;
 }
 
+/* Points of the FFT box that sf_fftbox_default_size would choose for ecut and boxcut,
+ * n_i = ceil(boxcut sqrt(2 ecut) |a_i| / pi), before its 2-3-5 rounding (a few percent);
+ * in double precision, so a huge ecut cannot wrap. */
+static double box_points_for_ecut(const sf_cell *cell, double ecut, double boxcut)
+{
+  double n = 1.0;
+  for (int i = 0; i < 3; i++) {
+    const double *a = cell->rprimd[i];
+    n *= ceil(boxcut * sqrt(2.0 * ecut) * sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]) / M_PI);
+  }
+  return n;
+}
+
 /* The FFT box and the k-point mesh are products of option values: checked here in double
  * precision, before any int product can wrap (a wrapped -ngfft product used to surface as
- * "out of memory allocating 18446744071562067974 x 8 bytes").  With -ngfft 0,0,0 the box
- * follows from -ecut by sf_fftbox_default_size's rule, n_i = ceil(2 sqrt(2 ecut) |a_i| / pi),
- * estimated here before the 2-3-5 rounding (which adds at most a few percent). */
+ * "out of memory allocating 18446744071562067974 x 8 bytes"). */
 static int check_sizes(const sf_input *in, const sf_scf_params *p)
 {
   int zero = 0, positive = 0;
   for (int i = 0; i < 3; i++) zero += p->ngfft[i] == 0, positive += p->ngfft[i] > 0;
   REJECT_IF(zero && positive, "-ngfft %d,%d,%d: give three positive sizes, or 0,0,0 for the automatic box", p->ngfft[0],
             p->ngfft[1], p->ngfft[2]);
-  double nfft = 1.0, nk = 1.0;
+  double nfft = positive ? 1.0 : box_points_for_ecut(&in->cell, p->ecut, 2.0), nk = 1.0;
   for (int i = 0; i < 3; i++) {
-    const double *a = in->cell.rprimd[i];
-    double n = positive ? p->ngfft[i] : ceil(2.0 * sqrt(2.0 * p->ecut) * sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]) / M_PI);
-    nfft *= n;
+    if (positive) nfft *= p->ngfft[i];
     nk *= p->ngkpt[i];
   }
   if (positive)
@@ -158,6 +167,13 @@ int sf_input_read(sf_input *in)
   double ecut_hint = 0.0;
   /* the q tables must reach the density sphere: 2·sqrt(2 ecut), plus a margin */
   SF_CHECK(sf_opt_real("-ecut", 0.0, "plane-wave kinetic energy cutoff (Ha); required", &ecut_hint, NULL));
+  /* any box must hold the plane-wave sphere (boxcut 1): refuse an impossible -ecut before
+   * the pseudopotential tables are built up to its qmax (minutes for -ecut 1e6) */
+  if (!sf_options_help_requested() && ecut_hint > 0) {
+    double n = box_points_for_ecut(&in->cell, ecut_hint, 1.0);
+    REJECT_IF(n > MAX_FFT_POINTS, "-ecut %g: even the smallest FFT box holding its plane waves has about %.3g points "
+              "(at most %d); lower -ecut", ecut_hint, n, MAX_FFT_POINTS);
+  }
   double qmax = 2.0 * sqrt(2.0 * (ecut_hint > 0 ? ecut_hint : 1.0)) * 1.2 + 1.0;
   double nelect = 0.0;
   for (int t = 0; t < in->npsp && !sf_options_help_requested(); t++) {

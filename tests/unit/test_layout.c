@@ -54,6 +54,8 @@ static void test_choose(void)
   expect_error(8, 10, 2, 2, 4, "-par_sample_groups");
   expect_error(8, 2, 0, 4, 0, "-par_kpt_groups");    /* more groups than k-points */
   expect_error(8, 10, 0, -1, 0, "-par_kpt_groups");
+  /* 4 x 2^30 wrapped to 0 in int: the divisibility test divided by zero (SIGFPE) */
+  expect_error(4, 8, 0, 4, 1 << 30, "-par_band_groups");
 }
 
 static void test_kpt_owner(void)

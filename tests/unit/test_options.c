@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,17 +134,179 @@ static void case_help(void)
   EXPECT(sf_options_finish() == SF_HELP_SHOWN, "-help gives SF_HELP_SHOWN, %s", sf_error_message());
 }
 
+/* Integers are 64-bit text checked against int and the query's range: PETSc's reader
+ * wrapped 4294967297 to 1 and 4294967298 to 2. */
+static void case_ints(void)
+{
+  int v = 0, set = 0, arr[3] = {0, 0, 0}, n = 0;
+  const int def3[3] = {1, 1, 1};
+  EXPECT(sf_options_begin("scf") == 0, "begin");
+  EXPECT(sf_opt_int("-wrap", 4, "w", &v, NULL) == SF_ERR_INPUT, "4294967297 is not an int: %d", v);
+  EXPECT(has(sf_error_message(), "-wrap") && has(sf_error_message(), "4294967297"), "msg: %s",
+         sf_error_message());
+  sf_error_reset();
+  EXPECT(sf_opt_int("-huge", 4, "h", &v, NULL) == SF_ERR_INPUT, "1e30 digits is not an int");
+  sf_error_reset();
+  EXPECT(sf_opt_int_range("-nstep", 60, 1, 100, "n", &v, NULL) == SF_ERR_INPUT,
+         "-nstep -5 below the minimum must fail, got %d", v);
+  EXPECT(has(sf_error_message(), "-nstep") && has(sf_error_message(), "-5") &&
+             has(sf_error_message(), "1..100"),
+         "msg: %s", sf_error_message());
+  sf_error_reset();
+  EXPECT(sf_opt_int_range("-nband", 8, 1, 100, "b", &v, &set) == 0 && v == 100 && set,
+         "the maximum itself is accepted: %d", v);
+  EXPECT(sf_opt_int_range("-absent", 7, 1, 100, "a", &v, &set) == 0 && v == 7 && !set,
+         "default when absent: %d", v);
+  EXPECT(sf_opt_int_array_range("-ngkpt", 3, 3, def3, 3, 1, 1000, "k", arr, &n, NULL) ==
+             SF_ERR_INPUT,
+         "-ngkpt 4294967298,2,2 must fail, got %d,%d,%d", arr[0], arr[1], arr[2]);
+  EXPECT(has(sf_error_message(), "-ngkpt") && has(sf_error_message(), "component 1"), "msg: %s",
+         sf_error_message());
+  sf_error_reset();
+  EXPECT(sf_opt_int_array_range("-ngfft", 3, 3, def3, 3, 0, 1000, "f", arr, &n, NULL) ==
+             SF_ERR_INPUT,
+         "-ngfft 24,-40,40 must fail, got %d,%d,%d", arr[0], arr[1], arr[2]);
+  EXPECT(has(sf_error_message(), "-ngfft") && has(sf_error_message(), "component 2 = -40"),
+         "msg: %s", sf_error_message());
+  sf_error_reset();
+  EXPECT(sf_opt_int_array("-typat", 4, 0, NULL, 0, "t", arr, &n, NULL) == 0 && n == 3 &&
+             arr[0] == -2 && arr[1] == 0 && arr[2] == 2147483647,
+         "-typat -2,+0,2147483647: n=%d", n);
+  EXPECT(sf_opt_int_array("-bad", 4, 0, NULL, 0, "b", arr, &n, NULL) == SF_ERR_INPUT,
+         "-bad 1,,2 has an empty item");
+  sf_error_reset();
+}
+
+/* The "did you mean" of a misspelled option survives when the correct one is required:
+ * that error comes before sf_options_finish's unused-option report. */
+static void case_required(void)
+{
+  double ecut;
+  int set;
+  EXPECT(sf_options_begin("scf") == 0, "begin");
+  EXPECT(sf_opt_real("-ecut", 0.0, "cutoff", &ecut, &set) == 0 && !set, "ecut not given");
+  EXPECT(sf_opt_required("-ecut", set, "cutoff") == SF_ERR_INPUT, "required -ecut missing");
+  const char *m = sf_error_message();
+  EXPECT(has(m, "-ecut is required") && has(m, "did you mean -ecut for the given -ecutt"),
+         "msg: %s", m);
+  sf_error_reset();
+  EXPECT(sf_opt_required("-xred", 0, "positions") == SF_ERR_INPUT &&
+             !has(sf_error_message(), "did you mean"),
+         "no far-fetched hint: %s", sf_error_message());
+  sf_error_reset();
+}
+
 static int run_case(const char *name)
 {
   if (!strcmp(name, "values")) case_values();
   else if (!strcmp(name, "unused")) case_unused();
   else if (!strcmp(name, "bad")) case_bad();
   else if (!strcmp(name, "help")) case_help();
+  else if (!strcmp(name, "ints")) case_ints();
+  else if (!strcmp(name, "required")) case_required();
   else EXPECT(0, "unknown case %s", name);
   return failures;
 }
 
 /* ------------------------------------------------------------------ parent */
+
+/* The options-file scanner, run in this process (it needs no PETSc). */
+static int nincl;
+static char incl_path[64];
+static int incl_line;
+static int record_include(void *ctx, const char *path, const char *from, int line)
+{
+  nincl++;
+  snprintf(incl_path, sizeof incl_path, "%s", path);
+  incl_line = line;
+  return SF_OK;
+}
+
+static void expect_scan_error(const char *text, size_t len, const char *must)
+{
+  sf_error_reset();
+  int st = sf_options_scan_text("t.opts", text, len, NULL, NULL);
+  EXPECT(st == SF_ERR_FILE && has(sf_error_message(), must), "scan of '%.30s': st=%d msg '%s' lacks '%s'",
+         text, st, sf_error_message(), must);
+  sf_error_reset();
+}
+
+static void test_scan_text(void)
+{
+  const char *ok = "# comment\n\n  -ecut 10   # trailing\n-title \"a b\"\r\n\t-verbose\n"
+                   "alias -ec -ecut\n-OPTIONS_FILE inc.opts\n-shift -0.5,-inf\n";
+  nincl = 0;
+  EXPECT(sf_options_scan_text("t.opts", ok, strlen(ok), record_include, NULL) == 0,
+         "valid file: %s", sf_error_message());
+  EXPECT(nincl == 1 && !strcmp(incl_path, "inc.opts") && incl_line == 7,
+         "include reported: %d '%s' line %d", nincl, incl_path, incl_line);
+  expect_scan_error("-ecut 10\n-title \"abc\n", 21, "t.opts:2: unbalanced quote");
+  expect_scan_error("-ecut 10 11\n", 12, "t.opts:1: extra text '11'");
+  expect_scan_error("-ecut -nband\n", 13, "t.opts:1: two options");
+  expect_scan_error("-ecut\n10\n", 9, "t.opts:2: expected an option");
+  expect_scan_error("-title ab\"c\n", 12, "t.opts:1: a quote inside");
+  expect_scan_error("-ecut 1\n-x \0\x01\x02\n", 14, "t.opts:2: a NUL byte");
+  expect_scan_error("-ecut 1\x1b[0m\n", 12, "t.opts:1: control byte 0x1b");
+  expect_scan_error("---\necut: 10\n", 14, "YAML");
+  expect_scan_error("-options_file\n", 14, "t.opts:1: -options_file needs a value");
+  expect_scan_error("alias -a\n", 9, "t.opts:1: an alias line");
+  static char longline[6000];
+  memset(longline, 'x', sizeof longline);
+  memcpy(longline, "-title ", 7);
+  expect_scan_error(longline, sizeof longline, "t.opts:1: line longer than");
+}
+
+/* Include chains on disk: a cycle is named file by file, in include order. */
+static void test_include_files(const char *dir)
+{
+  char a[160], b[160], c[160], self[160];
+  snprintf(a, sizeof a, "%s/a.opts", dir);
+  snprintf(b, sizeof b, "%s/b.opts", dir);
+  snprintf(c, sizeof c, "%s/c.opts", dir);
+  snprintf(self, sizeof self, "%s/self.opts", dir);
+  FILE *f = fopen(self, "w");
+  if (f) fprintf(f, "-ecut 5\n-options_file %s\n", self), fclose(f);
+  sf_error_reset();
+  EXPECT(sf_options_check_file(self) == SF_ERR_FILE && has(sf_error_message(), "cycle") &&
+             has(sf_error_message(), "self.opts -> ") && has(sf_error_message(), self),
+         "self include: %s", sf_error_message());
+  f = fopen(a, "w");
+  if (f) fprintf(f, "-options_file %s\n-options_file %s\n", b, b), fclose(f); /* twice: fine */
+  f = fopen(b, "w");
+  if (f) fprintf(f, "-nband 4\n"), fclose(f);
+  sf_error_reset();
+  EXPECT(sf_options_check_file(a) == 0, "including one file twice is no cycle: %s",
+         sf_error_message());
+  f = fopen(b, "w");
+  if (f) fprintf(f, "-options_file %s\n", c), fclose(f);
+  f = fopen(c, "w");
+  if (f) fprintf(f, "# back to the start\n-options_file %s\n", a), fclose(f);
+  char chain[700];
+  snprintf(chain, sizeof chain, "%s -> %s -> %s -> %s", a, b, c, a);
+  sf_error_reset();
+  EXPECT(sf_options_check_file(a) == SF_ERR_FILE && has(sf_error_message(), chain),
+         "3-file cycle: %s", sf_error_message());
+  /* a chain of distinct files deeper than the bound: d0 -> d1 -> ... -> d17 */
+  for (int i = 0; i <= SF_OPTIONS_MAX_DEPTH + 1; i++) {
+    char d[160];
+    snprintf(d, sizeof d, "%s/d%d.opts", dir, i);
+    f = fopen(d, "w");
+    if (f) fprintf(f, "-options_file %s/d%d.opts\n", dir, i + 1), fclose(f);
+  }
+  char d0[160];
+  snprintf(d0, sizeof d0, "%s/d0.opts", dir);
+  sf_error_reset();
+  EXPECT(sf_options_check_file(d0) == SF_ERR_FILE && has(sf_error_message(), "deeper than 16"),
+         "depth bound: %s", sf_error_message());
+  sf_error_reset();
+  snprintf(c, sizeof c, "%s/missing.opts", dir);
+  f = fopen(b, "w");
+  if (f) fprintf(f, "\n-options_file %s\n", c), fclose(f);
+  EXPECT(sf_options_check_file(b) == SF_ERR_FILE && has(sf_error_message(), "missing.opts") &&
+             has(sf_error_message(), "b.opts:2"),
+         "missing include names where: %s", sf_error_message());
+  sf_error_reset();
+}
 
 static char optsfile[128], outfile[128];
 
@@ -219,9 +382,25 @@ int main(int argc, char **argv)
                    "1,2,3,4", "-flag", "maybe", "-tsmear", NULL};
   char *a_help[] = {argv[0], "-help", "-ecut", "3", "-bogus", "1", NULL};
 
+  char *a_ints[] = {argv[0], "-wrap", "4294967297", "-huge", "99999999999999999999999999999",
+                    "-nstep", "-5", "-nband", "100", "-ngkpt", "4294967298,2,2", "-ngfft",
+                    "24,-40,40", "-typat", "-2,+0,2147483647", "-bad", "1,,2", NULL};
+  char *a_required[] = {argv[0], "-ecutt", "10", NULL};
+
+  test_scan_text();
+  char dir[64];
+  snprintf(dir, sizeof dir, "/tmp/sf_test_options_%d.d", (int)getpid());
+  if (!mkdir(dir, 0700)) {
+    test_include_files(dir);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd)) printf("test_options: could not remove %s\n", dir);
+  }
   failures += spawn("values", a_values);
   failures += spawn("unused", a_unused);
   failures += spawn("bad", a_bad);
+  failures += spawn("ints", a_ints);
+  failures += spawn("required", a_required);
   failures += spawn("help", a_help);
   const char *h = slurp(outfile);
   EXPECT(has(h, "-ecut") && has(h, "plane-wave kinetic-energy cutoff (Ha)") && has(h, "10"),
