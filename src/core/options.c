@@ -7,7 +7,9 @@
  * PETSc does the parsing (command line, -options_file, PETSC_OPTIONS) so users get
  * PETSc's semantics everywhere, including inside PETSc objects such as TAO.  PETSc's
  * own errors are caught with PetscReturnErrorHandler and re-issued as SF_ERR_INPUT
- * messages that name the option and the offending text.
+ * messages that name the option and the offending text.  Integers are the exception:
+ * PETSc narrows them to its 32-bit PetscInt without a check, so they are parsed here from
+ * the raw text.  The options files themselves are checked first (options_file.c).
  */
 #include "strainfield/options.h"
 
