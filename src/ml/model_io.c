@@ -42,7 +42,7 @@ static int check_finite(const char *path, const sf_model *m, const char *what, c
       snprintf(dsname, sizeof dsname, "%s", cJSON_IsString(d) ? d->valuestring : "?");
       cJSON_Delete(met);
       SF_ERROR(SF_ERR_FILE,
-               "model %s (trained on dataset %s, id %s): %s %s has a non-finite value (%g at index %zu): the "
+               "model %s (trained on dataset %s, id %s): %s %s: a non-finite value (%g at index %zu): the "
                "training diverged; retrain with a smaller -lr",
                path, dsname, m->dataset_checksum, what, name, v[i], i);
     }
