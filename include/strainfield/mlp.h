@@ -37,7 +37,23 @@ typedef struct {
   int verbose_every;            /* log the loss every this many epochs (0: never) */
   const double *weight;         /* optional per-sample loss weights [n] (NULL: all 1); the
                                    loss is Σ_i w_i Σ_out e² / (Σ_batch w · nout) */
+  const char *name;             /* the network, for error messages (NULL: "the") */
 } sf_train_params;
+
+/* Where a training stands between two epochs: with the network's float64 weights, all
+ * that Adam needs to continue bitwise as if never stopped (the shuffles are keyed by the
+ * epoch, so there is no generator state).  mom and vel hold nparam floats each, owned by
+ * the caller; the struct is filled in full on every rank of the training communicator. */
+typedef struct {
+  int epoch;       /* epochs completed */
+  long step;       /* Adam steps taken (its bias corrections) */
+  float *mom, *vel;
+  double loss;     /* the last completed epoch's mean loss */
+} sf_mlp_state;
+
+/* Training diverged: a mean loss (standardised units, where predicting the mean costs
+ * about 1) above this, or not finite, stops training with an error. */
+#define SF_TRAIN_DIVERGED_LOSS 1e8
 
 /* z[i] = tanh(z[i]) (vectorised; absolute error a few 1e-16, deterministic). */
 void sf_mlp_tanh_inplace(double *z, size_t n);
@@ -63,6 +79,15 @@ int sf_mlp_jacobian(const sf_mlp *m, const double *x, double *y, double *J);
 void sf_train_defaults(sf_train_params *p);
 int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int n,
                  const sf_train_params *p, double *loss);
+/* The same, resumable: starts from *state (epoch 0: a fresh start; otherwise m holds the
+ * weights of that state) and leaves the end state in it.  At every epoch boundary the
+ * ranks of comm agree on a stop signal (sf_stop_agreed); on one, *state is filled and
+ * SF_STOPPED returned.  Without a state (NULL) a stop returns SF_STOPPED with nothing
+ * saved.  A diverged loss (SF_TRAIN_DIVERGED_LOSS) or non-finite final weights are
+ * SF_ERR_NOCONV naming p->name, the epoch and -lr.  Test hook: the environment variable
+ * SF_TEST_STOP_AT_EPOCH=N requests a stop (as SIGTERM) at the start of epoch N. */
+int sf_mlp_train_state(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int n,
+                       const sf_train_params *p, sf_mlp_state *state, double *loss);
 /* Mean squared error (standardised units) of the network on (X, Y). */
 int sf_mlp_mse(const sf_mlp *m, const double *X, const double *Y, int n, double *mse);
 

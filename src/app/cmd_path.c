@@ -54,6 +54,9 @@ int sf_cmd_path(void)
   if (!(p.tol > 0) || p.maxiter < 1) SF_ERROR(SF_ERR_INPUT, "-path_tol must be > 0 and -path_maxiter >= 1");
   if (strcmp(resid, "subtract") && strcmp(resid, "zero"))
     SF_ERROR(SF_ERR_INPUT, "-path_residual %s: expected subtract or zero", resid);
+  const sf_path_input in[] = {{"-model", model_path}};
+  const sf_path_input out[] = {{"-summary", have_summary ? summary : NULL}, {"-fields", have_fields ? fields : NULL}};
+  SF_CHECK(sf_check_outputs(out, 2, in, 1)); /* before any work */
   p.dir = dir - 1;
   p.fd_step = 1e-5;
   memset(p.sigma0, 0, sizeof p.sigma0);

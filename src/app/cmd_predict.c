@@ -107,8 +107,10 @@ static int read_strain_file(const char *path, double **D, int *n)
 static int write_xsf(const char *path, const sf_model *m, const double rprimd[9], const double *xred, int znucl,
                      const double *field)
 {
-  FILE *fp = fopen(path, "w");
-  if (!fp) SF_ERROR(SF_ERR_FILE, "cannot write %s", path);
+  char tmp[1200]; /* written to PATH.tmp and renamed when complete */
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *fp = fopen(tmp, "w");
+  if (!fp) SF_ERROR(SF_ERR_FILE, "-xsf: cannot write %s", tmp);
   fprintf(fp, "# strainfield %s predicted field (atomic units; lattice in Angstrom)\nCRYSTAL\nPRIMVEC\n", SF_VERSION);
   for (int i = 0; i < 3; i++)
     fprintf(fp, " %.10f %.10f %.10f\n", rprimd[3 * i] * BOHR_ANGSTROM, rprimd[3 * i + 1] * BOHR_ANGSTROM,
@@ -133,8 +135,12 @@ static int write_xsf(const char *path, const sf_model *m, const double rprimd[9]
         fprintf(fp, " %.8e", field[((size_t)(i % n1) * n2 + j % n2) * n3 + k % n3]);
         if (++cnt % 6 == 0) fputc('\n', fp);
       }
-  fprintf(fp, "\n END_DATAGRID_3D\nEND_BLOCK_DATAGRID_3D\n");
-  if (fclose(fp)) SF_ERROR(SF_ERR_FILE, "cannot write %s", path);
+  int ok = fprintf(fp, "\n END_DATAGRID_3D\nEND_BLOCK_DATAGRID_3D\n") > 0 && !ferror(fp);
+  ok = !fclose(fp) && ok;
+  if (!ok || rename(tmp, path)) {
+    remove(tmp);
+    SF_ERROR(SF_ERR_FILE, "-xsf: cannot write %s", path);
+  }
   return SF_OK;
 }
 
@@ -179,9 +185,7 @@ static int write_fields_h5(const char *path, const sf_model *m, const double *D,
   }
   H5Gclose(g);
   sf_free(fld);
-  H5Fclose(file);
-  SF_CHECK(st);
-  if (rename(tmp, path)) SF_ERROR(SF_ERR_FILE, "cannot rename %s", tmp);
+  SF_CHECK(sf_h5_finish(file, st, tmp, path));
   return SF_OK;
 }
 
@@ -469,6 +473,21 @@ static int predict_body(sf_model *m, double *D, int n, const char *summary, int 
   return SF_OK;
 }
 
+/* Every output (NULL: not asked for) checked against the inputs before the model is read. */
+static int check_outputs(const char *model, const char *sfile, const char *dataset, const char *summary,
+                         const char *fields, const char *xsf)
+{
+  const sf_path_input in[] = {{"-model", model}, {"-strain_file", sfile}, {"-dataset", dataset}};
+  sf_path_input out[2 + SF_NFIELD] = {{"-summary", summary}, {"-fields", fields}};
+  char xsf_path[SF_NFIELD][1100];
+  for (int f = 0; f < SF_NFIELD; f++) {
+    snprintf(xsf_path[f], sizeof xsf_path[f], "%s_%s.xsf", xsf ? xsf : "", sf_ml_field_names[f]);
+    out[2 + f] = (sf_path_input){"-xsf", xsf ? xsf_path[f] : NULL};
+  }
+  SF_CHECK(sf_check_outputs(out, 2 + SF_NFIELD, in, 3));
+  return SF_OK;
+}
+
 int sf_predict_run(void)
 {
   char model_path[1024], summary[1024], fields[1024], xsf[1024], sfile[1024], dataset[1024];
@@ -487,6 +506,8 @@ int sf_predict_run(void)
   SF_CHECK(sf_opt_bool("-bench", 0, "time single and batched prediction and field reconstruction", &do_bench, NULL));
   SF_CHECK(sf_options_finish());
   if (have_D == have_sfile) SF_ERROR(SF_ERR_INPUT, "predict needs exactly one of -strain_D and -strain_file");
+  SF_CHECK(check_outputs(model_path, have_sfile ? sfile : NULL, have_ds ? dataset : NULL, have_summary ? summary : NULL,
+                         have_fields ? fields : NULL, have_xsf ? xsf : NULL));
   sf_model m;
   SF_CHECK(sf_model_read(model_path, &m));
   if (fp64) m.have_fast = 0; /* sf_model_predict then runs the float64 networks */

@@ -30,6 +30,18 @@ static void print_forces_stress(const sf_cell *cell, double (*f)[3], double st[3
   for (int i = 0; i < 3; i++) sf_log(1, "    %18.10e %18.10e %18.10e\n", st[i][0], st[i][1], st[i][2]);
 }
 
+/* -summary and -fields checked before the SCF: not a pseudopotential or options file,
+ * in a writable folder (a missing one used to be found after the ground state). */
+static int check_outputs(const sf_input *in)
+{
+  sf_path_input psp[SF_MAXTYPAT];
+  for (int t = 0; t < in->npsp; t++) psp[t] = (sf_path_input){"-pseudos", in->psp_paths[t]};
+  const sf_path_input out[] = {{"-summary", in->have_summary ? in->summary : NULL},
+                               {"-fields", in->have_fields ? in->fields : NULL}};
+  SF_CHECK(sf_check_outputs(out, 2, psp, in->npsp));
+  return SF_OK;
+}
+
 /* Shared by scf and relax: relax != 0 moves the atoms first. */
 static int ground_state(int relax)
 {
@@ -66,6 +78,7 @@ static int ground_state(int relax)
     if (rp.ntime < 1) SF_ERROR(SF_ERR_INPUT, "-ntime %d must be >= 1", rp.ntime);
   }
   SF_CHECK(sf_options_finish());
+  SF_CHECK(check_outputs(&in));
   SF_CHECK(sf_scf_setup(&s, &in.scf, &in.cell, in.psps, MPI_COMM_WORLD));
   sf_log(1, "strainfield %s: %d atoms, %g electrons, %d k-points (%d symmetry ops), FFT %dx%dx%d, nband %d\n",
          relax ? "relax" : "scf", in.cell.natom, s.nelect, s.kp.nkpt, s.sym.nsym, s.box.n[0], s.box.n[1], s.box.n[2],

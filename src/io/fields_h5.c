@@ -6,17 +6,6 @@
 #include <hdf5.h>
 #include <stdio.h>
 
-int sf_h5_write_doubles(hid_t file, const char *name, int rank, const hsize_t *dims, const double *data)
-{
-  hid_t space = H5Screate_simple(rank, dims, NULL);
-  hid_t set = H5Dcreate2(file, name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  herr_t st = set < 0 ? -1 : H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-  if (set >= 0) H5Dclose(set);
-  H5Sclose(space);
-  if (st < 0) SF_ERROR(SF_ERR_FILE, "HDF5: cannot write dataset %s", name);
-  return SF_OK;
-}
-
 int sf_write_fields(const char *path, const sf_scf *s, const double *rho, const double *phi, const double *u,
                     const double *sdens)
 {
@@ -34,14 +23,6 @@ int sf_write_fields(const char *path, const sf_scf *s, const double *rho, const 
   double fe = s->E.free, ef = s->fermi;
   if (!st) st = sf_h5_write_doubles(file, "free_energy", 1, d1, &fe);
   if (!st) st = sf_h5_write_doubles(file, "fermi_energy", 1, d1, &ef);
-  H5Fclose(file);
-  if (st) {
-    remove(tmp); /* never leave a partial file behind */
-    SF_CHECK(st);
-  }
-  if (rename(tmp, path)) {
-    remove(tmp);
-    SF_ERROR(SF_ERR_FILE, "-fields: cannot rename %s to %s", tmp, path);
-  }
+  SF_CHECK(sf_h5_finish(file, st, tmp, path));
   return SF_OK;
 }

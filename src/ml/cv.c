@@ -7,6 +7,7 @@
 #include "train_internal.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <string.h>
 
 int sf_train_cv(MPI_Comm comm, sf_train_cfg *c, int i, const double *D, const double *Y, int nout,
@@ -15,6 +16,7 @@ int sf_train_cv(MPI_Comm comm, sf_train_cfg *c, int i, const double *D, const do
   int size, rank;
   MPI_Comm_size(comm, &size);
   MPI_Comm_rank(comm, &rank);
+  static const char *label[] = {"rho", "phi", "u", "s", "xred", "energy"};
   const int K = c->cv_folds, ncand = c->ncv_w * c->ncv_d, ntask = ncand * K;
   if (K < 2 || n < 2 * K) SF_ERROR(SF_ERR_INPUT, "-cv_folds %d needs at least %d training samples", K, 2 * K);
   const int G = size < ntask ? size : ntask, g = rank % G;
@@ -57,6 +59,9 @@ int sf_train_cv(MPI_Comm comm, sf_train_cfg *c, int i, const double *D, const do
       sf_train_set_scalers(&cc, i < 4 ? i : -1, pca, &m, Dt, Yt, nt);
       sf_train_params tp = cc.tp;
       tp.weight = c->sample_w ? Wt : NULL;
+      char name[64];
+      snprintf(name, sizeof name, "%s cross-validation", label[i]);
+      tp.name = name;
       st = sf_mlp_train(gc, &m, Dt, Yt, nt, &tp, NULL);
     }
     /* validation MSE in standardised units, weighted as the training loss */
@@ -76,10 +81,10 @@ int sf_train_cv(MPI_Comm comm, sf_train_cfg *c, int i, const double *D, const do
   MPI_Comm_free(&gc);
   int any = st;
   MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, comm);
-  if (!st && any) st = sf_error_set(SF_ERR_MPI, __FILE__, __LINE__, __func__, "cross-validation failed on another rank");
+  /* a stop signal (SF_STOPPED) keeps its code: the run stops cleanly, it did not fail */
+  if (!st && any) st = sf_error_set(any, __FILE__, __LINE__, __func__, "cross-validation %s on another rank", any == SF_STOPPED ? "stopped" : "failed");
   if (!st) MPI_Allreduce(MPI_IN_PLACE, score, ntask, MPI_DOUBLE, MPI_SUM, comm);
   if (!st) {
-    static const char *label[] = {"rho", "phi", "u", "s", "xred", "energy"};
     cJSON *o = cJSON_AddObjectToObject((cJSON *)json, label[i]);
     cJSON *arr = cJSON_AddArrayToObject(o, "candidates");
     int best = 0;

@@ -16,6 +16,8 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 void sf_train_defaults(sf_train_params *p)
@@ -30,6 +32,7 @@ void sf_train_defaults(sf_train_params *p)
   p->seed = 1;
   p->verbose_every = 0;
   p->weight = NULL;
+  p->name = NULL;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -176,8 +179,29 @@ static void adam_range(sf_mlp *m, train_ws *w, size_t r0, size_t r1, const doubl
     }
 }
 
+/* SF_TEST_STOP_AT_EPOCH=N (tests only): the epoch at which a stop is requested, or -1. */
+static int test_stop_epoch(void)
+{
+  const char *e = getenv("SF_TEST_STOP_AT_EPOCH");
+  return e && *e ? atoi(e) : -1;
+}
+
+/* Every rank of comm gets the whole vector: slice r of x lives on rank r. */
+static int gather_slices(MPI_Comm comm, void *x, MPI_Datatype type, const int *counts, const int *displs)
+{
+  if (MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, x, counts, displs, type, comm))
+    SF_ERROR(SF_ERR_MPI, "MPI_Allgatherv of the training state failed");
+  return SF_OK;
+}
+
 int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int n, const sf_train_params *p,
                  double *loss)
+{
+  return sf_mlp_train_state(comm, m, X, Y, n, p, NULL, loss);
+}
+
+int sf_mlp_train_state(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int n, const sf_train_params *p,
+                       sf_mlp_state *state, double *loss)
 {
   int size, rank;
   MPI_Comm_size(comm, &size);
@@ -250,7 +274,19 @@ int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int
   to_f32(m->nparam, w.P32, m->params);
   long step = 0;
   double epoch_loss = 0;
-  for (int ep = 0; ep < p->epochs && !st; ep++) {
+  const int ep0 = state ? state->epoch : 0, stop_at = test_stop_epoch();
+  const char *name = p->name ? p->name : "the";
+  if (ep0 > 0) { /* resumed: the weights are in m, the moments and counters in the state */
+    step = state->step;
+    epoch_loss = state->loss;
+    memcpy(w.mom, state->mom, m->nparam * sizeof(float));
+    memcpy(w.vel, state->vel, m->nparam * sizeof(float));
+  }
+  int ep = ep0, stop = 0;
+  for (; ep < p->epochs && !st; ep++) {
+    /* an epoch boundary: nothing is lost by stopping here */
+    if (ep == stop_at && ep > ep0) sf_stop_request(SIGTERM);
+    if ((stop = sf_stop_agreed(comm))) break;
     for (int i = 0; i < n; i++) perm[i] = i;
     for (int i = n - 1; i > 0; i--) { /* Fisher-Yates keyed by (seed, epoch) */
       int j = (int)(sf_ml_rng_u64(p->seed, 2000000 + (uint64_t)ep, (uint64_t)i) % (uint64_t)(i + 1));
@@ -300,11 +336,32 @@ int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int
     epoch_loss = sse_epoch / ((double)n * nout); /* weighted: relative to mean weight 1 only if normalised */
     if (p->verbose_every > 0 && (ep + 1) % p->verbose_every == 0)
       sf_log(2, "    epoch %5d  loss %.6e\n", ep + 1, epoch_loss);
+    /* the same sum on every rank, so every rank stops here together */
+    if (!st && !(epoch_loss <= SF_TRAIN_DIVERGED_LOSS))
+      st = sf_error_set(SF_ERR_NOCONV, __FILE__, __LINE__, __func__,
+                        "the %s network diverged at epoch %d of %d (mean loss %.3g in standardised units, where "
+                        "predicting the mean costs about 1): no model is written; try a smaller -lr (now %g)",
+                        name, ep + 1, p->epochs, epoch_loss, p->lr);
   }
-  /* every rank leaves with the whole float64 network */
-  if (!st && size > 1 &&
-      MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, m->params, counts, displs, MPI_DOUBLE, comm))
-    st = sf_error_set(SF_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Allgatherv of parameters failed");
+  /* every rank leaves with the whole float64 network (and, for a state, the moments) */
+  if (!st && size > 1) st = gather_slices(comm, m->params, MPI_DOUBLE, counts, displs);
+  if (!st && state && size > 1) st = gather_slices(comm, w.mom, MPI_FLOAT, counts, displs);
+  if (!st && state && size > 1) st = gather_slices(comm, w.vel, MPI_FLOAT, counts, displs);
+  for (size_t i = 0; i < m->nparam && !st; i++)
+    if (!isfinite(m->params[i]))
+      st = sf_error_set(SF_ERR_NOCONV, __FILE__, __LINE__, __func__,
+                        "the %s network has a non-finite weight after %d epochs: no model is written; try a "
+                        "smaller -lr (now %g)", name, ep, p->lr);
+  if (!st && state) {
+    state->epoch = ep;
+    state->step = step;
+    state->loss = epoch_loss;
+    memcpy(state->mom, w.mom, m->nparam * sizeof(float));
+    memcpy(state->vel, w.vel, m->nparam * sizeof(float));
+  }
+  if (!st && stop)
+    st = sf_error_set(SF_STOPPED, __FILE__, __LINE__, __func__, "stopped by %s at epoch %d of the %s network",
+                      sf_signal_name(stop), ep, name);
   if (loss) *loss = epoch_loss;
   sf_free(counts);
   sf_free(fbuf);

@@ -5,7 +5,9 @@
 #include "strainfield/output.h"
 #include "strainfield/ml.h"
 
+#include <cjson/cJSON.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,73 +25,40 @@ static double **lin_of(sf_model *m, int i) { return i < SF_NFIELD ? &m->lin_fiel
 
 static int rd(hid_t loc, const char *name, size_t count, double *data)
 {
-  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
-  if (d < 0) SF_ERROR(SF_ERR_FILE, "model file: no dataset %s", name);
-  hid_t sp = H5Dget_space(d);
-  hssize_t n = H5Sget_simple_extent_npoints(sp);
-  herr_t st = (size_t)n == count ? H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) : -1;
-  H5Sclose(sp);
-  H5Dclose(d);
-  if (st < 0) SF_ERROR(SF_ERR_FILE, "model file: cannot read %s (%lld values, expected %zu)", name, (long long)n, count);
+  return sf_h5_read(loc, "model file", name, H5T_NATIVE_DOUBLE, count, data);
+}
+
+/* A diverged training leaves NaN or Inf weights, and a network with them still returns
+ * numbers (tanh saturates): such a model is refused at load, naming what is broken and
+ * the dataset it came from. */
+static int check_finite(const char *path, const sf_model *m, const char *what, const char *name, const double *v,
+                        size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(v[i])) {
+      cJSON *met = m->metrics_json ? cJSON_Parse(m->metrics_json) : NULL;
+      const cJSON *d = cJSON_GetObjectItemCaseSensitive(met, "dataset");
+      char dsname[1100];
+      snprintf(dsname, sizeof dsname, "%s", cJSON_IsString(d) ? d->valuestring : "?");
+      cJSON_Delete(met);
+      SF_ERROR(SF_ERR_FILE,
+               "model %s (trained on dataset %s, id %s): %s %s: a non-finite value (%g at index %zu): the "
+               "training diverged; retrain with a smaller -lr",
+               path, dsname, m->dataset_checksum, what, name, v[i], i);
+    }
   return SF_OK;
 }
 
-static void attr_str(hid_t loc, const char *name, const char *s)
+static int check_net(const char *path, const sf_model *m, const char *name, const sf_mlp *n, const double *lin)
 {
-  hid_t t = H5Tcopy(H5T_C_S1);
-  H5Tset_size(t, strlen(s) + 1);
-  hid_t sp = H5Screate(H5S_SCALAR);
-  hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-  H5Awrite(a, t, s);
-  H5Aclose(a);
-  H5Sclose(sp);
-  H5Tclose(t);
-}
-
-static char *attr_str_read(hid_t loc, const char *name)
-{
-  if (H5Aexists(loc, name) <= 0) return NULL;
-  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-  hid_t t = H5Aget_type(a);
-  size_t n = H5Tget_size(t);
-  char *s = calloc(n + 1, 1);
-  if (s && H5Aread(a, t, s) < 0) s[0] = 0;
-  H5Tclose(t);
-  H5Aclose(a);
-  return s;
-}
-
-static void attr_ints(hid_t loc, const char *name, int n, const int *v)
-{
-  hsize_t d = (hsize_t)n;
-  hid_t sp = H5Screate_simple(1, &d, NULL);
-  hid_t a = H5Acreate2(loc, name, H5T_NATIVE_INT, sp, H5P_DEFAULT, H5P_DEFAULT);
-  H5Awrite(a, H5T_NATIVE_INT, v);
-  H5Aclose(a);
-  H5Sclose(sp);
-}
-
-static int attr_ints_read(hid_t loc, const char *name, int nmax, int *v)
-{
-  if (H5Aexists(loc, name) <= 0) return -1;
-  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-  hid_t sp = H5Aget_space(a);
-  int n = (int)H5Sget_simple_extent_npoints(sp);
-  if (n <= nmax) H5Aread(a, H5T_NATIVE_INT, v);
-  else n = -1;
-  H5Sclose(sp);
-  H5Aclose(a);
-  return n;
-}
-
-static void attr_double(hid_t loc, const char *name, int n, const double *v)
-{
-  hsize_t d = (hsize_t)n;
-  hid_t sp = H5Screate_simple(1, &d, NULL);
-  hid_t a = H5Acreate2(loc, name, H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT);
-  H5Awrite(a, H5T_NATIVE_DOUBLE, v);
-  H5Aclose(a);
-  H5Sclose(sp);
+  const int nin = n->width[0], nout = n->width[n->nlayer];
+  SF_CHECK(check_finite(path, m, "the weights of network", name, n->params, n->nparam));
+  SF_CHECK(check_finite(path, m, "the input scaler (x_mean, x_std) of network", name, n->xmean, nin));
+  SF_CHECK(check_finite(path, m, "the input scaler (x_mean, x_std) of network", name, n->xstd, nin));
+  SF_CHECK(check_finite(path, m, "the output scaler (y_mean, y_std) of network", name, n->ymean, nout));
+  SF_CHECK(check_finite(path, m, "the output scaler (y_mean, y_std) of network", name, n->ystd, nout));
+  if (lin) SF_CHECK(check_finite(path, m, "the linear baseline of network", name, lin, (size_t)(nin + 1) * nout));
+  return SF_OK;
 }
 
 static int write_net(hid_t file, const char *name, const sf_mlp *n, const double *lin)
@@ -97,8 +66,8 @@ static int write_net(hid_t file, const char *name, const sf_mlp *n, const double
   char path[128];
   snprintf(path, sizeof path, "/nets/%s", name);
   hid_t g = H5Gcreate2(file, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  attr_ints(g, "widths", n->nlayer + 1, n->width);
-  attr_str(g, "activation", "tanh");
+  sf_h5_attr_ints(g, "widths", n->nlayer + 1, n->width);
+  sf_h5_attr_str(g, "activation", "tanh");
   int st = 0;
   for (int l = 0; l < n->nlayer && !st; l++) {
     char nm[32];
@@ -128,7 +97,7 @@ static int read_net(hid_t file, const char *name, sf_mlp *n, double **lin)
     SF_ERROR(SF_ERR_FILE, "model file: no network %s", path);
   hid_t g = H5Gopen2(file, path, H5P_DEFAULT);
   int w[SF_MLP_MAXLAYER + 1];
-  int nw = attr_ints_read(g, "widths", SF_MLP_MAXLAYER + 1, w);
+  int nw = sf_h5_attr_ints_read(g, "widths", SF_MLP_MAXLAYER + 1, w);
   int st = nw < 2 ? sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "model file: %s has no widths", path)
                   : sf_mlp_create(n, nw - 1, w, 0);
   for (int l = 0; l < n->nlayer && !st; l++) {
@@ -173,16 +142,16 @@ int sf_model_write(MPI_Comm comm, const char *path, const sf_model *mc)
   if (!st) st = sf_calloc((void **)&displs, size, sizeof(int));
   if (!st && rank == 0) st = sf_calloc((void **)&row, (size_t)m->npt, sizeof(double));
   if (rank == 0 && !st) {
-    attr_str(file, "format", MODEL_FORMAT);
-    attr_str(file, "version", SF_VERSION);
-    attr_ints(file, "ngrid", 3, m->ngrid);
-    attr_ints(file, "natom", 1, &m->natom);
-    attr_ints(file, "ncomp", SF_NFIELD, m->ncomp);
-    attr_str(file, "dataset_checksum", m->dataset_checksum);
-    attr_str(file, "dataset_settings", m->dataset_settings ? m->dataset_settings : "{}");
-    attr_str(file, "train_options", m->options_json ? m->options_json : "{}");
-    if (m->metrics_json) attr_str(file, "metrics", m->metrics_json);
-    if (m->have_ref) attr_double(file, "ref_rprimd", 9, m->ref_rprimd);
+    sf_h5_attr_str(file, "format", MODEL_FORMAT);
+    sf_h5_attr_str(file, "version", SF_VERSION);
+    sf_h5_attr_ints(file, "ngrid", 3, m->ngrid);
+    sf_h5_attr_ints(file, "natom", 1, &m->natom);
+    sf_h5_attr_ints(file, "ncomp", SF_NFIELD, m->ncomp);
+    sf_h5_attr_str(file, "dataset_checksum", m->dataset_checksum);
+    sf_h5_attr_str(file, "dataset_settings", m->dataset_settings ? m->dataset_settings : "{}");
+    sf_h5_attr_str(file, "train_options", m->options_json ? m->options_json : "{}");
+    if (m->metrics_json) sf_h5_attr_str(file, "metrics", m->metrics_json);
+    if (m->have_ref) sf_h5_attr_double(file, "ref_rprimd", 9, m->ref_rprimd);
     H5Gclose(H5Gcreate2(file, "/pca", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
     H5Gclose(H5Gcreate2(file, "/nets", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   }
@@ -209,7 +178,7 @@ int sf_model_write(MPI_Comm comm, const char *path, const sf_model *mc)
       st = sf_h5_write_doubles(g, "mean", 1, &dn, row);
       if (!st) st = sf_h5_write_doubles(g, "basis", 2, db, full);
       if (!st) st = sf_h5_write_doubles(g, "eigenvalues", 1, &dk, p->eig);
-      attr_double(g, "total_variance", 1, &p->total_var);
+      sf_h5_attr_double(g, "total_variance", 1, &p->total_var);
       H5Gclose(g);
       sf_free(full);
       full = NULL;
@@ -218,9 +187,7 @@ int sf_model_write(MPI_Comm comm, const char *path, const sf_model *mc)
   }
   if (rank == 0 && !st)
     for (int i = 0; i < 6 && !st; i++) st = write_net(file, net_name(i), net_of(m, i), *lin_of(m, i));
-  if (rank == 0) H5Fclose(file);
-  if (rank == 0 && !st && rename(tmp, path))
-    st = sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "cannot rename %s to %s", tmp, path);
+  if (rank == 0) st = sf_h5_finish(file, st, tmp, path);
   MPI_Bcast(&st, 1, MPI_INT, 0, comm);
   sf_free(row);
   sf_free(counts);
@@ -235,23 +202,23 @@ int sf_model_read(const char *path, sf_model *m)
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0) SF_ERROR(SF_ERR_FILE, "cannot open model %s", path);
-  char *fmt = attr_str_read(file, "format");
+  char *fmt = sf_h5_attr_str_read(file, "format");
   int st = 0;
   if (!fmt || strcmp(fmt, MODEL_FORMAT))
     st = sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "%s is not a strainfield model (format %s)", path,
                       fmt ? fmt : "missing");
   free(fmt);
   if (!st) {
-    attr_ints_read(file, "ngrid", 3, m->ngrid);
-    attr_ints_read(file, "natom", 1, &m->natom);
-    attr_ints_read(file, "ncomp", SF_NFIELD, m->ncomp);
+    sf_h5_attr_ints_read(file, "ngrid", 3, m->ngrid);
+    sf_h5_attr_ints_read(file, "natom", 1, &m->natom);
+    sf_h5_attr_ints_read(file, "ncomp", SF_NFIELD, m->ncomp);
     m->npt = (long)m->ngrid[0] * m->ngrid[1] * m->ngrid[2];
-    char *cs = attr_str_read(file, "dataset_checksum");
+    char *cs = sf_h5_attr_str_read(file, "dataset_checksum");
     snprintf(m->dataset_checksum, sizeof m->dataset_checksum, "%s", cs ? cs : "");
     free(cs);
-    m->dataset_settings = attr_str_read(file, "dataset_settings");
-    m->options_json = attr_str_read(file, "train_options");
-    m->metrics_json = attr_str_read(file, "metrics");
+    m->dataset_settings = sf_h5_attr_str_read(file, "dataset_settings");
+    m->options_json = sf_h5_attr_str_read(file, "train_options");
+    m->metrics_json = sf_h5_attr_str_read(file, "metrics");
     if (H5Aexists(file, "ref_rprimd") > 0) {
       hid_t a = H5Aopen(file, "ref_rprimd", H5P_DEFAULT);
       H5Aread(a, H5T_NATIVE_DOUBLE, m->ref_rprimd);
@@ -278,10 +245,16 @@ int sf_model_read(const char *path, sf_model *m)
       if (!st) st = rd(g, "eigenvalues", p->k, p->eig);
       if (g >= 0) H5Gclose(g);
     }
+    if (!st) st = check_finite(path, m, "the PCA mean of", sf_ml_field_names[f], p->mean, m->npt);
+    if (!st) st = check_finite(path, m, "the PCA basis of", sf_ml_field_names[f], p->basis, (size_t)p->k * m->npt);
+    if (!st) st = check_finite(path, m, "the PCA eigenvalues of", sf_ml_field_names[f], p->eig, p->k);
     if (!st)
       for (size_t i = 0; i < (size_t)p->k * m->npt; i++) m->basis32[f][i] = (float)p->basis[i];
   }
-  for (int i = 0; i < 6 && !st; i++) st = read_net(file, net_name(i), net_of(m, i), lin_of(m, i));
+  for (int i = 0; i < 6 && !st; i++) {
+    st = read_net(file, net_name(i), net_of(m, i), lin_of(m, i));
+    if (!st) st = check_net(path, m, net_name(i), net_of(m, i), *lin_of(m, i));
+  }
   H5Fclose(file);
   if (!st) st = sf_model_prepare_fast(m); /* float32 prediction copies, made once */
   if (st) {

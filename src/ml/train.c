@@ -15,8 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *net_label[SF_NNET] = {"rho", "phi", "u", "s", "xred", "energy"};
+
+/* Bounds of the counts, far above any real use, so a typo fails at once instead of
+ * asking for terabytes or years. */
+#define SF_TRAIN_MAXWIDTH 65536
+#define SF_TRAIN_MAXEPOCHS 100000000
 
 int sf_train_make_net(const sf_train_cfg *c, int i, int nout, uint64_t seed, sf_mlp *m)
 {
@@ -51,7 +57,9 @@ static int read_cfg(sf_train_cfg *c)
                          &c->have_model));
   SF_CHECK(sf_opt_string("-summary", NULL, "metrics JSON to write", c->summary, sizeof c->summary, &c->have_summary));
   SF_CHECK(sf_opt_int("-ntrain", 0, "training samples: the first n of the dataset (0: all but -ntest)", &c->ntrain, NULL));
+  SF_OPT_REJECT_IF(c->ntrain < 0, "-ntrain %d: must be >= 0 (0: all samples but -ntest)", c->ntrain);
   SF_CHECK(sf_opt_int("-ntest", 0, "test samples: the last m of the dataset (0: a third of it)", &c->ntest, NULL));
+  SF_OPT_REJECT_IF(c->ntest < 0, "-ntest %d: must be >= 0 (0: a third of the samples)", c->ntest);
   int def_nc[SF_NFIELD] = {50, 50, 50, 50}, n;
   SF_CHECK(sf_opt_int_array("-pca_components", SF_NFIELD, 0, def_nc, SF_NFIELD,
                             "PCA components of rho,phi,u,s (one value: all fields)", c->ncomp, &n, NULL));
@@ -65,6 +73,9 @@ static int read_cfg(sf_train_cfg *c)
     snprintf(help, sizeof help, "hidden-layer widths of the network D -> %s", net_label[i]);
     SF_CHECK(sf_opt_int_array(arch_opt[i], SF_MLP_MAXLAYER - 1, 0, i < 4 ? def_field : def_small, i < 4 ? 2 : 3, help,
                               c->hidden[i], &c->nhidden[i], NULL));
+    for (int l = 0; l < c->nhidden[i]; l++)
+      SF_OPT_REJECT_IF(c->hidden[i][l] < 1 || c->hidden[i][l] > SF_TRAIN_MAXWIDTH, "%s: width %d must be in 1..%d",
+                       arch_opt[i], c->hidden[i][l], SF_TRAIN_MAXWIDTH);
   }
   char sc[SF_NFIELD][1024];
   int nsc = 0, scset;
@@ -85,27 +96,51 @@ static int read_cfg(sf_train_cfg *c)
     }
   }
   SF_CHECK(sf_opt_real("-lr", 1e-3, "Adam learning rate", &c->tp.lr, NULL));
+  /* no upper bound: too large a rate shows as a diverged loss (mlp_train.c), named there */
+  SF_OPT_REJECT_IF(!(c->tp.lr > 0 && isfinite(c->tp.lr)), "-lr %g: must be finite and > 0", c->tp.lr);
   SF_CHECK(sf_opt_real("-l2", 1e-4, "l2 penalty on the weights (loss += l2 sum W^2)", &c->tp.l2, NULL));
+  SF_OPT_REJECT_IF(!(c->tp.l2 >= 0 && isfinite(c->tp.l2)), "-l2 %g: must be finite and >= 0", c->tp.l2);
   SF_CHECK(sf_opt_int("-batch", 128, "mini-batch size (split over the ranks of the network's group, see -train_groups)", &c->tp.batch, NULL));
+  SF_OPT_REJECT_IF(c->tp.batch < 1, "-batch %d: must be >= 1", c->tp.batch);
   SF_CHECK(sf_opt_int("-epochs", 4000, "training epochs", &c->tp.epochs, NULL));
+  SF_OPT_REJECT_IF(c->tp.epochs < 0 || c->tp.epochs > SF_TRAIN_MAXEPOCHS, "-epochs %d: must be in 0..%d", c->tp.epochs,
+                   SF_TRAIN_MAXEPOCHS);
   int seed;
   SF_CHECK(sf_opt_int("-seed", 1, "seed of initial weights and shuffles", &seed, NULL));
+  SF_OPT_REJECT_IF(seed < 0, "-seed %d: must be >= 0", seed);
   c->tp.seed = (uint64_t)seed;
   SF_CHECK(sf_opt_int("-cv_folds", 0, "k-fold cross-validation of the architectures (0: off)", &c->cv_folds, NULL));
+  SF_OPT_REJECT_IF(c->cv_folds < 0 || c->cv_folds == 1, "-cv_folds %d: must be 0 (off) or >= 2", c->cv_folds);
   SF_CHECK(sf_opt_int("-cv_epochs", 0, "epochs per cross-validation fit (0: -epochs)", &c->cv_epochs, NULL));
+  SF_OPT_REJECT_IF(c->cv_epochs < 0 || c->cv_epochs > SF_TRAIN_MAXEPOCHS, "-cv_epochs %d: must be in 0..%d",
+                   c->cv_epochs, SF_TRAIN_MAXEPOCHS);
   const int dw[] = {50, 100, 500}, dd[] = {1, 2, 3};
   SF_CHECK(sf_opt_int_array("-cv_widths", 8, 0, dw, 3, "hidden widths tried by cross-validation", c->cv_widths, &c->ncv_w, NULL));
+  for (int k = 0; k < c->ncv_w; k++)
+    SF_OPT_REJECT_IF(c->cv_widths[k] < 1 || c->cv_widths[k] > SF_TRAIN_MAXWIDTH, "-cv_widths: width %d must be in 1..%d",
+                     c->cv_widths[k], SF_TRAIN_MAXWIDTH);
   SF_CHECK(sf_opt_int_array("-cv_depths", 8, 0, dd, 3, "hidden depths tried by cross-validation", c->cv_depths, &c->ncv_d, NULL));
+  for (int k = 0; k < c->ncv_d; k++)
+    SF_OPT_REJECT_IF(c->cv_depths[k] < 1 || c->cv_depths[k] > SF_MLP_MAXLAYER - 1, "-cv_depths: depth %d must be in 1..%d",
+                     c->cv_depths[k], SF_MLP_MAXLAYER - 1);
   SF_CHECK(sf_opt_int_array("-learning_curve", 16, 0, NULL, 0,
                             "training-set sizes of the learning curve, e.g. 250,500,1000,2000 (default: none)",
                             c->lc_sizes, &c->nlc, NULL));
+  for (int k = 0; k < c->nlc; k++)
+    SF_OPT_REJECT_IF(c->lc_sizes[k] < 8, "-learning_curve: size %d must be >= 8 (the fewest samples train accepts)",
+                     c->lc_sizes[k]);
   SF_CHECK(sf_opt_int("-train_groups", 0,
                       "rank groups training different networks side by side, data-parallel inside a group "
                       "(0: one per network of the largest size, at most one per rank; 1: all ranks on each network)",
                       &c->train_groups, NULL));
   int every;
   SF_CHECK(sf_opt_int("-log_every", 0, "log the training loss every this many epochs (at -verbosity 2)", &every, NULL));
+  SF_OPT_REJECT_IF(every < 0, "-log_every %d: must be >= 0 (0: never)", every);
   c->tp.verbose_every = every;
+  SF_CHECK(sf_opt_bool("-resume", 0,
+                       "continue from MODEL.checkpoint.h5, written when a signal (SIGTERM, SIGINT, SIGUSR1) stopped "
+                       "a train with the same options (none: start from the beginning)",
+                       &c->resume, NULL));
   return SF_OK;
 }
 
@@ -120,6 +155,23 @@ static int check_cfg(const sf_train_cfg *c)
   if (c->train_groups < 0 || c->train_groups > size)
     SF_ERROR(SF_ERR_INPUT, "-train_groups %d: must be 0 (automatic) or 1..%d, the number of ranks", c->train_groups, size);
   if (c->tp.epochs < 0 || c->tp.batch < 1) SF_ERROR(SF_ERR_INPUT, "-epochs must be >= 0 and -batch >= 1");
+  return SF_OK;
+}
+
+/* Every output (the model, its checkpoint, the metrics) checked before any work: not an
+ * input, in a writable folder.  Rank 0 looks, so that all ranks take the same way. */
+static int check_outputs(MPI_Comm comm, const sf_train_cfg *c)
+{
+  int rank, st = 0;
+  MPI_Comm_rank(comm, &rank);
+  const sf_path_input in[] = {{"-dataset", c->dataset}};
+  const sf_path_input out[] = {{"-model", c->model},
+                               {"-summary", c->have_summary ? c->summary : NULL},
+                               {"-model's checkpoint", c->checkpoint}};
+  if (rank == 0) st = sf_check_outputs(out, 3, in, 1);
+  MPI_Bcast(&st, 1, MPI_INT, 0, comm);
+  if (st && rank) SF_ERROR(st, "an output path was refused on rank 0");
+  SF_CHECK(st);
   return SF_OK;
 }
 
@@ -481,6 +533,64 @@ static cJSON *arch_json(const sf_mlp *m)
   return cJSON_CreateIntArray(m->width, m->nlayer + 1);
 }
 
+/* The final training of the networks, resumable: from the checkpoint under -resume, and
+ * on a stop signal every network's state goes to the checkpoint and SF_STOPPED is
+ * returned.  (Learning-curve points and cross-validation are not checkpointed: they are
+ * redone, identically, by a resumed run.) */
+static int train_resumable(MPI_Comm comm, sf_train_cfg *c, const sf_dataset *ds, int nn, sf_mlp *const *nets,
+                           const double *X, const double *const *Y, int n, const sf_train_params *tp,
+                           const char *const *lab)
+{
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  sf_mlp_state state[SF_NNET], *sp[SF_NNET];
+  memset(state, 0, sizeof state);
+  float *mem = NULL;
+  size_t total = 0;
+  for (int i = 0; i < nn; i++) total += nets[i]->nparam;
+  int st = sf_calloc((void **)&mem, 2 * total, sizeof *mem);
+  char *identity = st ? NULL : sf_train_identity(ds->checksum);
+  if (!st && !identity) st = sf_error_set(SF_ERR_MEM, __FILE__, __LINE__, __func__, "cannot format the run identity");
+  for (size_t i = 0, off = 0; !st && i < (size_t)nn; off += 2 * nets[i]->nparam, i++) {
+    state[i].mom = mem + off;
+    state[i].vel = mem + off + nets[i]->nparam;
+    sp[i] = &state[i];
+  }
+  int have = 0;
+  if (!st && c->resume) { /* every rank reads it: a small file */
+    if (rank == 0) have = access(c->checkpoint, F_OK) == 0;
+    MPI_Bcast(&have, 1, MPI_INT, 0, comm);
+    if (!have) sf_log(1, "train: -resume: no checkpoint %s, starting from the beginning\n", c->checkpoint);
+    else st = sf_train_checkpoint_read(c->checkpoint, identity, nn, lab, nets, sp);
+    int any = st; /* every rank agrees before training */
+    MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, comm);
+    if (!st && any) st = sf_error_set(any, __FILE__, __LINE__, __func__, "reading the checkpoint failed on another rank");
+    if (!st && have) {
+      sf_log(1, "train: resuming from %s:", c->checkpoint);
+      for (int i = 0; i < nn; i++) sf_log(1, " %s epoch %d%s", lab[i], state[i].epoch, i + 1 < nn ? "," : "\n");
+    }
+  }
+  if (!st) st = sf_train_networks(comm, c->train_groups, nn, nets, X, Y, n, tp, lab, sp);
+  if (st == SF_STOPPED) {
+    char why[1024];
+    snprintf(why, sizeof why, "%s", sf_error_message());
+    int wst = rank == 0 ? sf_train_checkpoint_write(c->checkpoint, identity, nn, lab, nets, sp) : SF_OK;
+    MPI_Bcast(&wst, 1, MPI_INT, 0, comm);
+    if (wst) st = rank == 0 ? wst : sf_error_set(wst, __FILE__, __LINE__, __func__, "writing the checkpoint failed");
+    else {
+      sf_error_reset();
+      st = sf_error_set(SF_STOPPED, __FILE__, __LINE__, __func__,
+                        "%s; the training state is saved in %s: run the same train command with -resume to continue",
+                        why, c->checkpoint);
+      c->checkpoint_written = 1;
+    }
+  }
+  free(identity);
+  sf_free(mem);
+  if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  return SF_OK;
+}
+
 /* all networks and metrics for the first ntr training samples; the model is filled when
  * `model` is not NULL (otherwise everything is freed: a learning-curve point) */
 static int pipeline(MPI_Comm comm, sf_train_cfg *c, split *sp, int ntr, sf_model *model, cJSON *res, cJSON *cvjson)
@@ -516,10 +626,12 @@ static int pipeline(MPI_Comm comm, sf_train_cfg *c, split *sp, int ntr, sf_model
       lab[nn] = net_label[i];
       tp[nn] = c->tp;
       tp[nn].weight = i < SF_NFIELD ? fw[i].wts : NULL;
+      tp[nn].name = net_label[i];
       nn++;
     }
     double t1 = sf_wtime();
-    st = sf_train_networks(comm, c->train_groups, nn, nets, sp->Dtr, Y, ntr, tp, lab);
+    if (model) st = train_resumable(comm, c, sp->ds, nn, nets, sp->Dtr, Y, ntr, tp, lab);
+    else st = sf_train_networks(comm, c->train_groups, nn, nets, sp->Dtr, Y, ntr, tp, lab, NULL);
     t_train = sf_wtime() - t1;
   }
   for (int f = 0; f < SF_NFIELD && !st; f++)
@@ -588,8 +700,11 @@ int sf_train_execute(sf_train_cfg *cfg)
   SF_CHECK(check_cfg(cfg));
   sf_train_cfg c = *cfg;
   MPI_Comm comm = MPI_COMM_WORLD;
-  int size;
+  int size, rank;
   MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(comm, &rank);
+  snprintf(c.checkpoint, sizeof c.checkpoint, "%s.checkpoint.h5", c.model);
+  SF_CHECK(check_outputs(comm, &c));
   double t0 = sf_wtime();
   sf_dataset ds;
   SF_CHECK(sf_dataset_open(c.dataset, &ds));
@@ -651,9 +766,16 @@ int sf_train_execute(sf_train_cfg *cfg)
     model.metrics_json = cJSON_PrintUnformatted(root);
     st = sf_model_write(comm, c.model, &model);
     if (!st) sf_log(1, "train: model written to %s (%.1f s)\n", c.model, sf_wtime() - t0);
+    if (!st && rank == 0) remove(c.checkpoint); /* a resumed run is complete: its checkpoint is spent */
   }
-  int rank;
-  MPI_Comm_rank(comm, &rank);
+  if (st == SF_STOPPED && !c.checkpoint_written) {
+    char why[1024];
+    snprintf(why, sizeof why, "%s", sf_error_message());
+    sf_error_reset();
+    st = sf_error_set(SF_STOPPED, __FILE__, __LINE__, __func__,
+                      "%s, during the learning curve or cross-validation, which are not checkpointed: nothing is "
+                      "saved; run train again", why);
+  }
   if (!st && c.have_summary && rank == 0) st = sf_write_json_file(c.summary, root);
   MPI_Bcast(&st, 1, MPI_INT, 0, comm);
   cJSON_Delete(root);

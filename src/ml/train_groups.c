@@ -13,6 +13,7 @@
 #include "strainfield/core.h"
 #include "train_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Networks costing at least half the largest decide how many groups are worth having. */
@@ -26,8 +27,45 @@ static int auto_groups(int size, int nnet, sf_mlp *const *nets)
   return size < nbig ? size : nbig;
 }
 
+/* The first message of the lowest failing rank, recorded on every rank (so that rank 0,
+ * which prints, says what failed on another rank group). */
+static int share_error(MPI_Comm comm, int st, int err)
+{
+  int rank, size, from;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int mine = st == err ? rank : size;
+  if (MPI_Allreduce(&mine, &from, 1, MPI_INT, MPI_MIN, comm)) SF_ERROR(SF_ERR_MPI, "MPI_Allreduce failed");
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", sf_error_message());
+  if (MPI_Bcast(msg, sizeof msg, MPI_CHAR, from, comm)) SF_ERROR(SF_ERR_MPI, "MPI_Bcast failed");
+  if (rank != from) {
+    sf_error_reset();
+    SF_ERROR(err, "%s (on rank %d)", msg, from);
+  }
+  return err;
+}
+
+/* A stopped run: every rank gets every network's weights and state from its group. */
+static int share_states(MPI_Comm comm, int nnet, sf_mlp *const *nets, sf_mlp_state *const *states, const int *owner)
+{
+  for (int i = 0; i < nnet; i++) {
+    double head[3] = {states[i]->epoch, (double)states[i]->step, states[i]->loss};
+    const int cnt = (int)nets[i]->nparam;
+    if (MPI_Bcast(nets[i]->params, cnt, MPI_DOUBLE, owner[i], comm) || MPI_Bcast(head, 3, MPI_DOUBLE, owner[i], comm) ||
+        MPI_Bcast(states[i]->mom, cnt, MPI_FLOAT, owner[i], comm) ||
+        MPI_Bcast(states[i]->vel, cnt, MPI_FLOAT, owner[i], comm))
+      SF_ERROR(SF_ERR_MPI, "MPI_Bcast of a training state failed");
+    states[i]->epoch = (int)head[0];
+    states[i]->step = (long)head[1];
+    states[i]->loss = head[2];
+  }
+  return SF_OK;
+}
+
 int sf_train_networks(MPI_Comm comm, int ngroups, int nnet, sf_mlp *const *nets, const double *X,
-                      const double *const *Y, int n, const sf_train_params *tp, const char *const *label)
+                      const double *const *Y, int n, const sf_train_params *tp, const char *const *label,
+                      sf_mlp_state *const *states)
 {
   int size, rank;
   MPI_Comm_size(comm, &size);
@@ -71,17 +109,21 @@ int sf_train_networks(MPI_Comm comm, int ngroups, int nnet, sf_mlp *const *nets,
   for (int i = 0; i < nnet && !st; i++) {
     if (owner[i] != g) continue;
     double t0 = sf_wtime();
-    st = sf_mlp_train(gc, nets[i], X, Y[i], n, &tp[i], &info[2 * i]);
+    st = sf_mlp_train_state(gc, nets[i], X, Y[i], n, &tp[i], states ? states[i] : NULL, &info[2 * i]);
     if (grank == 0) info[2 * i + 1] = sf_wtime() - t0;
     else info[2 * i] = 0;
   }
   MPI_Comm_free(&gc);
-  /* one failure anywhere stops everyone before the broadcasts */
-  int err = st;
-  if (MPI_Allreduce(&st, &err, 1, MPI_INT, MPI_MAX, comm)) SF_ERROR(SF_ERR_MPI, "MPI_Allreduce failed");
-  if (err) {
-    if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
-    SF_ERROR(err, "network training failed on another rank group");
+  /* an error anywhere stops everyone before the broadcasts; then a stop signal (a group
+   * stops at its next epoch boundary, a group already done has nothing left to save) */
+  int err = st == SF_STOPPED ? 0 : st, stopped = st == SF_STOPPED;
+  if (MPI_Allreduce(MPI_IN_PLACE, &err, 1, MPI_INT, MPI_MAX, comm) ||
+      MPI_Allreduce(MPI_IN_PLACE, &stopped, 1, MPI_INT, MPI_MAX, comm))
+    SF_ERROR(SF_ERR_MPI, "MPI_Allreduce failed");
+  if (err) return share_error(comm, st, err);
+  if (stopped) {
+    if (states) SF_CHECK(share_states(comm, nnet, nets, states, owner));
+    return share_error(comm, st, SF_STOPPED);
   }
   if (G > 1) {
     for (int i = 0; i < nnet; i++)

@@ -20,6 +20,9 @@ struct sf_train_cfg_s {
   int cv_folds, cv_epochs, ncv_w, ncv_d, cv_widths[8], cv_depths[8];
   int nlc, lc_sizes[16];
   int train_groups;             /* -train_groups (0: automatic) */
+  int resume;                   /* -resume: continue from the checkpoint if there is one */
+  char checkpoint[1100];        /* MODEL.checkpoint.h5 */
+  int checkpoint_written;       /* a stop signal's state is saved there */
 };
 
 /* Builds an untrained network D → nout with the cfg's hidden layers of net i. */
@@ -40,6 +43,25 @@ void sf_train_set_scalers(const sf_train_cfg *c, int f, const sf_pca *pca, sf_ml
  * comm (0: automatic; at most one per rank) — see train_groups.c.  Collective; every rank ends with every
  * trained network, and logs name them by label[i]. */
 int sf_train_networks(MPI_Comm comm, int ngroups, int nnet, sf_mlp *const *nets, const double *X,
-                      const double *const *Y, int n, const sf_train_params *tp, const char *const *label);
+                      const double *const *Y, int n, const sf_train_params *tp, const char *const *label,
+                      sf_mlp_state *const *states);
+/* ...with states (may be NULL): each network starts from states[i] and leaves its end
+ * state there; on a stop signal every rank gets every network's weights and state and
+ * SF_STOPPED is returned (train then writes the checkpoint). */
+
+/* The checkpoint of a stopped train (checkpoint.c, format in docs/model.md): for each
+ * network its weights, Adam moments, step count, epochs done and last loss, and the
+ * identity of the run (the train options that change the weights, and the dataset id).
+ * write: rank 0 only, to PATH.tmp then renamed.  read: refuses a checkpoint of another
+ * identity or other networks, naming the first differing option; fills nets' params
+ * and states. */
+int sf_train_checkpoint_write(const char *path, const char *identity, int nnet, const char *const *label,
+                              sf_mlp *const *nets, sf_mlp_state *const *states);
+int sf_train_checkpoint_read(const char *path, const char *identity, int nnet, const char *const *label,
+                             sf_mlp *const *nets, sf_mlp_state *const *states);
+/* The identity of this run for the checkpoint: JSON text of the resolved options, less
+ * those that do not change the weights (paths of outputs, verbosity, -resume,
+ * -train_groups), and the dataset id.  Caller frees with free(). */
+char *sf_train_identity(const char *dataset_checksum);
 
 #endif
