@@ -100,7 +100,10 @@ int sf_fftbox_default_size(const sf_cell *cell, const sf_symmetry *sym, double e
   for (int i = 0; i < 3; i++) {
     double alen = sqrt(cell->rprimd[i][0] * cell->rprimd[i][0] + cell->rprimd[i][1] * cell->rprimd[i][1] +
                        cell->rprimd[i][2] * cell->rprimd[i][2]);
-    n[i] = next_235((int)ceil(gmax * alen / M_PI - 1e-9));
+    double nmin = ceil(gmax * alen / M_PI - 1e-9);
+    if (!(nmin <= 4096))
+      SF_ERROR(SF_ERR_INPUT, "the FFT box for ecut %g along vector %d (%g Bohr) would exceed 4096 points", ecut, i + 1, alen);
+    n[i] = next_235((int)nmin);
   }
   if (!sym) return SF_OK;
   for (int guard = 0; guard < 1000; guard++) {
