@@ -1,7 +1,8 @@
 /* pw.h — plane-wave basis and the FFT box.
  *
  * Owns: the FFT box (size, FFTW plans made once and reused, the map between integer G
- * vectors and box indices), ABINIT's default choice of ngfft for an ecut, and the
+ * vectors and box indices), the planner mode (timed or deterministic) of every FFTW plan,
+ * ABINIT's default choice of ngfft for an ecut, and the
  * per-k-point basis sphere |k+G|²/2 < ecut with its (ecutsm-smoothed) kinetic energies.
  *
  * Grid convention: box point (i1,i2,i3) is the reduced position (i1/n1, i2/n2, i3/n3);
