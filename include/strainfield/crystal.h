@@ -26,8 +26,30 @@ typedef struct {
   double *zion;      /* [ntypat] valence (pseudo-ion) charge, set from the psp */
 } sf_cell;
 
+/* Smallest accepted relative volume V / (|a1| |a2| |a3|) (1 for orthogonal vectors, 0 for
+ * coplanar ones; sin of the angle between c and the ab plane times sin(gamma)).  Round-off
+ * of the cosines (~1e-16) enters V² linearly, so exactly coplanar inputs such as angles
+ * 120 120 120 come out near 1e-8: 1e-3 is five decades above that, while the flattest
+ * physically meaningful cells stay far above it (angles 60 60 60: 0.71; the campaigns'
+ * 84..96 deg: > 0.97; a cell with c only 0.06 deg out of the ab plane: 1e-3).  Below it
+ * the reciprocal vectors exceed 1000 times the direct ones and every lattice sum degrades. */
+#define SF_CELL_MIN_RELVOL 1e-3
+/* Bound on the lattice points any search of the crystal module visits (periodic images of
+ * the distance check, Ewald's real- and reciprocal-space sums, k-point meshes): above it
+ * the input is refused (SF_ERR_INPUT) instead of running for hours. */
+#define SF_CELL_MAX_POINTS 20000000L
+
+/* Signed V / (|a1| |a2| |a3|) of the rows of rprimd (0 if a vector is zero). */
+double sf_lattice_relative_volume(const double rprimd[3][3]);
+/* Checks angles (degrees, as -angdeg: angle(b,c), angle(a,c), angle(a,b)): each in (0, 180)
+ * and together forming a cell with relative volume >= SF_CELL_MIN_RELVOL.  Error
+ * SF_ERR_INPUT otherwise; the message says what is wrong and names no option, so that the
+ * caller can put the option (or file:line) in front. */
+int sf_lattice_check_angles(const double angdeg[3]);
 /* rprimd from acell and rprim, rprim given as ABINIT lists it: 9 numbers, vector 1 first,
- * vector i scaled by acell[i]. */
+ * vector i scaled by acell[i].  Refuses (SF_ERR_INPUT) non-positive acell, left-handed
+ * vectors and relative volume below SF_CELL_MIN_RELVOL.  Like every lattice builder below,
+ * its messages name no option (the caller prefixes it). */
 int sf_lattice_from_rprim(const double acell[3], const double rprim[9], double rprimd[3][3]);
 /* rprimd from acell and angdeg (α = angle(b,c), β = angle(a,c), γ = angle(a,b), degrees),
  * in ABINIT's orientation for angdeg. */
@@ -41,8 +63,9 @@ void sf_lattice_apply_strain(const double ref_rprimd[3][3], const double eps[3][
 double sf_mat3_det(const double m[3][3]);
 
 /* Fills gprimd and ucvol, checks the cell: error (SF_ERR_INPUT) for a zero, negative
- * (left-handed) or degenerate volume, and for two atoms closer than min_dist Bohr
- * (periodic images included); messages name the atoms. */
+ * (left-handed) or degenerate volume (relative volume below SF_CELL_MIN_RELVOL), and for
+ * two atoms closer than min_dist Bohr (periodic images included; messages name the atoms;
+ * a search over more than SF_CELL_MAX_POINTS images is refused). */
 int sf_cell_finish(sf_cell *cell, double min_dist);
 int sf_cell_alloc(sf_cell *cell, int natom, int ntypat);
 void sf_cell_free(sf_cell *cell);

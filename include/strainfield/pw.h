@@ -1,7 +1,8 @@
 /* pw.h — plane-wave basis and the FFT box.
  *
  * Owns: the FFT box (size, FFTW plans made once and reused, the map between integer G
- * vectors and box indices), ABINIT's default choice of ngfft for an ecut, and the
+ * vectors and box indices), the planner mode (timed or deterministic) of every FFTW plan,
+ * ABINIT's default choice of ngfft for an ecut, and the
  * per-k-point basis sphere |k+G|²/2 < ecut with its (ecutsm-smoothed) kinetic energies.
  *
  * Grid convention: box point (i1,i2,i3) is the reduced position (i1/n1, i2/n2, i3/n3);
@@ -13,6 +14,7 @@
 
 #include <complex.h>
 #include <fftw3.h>
+#include <mpi.h>
 
 #include "strainfield/crystal.h"
 
@@ -40,6 +42,15 @@ static inline int sf_fftbox_index(const sf_fftbox *b, int g1, int g2, int g3)
   g3 = (g3 % b->n[2] + b->n[2]) % b->n[2];
   return (g1 * b->n[1] + g2) * b->n[2] + g3;
 }
+/* FFTW planner mode of every plan made by this module (box and sphere plans).  The default,
+ * FFTW_MEASURE, picks the fastest algorithm by timing it, so two runs (or two ranks) may pick
+ * different ones and differ in the last bits.  sf_fft_plans_deterministic (collective on
+ * world, once, before any box is created) switches the process to FFTW_ESTIMATE, forgets
+ * any wisdom, and checks that every rank plans a few probe boxes identically (an error
+ * SF_ERR_MPI if not: mixed FFTW builds or CPUs).  The same problem then gets the same plan
+ * in every run, resumed run and rank; `generate` calls it (docs/performance.md: the cost). */
+int sf_fft_plans_deterministic(MPI_Comm world);
+unsigned sf_fft_planner_flag(void);
 /* Real field (nfft) -> its Fourier coefficients (nfft, normalised by 1/N). */
 void sf_fft_r2g(sf_fftbox *box, const double *f, double complex *fg);
 /* Fourier coefficients (nfft) -> real part of the field (imaginary part discarded). */
@@ -65,7 +76,7 @@ void sf_pwbasis_free(sf_pwbasis *pw);
  * In C order the 3-D transform is done as 1-D transforms, G->r: along i3 only for the
  * (i1,i2) columns of the sphere's bounding box, along i2 only for the i1 planes the sphere
  * touches, along i1 everywhere; r->G the reverse.  Plans are made once per box and sphere
- * extent (FFTW_MEASURE, on a scratch array) and cached in box->sphere_plans.
+ * extent (sf_fft_planner_flag(), on a scratch array) and cached in box->sphere_plans.
  * sf_fft_sphere_g2r: box->work = Σ_{G in sphere} c_G e^{iG·r} (unnormalised, FFTW_BACKWARD),
  * equal to scattering c into a zeroed box and executing box->to_real.
  * sf_fft_sphere_r2g: transforms box->work in place (FFTW_FORWARD, unnormalised) such that

@@ -280,6 +280,7 @@ int sf_generate_execute(sf_generate *G)
   int rank, size;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
+  SF_CHECK(sf_fft_plans_deterministic(MPI_COMM_WORLD)); /* the same FFT plans in every run, resume and rank */
   if (in.cell.natom > SF_MAXATOM_RELAX) SF_ERROR(SF_ERR_INPUT, "generate relaxes at most %d atoms", SF_MAXATOM_RELAX);
 
   /* the campaign's fixed grid: given, or ABINIT's choice for the largest stretch */

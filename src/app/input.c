@@ -23,6 +23,16 @@
 #define MAX_NSTEP 100000         /* the SCF history arrays have nstep entries */
 #define MAX_EIG_ITER 1000
 
+/* The crystal module's lattice messages say what is wrong; put the option in front. */
+static int with_option(int st, const char *option)
+{
+  if (!st) return SF_OK;
+  char why[1024];
+  snprintf(why, sizeof why, "%s", sf_error_message());
+  sf_error_reset();
+  return sf_error_set(st, __FILE__, __LINE__, __func__, "%s: %s", option, why);
+}
+
 static int read_cell(sf_input *in)
 {
   double acell[3] = {1, 1, 1}, rprim[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, angdeg[3], D[6];
@@ -43,8 +53,9 @@ static int read_cell(sf_input *in)
   if (sf_options_help_requested()) return SF_OK;
   REJECT_IF(set_rprim && set_angdeg, "give -rprim or -angdeg, not both");
   double rprimd[3][3];
-  if (set_angdeg) SF_CHECK(sf_lattice_from_angdeg(acell, angdeg, rprimd));
-  else SF_CHECK(sf_lattice_from_rprim(acell, rprim, rprimd));
+  for (int i = 0; i < 3; i++) REJECT_IF(!(acell[i] > 0.0), "-acell: component %d = %g must be positive", i + 1, acell[i]);
+  if (set_angdeg) SF_CHECK(with_option(sf_lattice_from_angdeg(acell, angdeg, rprimd), "-angdeg"));
+  else SF_CHECK(with_option(sf_lattice_from_rprim(acell, rprim, rprimd), "-rprim"));
   if (set_D) {
     for (int i = 0; i < 3; i++)
       REJECT_IF(!(D[i] > 0.0), "-strain_D: stretch %d = %g must be positive", i + 1, D[i]);
@@ -52,7 +63,7 @@ static int read_cell(sf_input *in)
       REJECT_IF(!(D[i] > 0.0 && D[i] < 180.0), "-strain_D: angle %d = %g deg must be in (0, 180)", i - 2, D[i]);
     double ref[3][3];
     memcpy(ref, rprimd, sizeof ref);
-    SF_CHECK(sf_lattice_from_strain(ref, D, rprimd));
+    SF_CHECK(with_option(sf_lattice_from_strain(ref, D, rprimd), "-strain_D"));
   }
 
   SF_CHECK(sf_opt_required("-znucl", ntypat > 0, "one nuclear charge per atom type"));

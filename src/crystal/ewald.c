@@ -53,9 +53,20 @@ int sf_ewald(const sf_cell *cell, double *energy, double (*fcart)[3], double str
 
   /* real space: with the reduced difference folded into [-1/2,1/2), |n_a| ≤ rmax|b_a| + 1/2 */
   int nr[3], ng[3];
+  double nreal = 1.0, nrecip = 1.0;
   for (int a = 0; a < 3; a++) {
-    nr[a] = (int)ceil(rmax * norm3(cell->gprimd[a])) + 1;
-    ng[a] = (int)ceil(gmax / (2.0 * pi) * norm3(cell->rprimd[a])) + 1;
+    double mr = ceil(rmax * norm3(cell->gprimd[a])) + 1.0, mg = ceil(gmax / (2.0 * pi) * norm3(cell->rprimd[a])) + 1.0;
+    nreal *= 2.0 * mr + 1.0;
+    nrecip *= 2.0 * mg + 1.0;
+    nr[a] = mr < 1e6 ? (int)mr : 1000000;
+    ng[a] = mg < 1e6 ? (int)mg : 1000000;
+  }
+  /* Both counts grow only as the cell flattens (nreal ~ 1/relative volume along the short
+   * reciprocal direction); refuse rather than sum for hours. */
+  if (nreal > (double)SF_CELL_MAX_POINTS || nrecip > (double)SF_CELL_MAX_POINTS) {
+    sf_free(z), sf_free(x);
+    SF_ERROR(SF_ERR_INPUT, "the Ewald sum of this cell needs %.3g real-space and %.3g reciprocal-space lattice "
+             "points (more than %ld): the cell is too flat", nreal, nrecip, SF_CELL_MAX_POINTS);
   }
   const double twoeta_sqrtpi = 2.0 * eta / sqrt(pi);
   for (int i = 0; i < n; i++)

@@ -73,6 +73,9 @@ int sf_kpoints_monkhorst_pack(const sf_symmetry *sym, const int ngkpt[3], int ns
   for (int d = 0; d < 3; d++)
     if (ngkpt[d] < 1) SF_ERROR(SF_ERR_INPUT, "ngkpt(%d) = %d must be at least 1", d + 1, ngkpt[d]);
   if (nshiftk < 1) SF_ERROR(SF_ERR_INPUT, "nshiftk = %d must be at least 1", nshiftk);
+  if ((double)ngkpt[0] * ngkpt[1] * ngkpt[2] * nshiftk > (double)SF_CELL_MAX_POINTS)
+    SF_ERROR(SF_ERR_INPUT, "the k-point mesh %dx%dx%d with %d shifts has more than %ld points", ngkpt[0], ngkpt[1],
+             ngkpt[2], nshiftk, SF_CELL_MAX_POINTS);
   if (sym->nsym < 1 || sym->nsym > SF_MAXSYM)
     SF_ERROR(SF_ERR_INTERNAL, "symmetry with nsym = %d", sym->nsym);
 

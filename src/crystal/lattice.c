@@ -16,22 +16,50 @@
 
 static const double deg2rad = 3.14159265358979323846 / 180.0;
 
+static double norm3(const double a[3]) { return sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]); }
+
+double sf_lattice_relative_volume(const double rprimd[3][3])
+{
+  double scale = norm3(rprimd[0]) * norm3(rprimd[1]) * norm3(rprimd[2]);
+  return scale > 0.0 ? sf_mat3_det(rprimd) / scale : 0.0;
+}
+
 int sf_lattice_from_rprim(const double acell[3], const double rprim[9], double rprimd[3][3])
 {
   for (int i = 0; i < 3; i++) {
     if (!(acell[i] > 0.0)) SF_ERROR(SF_ERR_INPUT, "acell(%d) = %g must be positive", i + 1, acell[i]);
     for (int j = 0; j < 3; j++) rprimd[i][j] = acell[i] * rprim[3 * i + j];
   }
+  double rel = sf_lattice_relative_volume((const double(*)[3])rprimd);
+  if (!(fabs(rel) >= SF_CELL_MIN_RELVOL))
+    SF_ERROR(SF_ERR_INPUT, "the lattice vectors are (nearly) coplanar: volume / (|a1| |a2| |a3|) = %.3g, below %g",
+             rel, SF_CELL_MIN_RELVOL);
+  if (rel < 0.0) SF_ERROR(SF_ERR_INPUT, "the lattice vectors are left-handed (a1 . (a2 x a3) < 0): swap two of them");
+  return SF_OK;
+}
+
+int sf_lattice_check_angles(const double angdeg[3])
+{
+  for (int i = 0; i < 3; i++)
+    if (!(angdeg[i] > 0.0 && angdeg[i] < 180.0))
+      SF_ERROR(SF_ERR_INPUT, "angle %d = %g deg must lie strictly between 0 and 180 degrees", i + 1, angdeg[i]);
+  double ca = cos(angdeg[0] * deg2rad), cb = cos(angdeg[1] * deg2rad), cg = cos(angdeg[2] * deg2rad);
+  /* (V / abc)² = det of the metric of unit vectors = 1 - ca² - cb² - cg² + 2 ca cb cg */
+  double v2 = 1.0 - ca * ca - cb * cb - cg * cg + 2.0 * ca * cb * cg;
+  if (!(v2 > 0.0))
+    SF_ERROR(SF_ERR_INPUT, "angles %g %g %g deg do not form a cell (one exceeds the sum of the other two, or the "
+             "three add up to 360 or more)", angdeg[0], angdeg[1], angdeg[2]);
+  double rel = sqrt(v2);
+  if (!(rel >= SF_CELL_MIN_RELVOL))
+    SF_ERROR(SF_ERR_INPUT, "angles %g %g %g deg make a degenerate (flat) cell: volume / (|a||b||c|) = %.3g, below %g",
+             angdeg[0], angdeg[1], angdeg[2], rel, SF_CELL_MIN_RELVOL);
   return SF_OK;
 }
 
 /* Unit vectors with the requested angles in ABINIT's angdeg orientation. */
 static int angdeg_rprim(const double angdeg[3], double r[3][3])
 {
-  for (int i = 0; i < 3; i++)
-    if (!(angdeg[i] > 0.0 && angdeg[i] < 180.0))
-      SF_ERROR(SF_ERR_INPUT, "angdeg(%d) = %g must lie strictly between 0 and 180 degrees", i + 1,
-               angdeg[i]);
+  SF_CHECK(sf_lattice_check_angles(angdeg));
   double ca = cos(angdeg[0] * deg2rad), cb = cos(angdeg[1] * deg2rad), cg = cos(angdeg[2] * deg2rad);
   /* ABINIT compares the angles with a 1e-12 tolerance to pick the trigonal orientation;
    * 90 90 90 stays on the general branch so that a cubic cell comes out diagonal. */
@@ -135,23 +163,18 @@ static void cross(const double a[3], const double b[3], double c[3])
   c[2] = a[0] * b[1] - a[1] * b[0];
 }
 
-static double norm3(const double a[3]) { return sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]); }
-
 int sf_cell_finish(sf_cell *cell, double min_dist)
 {
   double(*a)[3] = cell->rprimd;
   double c12[3];
   cross(a[1], a[2], c12);
   double vol = a[0][0] * c12[0] + a[0][1] * c12[1] + a[0][2] * c12[2];
-  double scale = norm3(a[0]) * norm3(a[1]) * norm3(a[2]);
+  double rel = sf_lattice_relative_volume((const double(*)[3])a);
   if (!(vol > 0.0))
-    SF_ERROR(SF_ERR_INPUT,
-             "cell volume %.6g Bohr^3 is not positive (lattice vectors left-handed or coplanar; check -acell, -rprim or -angdeg)", vol);
-  /* A sliver cell (vectors nearly coplanar) is almost always an input mistake and makes
-   * gprimd meaningless; relative volume 1e-8 is far below any physical cell. */
-  if (vol < 1e-8 * scale)
-    SF_ERROR(SF_ERR_INPUT, "cell volume %.6g Bohr^3 is not positive enough (check -acell, -rprim or -angdeg): the lattice vectors are "
-             "nearly coplanar (degenerate cell)", vol);
+    SF_ERROR(SF_ERR_INPUT, "cell volume %.6g Bohr^3 is not positive (lattice vectors left-handed or coplanar)", vol);
+  if (!(rel >= SF_CELL_MIN_RELVOL))
+    SF_ERROR(SF_ERR_INPUT, "cell volume %.6g Bohr^3 is not positive enough: the lattice vectors are nearly coplanar "
+             "(degenerate cell, volume / (|a1| |a2| |a3|) = %.3g, below %g)", vol, rel, SF_CELL_MIN_RELVOL);
   cell->ucvol = vol;
   for (int i = 0; i < 3; i++) {
     double c[3];
@@ -167,7 +190,15 @@ int sf_cell_finish(sf_cell *cell, double min_dist)
   /* Images within min_dist: |n_i| <= min_dist*|b_i| bounds the lattice translations once the
    * reduced difference is folded into [-1/2, 1/2). */
   int nmax[3];
-  for (int i = 0; i < 3; i++) nmax[i] = (int)ceil(min_dist * norm3(cell->gprimd[i])) + 1;
+  double nimages = 1.0;
+  for (int i = 0; i < 3; i++) {
+    double m = ceil(min_dist * norm3(cell->gprimd[i])) + 1.0;
+    nimages *= 2.0 * m + 1.0;
+    nmax[i] = m < 1e6 ? (int)m : 1000000;
+  }
+  if (nimages > (double)SF_CELL_MAX_POINTS)
+    SF_ERROR(SF_ERR_INPUT, "the cell is too small for the distance check: %.3g periodic images lie within %g Bohr "
+             "(lattice vectors of %.3g, %.3g, %.3g Bohr)", nimages, min_dist, norm3(a[0]), norm3(a[1]), norm3(a[2]));
   for (int ia = 0; ia < cell->natom; ia++)
     for (int ib = ia; ib < cell->natom; ib++) {
       double dr[3];

@@ -1,6 +1,7 @@
 /* sampling.c — deterministic strain samples and strain measures (see sampling.h). */
 #include "strainfield/sampling.h"
 #include "strainfield/core.h"
+#include "strainfield/crystal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -104,8 +105,14 @@ int sf_sampler_read_file(sf_sampler *s, const char *path)
     }
     for (int j = 0; j < 3 && !st; j++)
       if (!(v[j] > 0)) st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__, "%s:%ld: stretch %g must be positive", path, lineno, v[j]);
-    for (int j = 3; j < 6 && !st; j++)
-      if (!(v[j] > 0 && v[j] < 180)) st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__, "%s:%ld: angle %g must be in (0,180) deg", path, lineno, v[j]);
+    /* Angles that make a flat cell would fail (or, before the check, hang) the sample's
+     * cell construction; refuse the file up front, naming the line. */
+    if (!st && sf_lattice_check_angles(&v[3])) {
+      char why[512];
+      snprintf(why, sizeof why, "%s", sf_error_message());
+      sf_error_reset();
+      st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__, "%s:%ld: %s", path, lineno, why);
+    }
     if (st) break;
     if (n == cap) {
       cap *= 2;

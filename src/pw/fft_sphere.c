@@ -20,8 +20,9 @@
  * the planning array's alignment (fftw_alignment_of); offsets that would break it (not the
  * case for complex doubles with FFTW's 16-byte rule) make the plans FFTW_UNALIGNED.
  * Plans depend only on (n, m2, m3, direction) and are cached in the box (6 plans per
- * sphere extent + 2 per box); they are made with FFTW_MEASURE on a scratch array so that
- * planning never touches box->work.
+ * sphere extent + 2 per box); they are made with sf_fft_planner_flag() (FFTW_MEASURE, or
+ * FFTW_ESTIMATE in deterministic mode) on a scratch array so that planning never touches
+ * box->work.
  */
 #include "strainfield/pw.h"
 #include "strainfield/core.h"
@@ -67,7 +68,7 @@ static fftw_plan plan_lines(double complex *buf, int len, int st, int h1, int d1
   fftw_iodim loops[2] = {{h1, d1, d1}, {h2, d2, d2}};
   int nloop = h2 > 1 ? 2 : 1;
   return fftw_plan_guru_dft(1, &dim, nloop, loops, (fftw_complex *)buf, (fftw_complex *)buf, sign,
-                            FFTW_MEASURE | flags);
+                            sf_fft_planner_flag() | flags);
 }
 
 static void destroy_set(sphere_set *s)

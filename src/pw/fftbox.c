@@ -1,9 +1,71 @@
-/* fftbox.c — the FFT box: size choice, FFTW plans, G <-> index map (see pw.h). */
+/* fftbox.c — the FFT box: size choice, FFTW plans, G <-> index map, and the planner
+ * mode every plan of the module uses (see pw.h). */
 #include "strainfield/pw.h"
 #include "strainfield/core.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* FFTW_MEASURE times candidate algorithms and keeps the fastest, so the algorithm (and
+ * the last bits of every transform, ~1e-16 relative, ~1e-13 Ha after an SCF) depends on
+ * the machine's load at planning time.  FFTW_ESTIMATE picks from FFTW's cost model: the
+ * same plan for the same problem in every process, run and resume. */
+static unsigned planner_flag = FFTW_MEASURE;
+
+unsigned sf_fft_planner_flag(void) { return planner_flag; }
+
+/* FNV-1a of a string, continuing from h: a short fingerprint of printed FFTW plans. */
+static uint64_t fingerprint(const char *s, uint64_t h)
+{
+  if (!h) h = 1469598103934665603ull;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+/* The printed plans of a few probe boxes (one smooth size, two with factors 3 and 5). */
+static int probe_fingerprint(uint64_t *out)
+{
+  static const int probes[3][3] = {{16, 16, 16}, {15, 25, 24}, {12, 20, 18}};
+  uint64_t h = 0;
+  for (int k = 0; k < 3; k++) {
+    const int *n = probes[k];
+    fftw_complex *a = fftw_malloc(sizeof(fftw_complex) * (size_t)n[0] * n[1] * n[2]);
+    if (!a) SF_ERROR(SF_ERR_MEM, "cannot allocate a probe FFT box");
+    fftw_plan p = fftw_plan_dft_3d(n[0], n[1], n[2], a, a, FFTW_BACKWARD, FFTW_ESTIMATE);
+    char *text = p ? fftw_sprint_plan(p) : NULL;
+    if (text) h = fingerprint(text, h);
+    free(text);
+    if (p) fftw_destroy_plan(p);
+    fftw_free(a);
+    if (!text) SF_ERROR(SF_ERR_LIB, "FFTW could not plan a %dx%dx%d probe box", n[0], n[1], n[2]);
+  }
+  *out = h;
+  return SF_OK;
+}
+
+int sf_fft_plans_deterministic(MPI_Comm world)
+{
+  planner_flag = FFTW_ESTIMATE;
+  /* Wisdom from an earlier FFTW_MEASURE plan of the same problem would be reused. */
+  fftw_forget_wisdom();
+  /* The cost model still depends on the FFTW build and on the CPU's SIMD extensions.  A
+   * sample may run on any rank, so every rank must choose the same plans. */
+  uint64_t mine = 0;
+  int st = probe_fingerprint(&mine);
+  int bad = st != SF_OK;
+  MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, world);
+  if (st) return st;
+  if (bad) SF_ERROR(SF_ERR_LIB, "FFTW could not plan the probe boxes on another rank");
+  uint64_t lo = mine, hi = mine;
+  MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_UINT64_T, MPI_MIN, world);
+  MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_UINT64_T, MPI_MAX, world);
+  if (lo != hi)
+    SF_ERROR(SF_ERR_MPI, "the ranks plan FFTs differently (different FFTW builds or CPUs): results would depend "
+             "on which rank ran a sample; run on identical nodes");
+  return SF_OK;
+}
 
 static int only_235(int n)
 {
@@ -38,7 +100,10 @@ int sf_fftbox_default_size(const sf_cell *cell, const sf_symmetry *sym, double e
   for (int i = 0; i < 3; i++) {
     double alen = sqrt(cell->rprimd[i][0] * cell->rprimd[i][0] + cell->rprimd[i][1] * cell->rprimd[i][1] +
                        cell->rprimd[i][2] * cell->rprimd[i][2]);
-    n[i] = next_235((int)ceil(gmax * alen / M_PI - 1e-9));
+    double nmin = ceil(gmax * alen / M_PI - 1e-9);
+    if (!(nmin <= 4096))
+      SF_ERROR(SF_ERR_INPUT, "the FFT box for ecut %g along vector %d (%g Bohr) would exceed 4096 points", ecut, i + 1, alen);
+    n[i] = next_235((int)nmin);
   }
   if (!sym) return SF_OK;
   for (int guard = 0; guard < 1000; guard++) {
@@ -61,9 +126,9 @@ int sf_fftbox_create(const int n[3], sf_fftbox *box)
   box->nfft = n[0] * n[1] * n[2];
   box->work = fftw_malloc(sizeof(double complex) * (size_t)box->nfft);
   if (!box->work) SF_ERROR(SF_ERR_MEM, "cannot allocate the FFT box %dx%dx%d", n[0], n[1], n[2]);
-  /* MEASURE once per box: the box is reused for every band, k-point and SCF step. */
-  box->to_real = fftw_plan_dft_3d(n[0], n[1], n[2], box->work, box->work, FFTW_BACKWARD, FFTW_MEASURE);
-  box->to_recip = fftw_plan_dft_3d(n[0], n[1], n[2], box->work, box->work, FFTW_FORWARD, FFTW_MEASURE);
+  /* Planned once per box: the box is reused for every band, k-point and SCF step. */
+  box->to_real = fftw_plan_dft_3d(n[0], n[1], n[2], box->work, box->work, FFTW_BACKWARD, planner_flag);
+  box->to_recip = fftw_plan_dft_3d(n[0], n[1], n[2], box->work, box->work, FFTW_FORWARD, planner_flag);
   if (!box->to_real || !box->to_recip) SF_ERROR(SF_ERR_LIB, "FFTW could not plan a %dx%dx%d transform", n[0], n[1], n[2]);
   SF_CHECK(sf_calloc((void **)&box->gvec, (size_t)box->nfft, sizeof *box->gvec));
   for (int i1 = 0; i1 < n[0]; i1++)

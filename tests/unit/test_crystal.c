@@ -360,9 +360,96 @@ static void test_fd(void)
   sf_cell_free(&c);
 }
 
+/* Degenerate and oversized cells are refused quickly with a message saying what is wrong
+ * (issue 10, 2.1: -angdeg 120,120,120 used to hang in the image search); strongly sheared
+ * but valid cells are accepted. */
+static void test_cell_refusals(void)
+{
+  double r[3][3], ref[3][3];
+  const double ones[3] = {1, 1, 1};
+  const double flat[3] = {120, 120, 120}, impossible[3] = {100, 100, 170};
+  sf_error_reset();
+  EXPECT(sf_lattice_from_angdeg(mg_acell, flat, r) == SF_ERR_INPUT && strstr(sf_error_message(), "degenerate") &&
+             !strstr(sf_error_message(), "-angdeg"),
+         "angdeg 120 120 120: '%s'", sf_error_message());
+  sf_error_reset();
+  EXPECT(sf_lattice_from_angdeg(mg_acell, impossible, r) == SF_ERR_INPUT && strstr(sf_error_message(), "do not form"),
+         "angdeg 100 100 170: '%s'", sf_error_message());
+  sf_error_reset();
+  sf_lattice_from_angdeg(mg_acell, (const double[3]){90, 90, 90}, ref);
+  const double Dflat[6] = {1, 1, 1, 120, 120, 120};
+  EXPECT(sf_lattice_from_strain(ref, Dflat, r) == SF_ERR_INPUT && strstr(sf_error_message(), "degenerate"),
+         "strain_D with angles 120 120 120: '%s'", sf_error_message());
+  sf_error_reset();
+  /* c 0.006 deg out of the ab plane: relative volume 1e-4 */
+  const double sliver[9] = {1, 0, 0, 0, 1, 0, 1, 1, 1e-4 * sqrt(2.0)};
+  EXPECT(sf_lattice_from_rprim(ones, sliver, r) == SF_ERR_INPUT && strstr(sf_error_message(), "coplanar"),
+         "rprim sliver: '%s'", sf_error_message());
+  sf_error_reset();
+  EXPECT(fabs(sf_lattice_relative_volume((const double(*)[3])r) - 1e-4) < 1e-12, "relative volume %g",
+         sf_lattice_relative_volume((const double(*)[3])r));
+  /* the same sliver handed straight to sf_cell_finish (as relax or the campaign do) */
+  const double x1[1][3] = {{0, 0, 0}};
+  sf_cell c;
+  int rc = make_cell(r, 1, x1, 12, 2, &c);
+  EXPECT(rc == SF_ERR_INPUT && strstr(sf_error_message(), "nearly coplanar"), "sliver cell: rc %d '%s'", rc,
+         sf_error_message());
+  sf_cell_free(&c);
+  sf_error_reset();
+
+  /* a 0.001 Bohr cube: 1e9 images within 0.5 Bohr, refused before searching them */
+  double tiny[3][3] = {{1e-3, 0, 0}, {0, 1e-3, 0}, {0, 0, 1e-3}};
+  rc = make_cell(tiny, 1, x1, 12, 2, &c);
+  EXPECT(rc == SF_ERR_INPUT && strstr(sf_error_message(), "too small"), "tiny cell: rc %d '%s'", rc, sf_error_message());
+  sf_cell_free(&c);
+  sf_error_reset();
+  /* a 1 x 1 x 1e9 Bohr needle: Ewald would need 1.6e8 real-space points */
+  double needle[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1e9}};
+  EXPECT(sf_cell_alloc(&c, 1, 1) == 0, "alloc");
+  memcpy(c.rprimd, needle, sizeof needle);
+  c.zion[0] = 2;
+  EXPECT(sf_cell_finish(&c, 0.0) == 0, "needle cell finish: '%s'", sf_error_message());
+  double e;
+  rc = sf_ewald(&c, &e, NULL, NULL);
+  EXPECT(rc == SF_ERR_INPUT && strstr(sf_error_message(), "Ewald"), "needle Ewald: rc %d '%s'", rc, sf_error_message());
+  sf_cell_free(&c);
+  sf_error_reset();
+  /* a 400^3 k-point mesh (6.4e7 points) */
+  sf_symmetry id;
+  sf_symmetry_identity(&id);
+  sf_kpoints kp;
+  const double sh[1][3] = {{0, 0, 0}};
+  rc = sf_kpoints_monkhorst_pack(&id, (const int[3]){400, 400, 400}, 1, sh, 1, &kp);
+  EXPECT(rc == SF_ERR_INPUT && strstr(sf_error_message(), "k-point mesh"), "huge k mesh: rc %d '%s'", rc,
+         sf_error_message());
+  sf_kpoints_free(&kp);
+  sf_error_reset();
+
+  /* accepted: rhombohedral 60 60 60 (relative volume 1/sqrt 2) and the extremes of the
+   * campaigns' default strain box (lambda 0.9..1.1, theta 84..96 deg) */
+  const double rh[3] = {60, 60, 60};
+  EXPECT(sf_lattice_from_angdeg(mg_acell, rh, r) == 0, "angdeg 60 60 60: '%s'", sf_error_message());
+  EXPECT(fabs(sf_lattice_relative_volume((const double(*)[3])r) - sqrt(0.5)) < 1e-12, "60 60 60 relative volume");
+  rc = make_cell(r, 4, mg_xred, 12, 2, &c);
+  EXPECT(rc == 0 && sf_ewald(&c, &e, NULL, NULL) == 0, "60 60 60 cell: '%s'", sf_error_message());
+  sf_cell_free(&c);
+  const double ext[2][6] = {{0.9, 1.1, 0.9, 84, 96, 84}, {1.1, 0.9, 1.1, 96, 84, 96}};
+  sf_lattice_from_rprim(mg_acell, (const double[9]){1, 0, 0, 0, 1, 0, 0, 0, 1}, ref);
+  for (int k = 0; k < 2; k++) {
+    sf_error_reset();
+    rc = sf_lattice_from_strain(ref, ext[k], r);
+    if (!rc) rc = make_cell(r, 4, mg_xred, 12, 2, &c);
+    if (!rc) rc = sf_ewald(&c, &e, NULL, NULL);
+    EXPECT(rc == 0, "campaign extreme %d refused: '%s'", k, sf_error_message());
+    sf_cell_free(&c);
+  }
+  sf_error_reset();
+}
+
 int main(void)
 {
   test_lattice();
+  test_cell_refusals();
   test_kpoints_ewald();
   test_fd();
   printf("test_crystal: %d failures\n", failures);

@@ -101,12 +101,17 @@ static void test_uniform_and_lhs(void)
     for (int k = 0; k < n; k++) EXPECT(count[j][k] == 1, "LHS: coordinate %d stratum %d has %d samples", j, k, count[j][k]);
 }
 
+static void write_text(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  fputs(text, f);
+  fclose(f);
+}
+
 static void test_file(void)
 {
   const char *path = "test_sampling_D.txt";
-  FILE *f = fopen(path, "w");
-  fprintf(f, "# la lb lc tha thb thc\n1.0 1.0 1.0 90 90 90\n1.05,0.95,1.0, 91,89,90.5  # comment\n\n");
-  fclose(f);
+  write_text(path, "# la lb lc tha thb thc\n1.0 1.0 1.0 90 90 90\n1.05,0.95,1.0, 91,89,90.5  # comment\n\n");
   sf_sampler s = paper(SF_SAMPLE_FILE, 2);
   EXPECT(!sf_sampler_read_file(&s, path), "read failed: %s", sf_error_message());
   double D[6];
@@ -114,13 +119,48 @@ static void test_file(void)
   sf_sampler_D(&s, 1, D);
   EXPECT(D[0] == 1.05 && D[1] == 0.95 && D[5] == 90.5, "file D wrong");
   sf_sampler_free(&s);
-  f = fopen(path, "w");
-  fprintf(f, "1 1 1 90 90\n");
-  fclose(f);
+  write_text(path, "1 1 1 90 90\n");
   sf_error_reset();
   EXPECT(sf_sampler_read_file(&s, path) == SF_ERR_FILE, "a line of 5 numbers was accepted");
   sf_error_reset();
   remove(path);
+}
+
+/* A -sample_file line whose angles make a flat cell is refused when the file is read, with
+ * file:line in the message; strongly sheared valid lines are kept.  A distribution that
+ * reaches flat angles yields D's whose lattice is refused (the campaign records that sample
+ * as failed and goes on) instead of hanging the cell checks. */
+static void test_degenerate_D(void)
+{
+  const char *path = "test_sampling_flat.txt";
+  write_text(path, "1 1 1 60 60 60\n0.9 1.1 0.9 84 96 84\n1 1 1 120,120,120\n");
+  sf_sampler s = paper(SF_SAMPLE_FILE, 3);
+  sf_error_reset();
+  int rc = sf_sampler_read_file(&s, path);
+  EXPECT(rc == SF_ERR_INPUT && strstr(sf_error_message(), "test_sampling_flat.txt:3:") &&
+             strstr(sf_error_message(), "degenerate"),
+         "flat line 3: rc %d '%s'", rc, sf_error_message());
+  sf_sampler_free(&s);
+  write_text(path, "1 1 1 60 60 60\n0.9 1.1 0.9 84 96 84\n");
+  sf_error_reset();
+  EXPECT(!sf_sampler_read_file(&s, path) && s.ntable == 2, "valid sheared lines refused: '%s'", sf_error_message());
+  sf_sampler_free(&s);
+  remove(path);
+
+  sf_sampler u = paper(SF_SAMPLE_RANDOM, 8);
+  u.dist = SF_DIST_UNIFORM;
+  for (int j = 3; j < 6; j++) u.lo[j] = 119.9999999, u.hi[j] = 120.0000001;
+  double ref[3][3], r[3][3], D[6];
+  const double acell[3] = {6.0646, 10.5042, 9.8477}, rprim[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+  sf_lattice_from_rprim(acell, rprim, ref);
+  for (long i = 0; i < u.nsamples; i++) {
+    sf_error_reset();
+    EXPECT(!sf_sampler_D(&u, i, D), "sample %ld", i);
+    rc = sf_lattice_from_strain(ref, D, r);
+    EXPECT(rc == SF_ERR_INPUT && (strstr(sf_error_message(), "degenerate") || strstr(sf_error_message(), "do not form")),
+           "sample %ld, angles %g %g %g: rc %d '%s'", i, D[3], D[4], D[5], rc, sf_error_message());
+  }
+  sf_error_reset();
 }
 
 static void test_strain_measures(void)
@@ -157,6 +197,7 @@ int main(void)
   test_determinism();
   test_uniform_and_lhs();
   test_file();
+  test_degenerate_D();
   test_strain_measures();
   if (failures) { fprintf(stderr, "%d failures\n", failures); return 1; }
   printf("test_sampling: all passed\n");
