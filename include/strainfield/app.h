@@ -45,5 +45,8 @@ int sf_generate_prepare(sf_generate **gen, int in_run);
 int sf_generate_execute(sf_generate *gen);
 void sf_generate_free(sf_generate **gen);
 const char *sf_generate_dataset_path(const sf_generate *gen);
+/* sf_path_check_output of `path` (named `option` in the message) against the campaign's
+ * inputs: -options_file, -sample_file, -pseudos and (for another output) -dataset. */
+int sf_generate_check_outputs(const sf_generate *gen, const char *option, const char *path);
 
 #endif

@@ -65,6 +65,8 @@ double sf_wtime(void);
 
 /* MD5 of a file as 32 hex chars + NUL; used to identify pseudopotentials in outputs. */
 int sf_md5_file(const char *path, char hex[33]);
+/* MD5 of n bytes in memory (the checksum of a campaign part file's content). */
+void sf_md5_buffer(const void *data, size_t n, char hex[33]);
 
 /* Paths, checked before any work starts.  sf_path_check_regular: `path` exists and is
  * a regular file (not a device, FIFO or folder); the message names `option`.

@@ -45,15 +45,35 @@ void sf_record_free(sf_sample_record *r);
 
 /* Part files: DIR/sample_%07ld.h5. */
 void sf_part_path(const char *dir, long index, char *path, size_t len);
-/* Written to a temporary name, flushed to disk, renamed: the part either exists
- * complete or not at all, whatever moment the process is killed. */
+/* Built in memory, written to a temporary name, flushed to disk, renamed: the part
+ * either exists complete or not at all, whatever moment the process is killed; a
+ * failed write (full disk) leaves no temporary and no HDF5 handle behind.  The part
+ * holds the MD5 of its content (attribute "md5", see sf_record_md5). */
 int sf_part_write(const char *dir, const sf_sample_record *r);
 /* Reads a part into r (allocated by the caller with sf_record_alloc, with or without
  * fields). */
 int sf_part_read(const char *path, sf_sample_record *r, int with_fields);
-/* Creates dir if missing, deletes leftover temporaries; have[i] = 1 for every complete
- * part 0 <= i < n. */
-int sf_parts_scan(const char *dir, long n, char *have);
+/* MD5 of everything a record stores (every column, then the fields present). */
+void sf_record_md5(const sf_sample_record *r, char hex[33]);
+/* 1 when the part at path opens, reads and matches its stored MD5; else 0 with why. */
+int sf_part_verify(const char *path, int natom, const int n[3], char *why, size_t len);
+/* Creates dir if missing, deletes leftover temporaries; have[i] = 1 for every part
+ * 0 <= i < n that passes sf_part_verify.  A damaged part is reported (by name) and
+ * deleted, so that the campaign computes it again. */
+int sf_parts_scan(const char *dir, long n, int natom, const int grid[3], char *have);
+
+/* One campaign per dataset (lock.c): an fcntl write lock on DIR/lock, created with DIR
+ * when missing (*created_dir = 1), holding "pid P on host H".  Refused with SF_ERR_INPUT
+ * naming the holder when another process has it.  Rank 0 only. */
+int sf_campaign_lock(const char *dir, int *fd, int *created_dir);
+/* Releases it; with remove_dir, deletes the lock file and DIR (if otherwise empty). */
+void sf_campaign_unlock(const char *dir, int fd, int remove_dir);
+
+/* Test-only kill and failure points (test_points.c; phases start, mid-sample,
+ * part-write, assembly, parts-removal): SF_TEST_KILL_AT=PHASE[:N] raises SIGKILL the N-th
+ * time PHASE is reached; sf_test_fail_point is 1 at the N-th PHASE of SF_TEST_FAIL_AT. */
+void sf_test_kill_point(const char *phase);
+int sf_test_fail_point(const char *phase);
 
 /* fsync a file, and (best effort) the directory holding it: with rename, what makes a
  * write atomic and durable. */
@@ -102,17 +122,21 @@ typedef struct {
   const char *have;           /* [nsamples] 1 = a part existed when the job started */
   int nsample_groups;         /* > 0, divides the world size */
   double walltime;            /* s; stop claiming samples after this (0 = never) */
+  double sample_timeout;      /* s per sample (both attempts); then stored as failed (0 = none) */
 } sf_campaign;
 
 /* Relaxes one strained cell on comm (one sample group) into r (allocated here, with
  * fields; free with sf_record_free).  A failure of the SCF or the relaxation is retried
- * once with safer mixing; a second failure gives status failed with the reasons, not an
- * error.  Only I/O-free; returns non-zero only for errors that must stop the campaign. */
+ * once with safer mixing; a second failure, or the sample timeout, gives status failed
+ * with the reasons, not an error.  Only I/O-free; returns non-zero only for errors that
+ * must stop the campaign, SF_STOPPED when a signal stopped the sample (not done). */
 int sf_campaign_sample(MPI_Comm comm, const sf_campaign *c, long i, sf_sample_record *r);
 /* Collective over world: splits it into sample groups that claim the missing samples
  * dynamically (an MPI one-sided counter on world rank 0, no master rank), runs them and
  * writes each to its part file.  Progress is logged on rank 0.  ok/failed: counts of
- * samples finished by this job. */
-int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok, long *failed);
+ * samples finished by this job.  On SIGTERM, SIGINT or SIGUSR1 no group claims another
+ * sample, a sample in flight is abandoned at its next SCF iteration, and *stopped is the
+ * signal (the same on every rank; 0 when the campaign ran to its end). */
+int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok, long *failed, int *stopped);
 
 #endif

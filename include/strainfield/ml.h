@@ -103,6 +103,7 @@ int sf_train_execute(sf_train_cfg *cfg);
 void sf_train_cfg_free(sf_train_cfg **cfg);
 /* The -summary path given to train, or NULL. */
 const char *sf_train_summary_path(const sf_train_cfg *cfg);
+const char *sf_train_model_path(const sf_train_cfg *cfg); /* NULL when not set */
 /* For `run`: unless given, the model goes to DATASET.model.h5 and the metrics to
  * DATASET.train.json. */
 void sf_train_default_paths(sf_train_cfg *cfg, const char *dataset);

@@ -47,6 +47,11 @@ typedef struct {
   int slk_min_order;       /* band groups use ScaLAPACK for subspaces of this order or more */
   int nl_keep;             /* 1: keep every k-point's projector table (memory ∝ nkpt); 0: build
                             * each when it is used, as ABINIT does (~1% more time) */
+  double deadline;         /* sf_wtime() after which sf_scf_run gives up (SF_ERR_NOCONV with
+                            * sf_scf.timed_out set): a campaign's -sample_timeout; 0 = none */
+  void (*iteration_hook)(void *ctx); /* called on every rank before each SCF iteration (the
+                            * campaign's test-only kill point); NULL = none */
+  void *hook_ctx;
 } sf_scf_params;
 
 typedef struct {
@@ -86,6 +91,7 @@ typedef struct {
   double complex *rho_g;
   sf_energies E;
   int iterations, converged;
+  int timed_out;           /* the last sf_scf_run stopped at par.deadline */
   int iterations_done;     /* diagonalisations so far: occupations of the last one exist */
   sf_eigen_workspace *eig_ws; /* eigensolver scratch shared by the k-points */
   double *hist_energy, *hist_dfe, *hist_resid; /* [nstep] */
@@ -94,7 +100,9 @@ typedef struct {
 /* Sets up symmetry, k-points, the FFT box, bases, projectors; does not iterate. */
 int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const sf_psp *psps,
                  MPI_Comm comm);
-/* Runs the SCF loop; SF_ERR_NOCONV when nstep is exhausted (the state is kept). */
+/* Runs the SCF loop; SF_ERR_NOCONV when nstep is exhausted (the state is kept).  Before
+ * each iteration the ranks of comm agree on a stop: a signal (sf_stop_requested) gives
+ * SF_STOPPED, the deadline SF_ERR_NOCONV with timed_out = 1. */
 int sf_scf_run(sf_scf *s);
 /* ρ, φ = V_H + V_loc, u (band-energy density), s (entropy density) on the box, from the
  * converged state.  Each is [nfft] and must be allocated by the caller. */

@@ -14,24 +14,27 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <libgen.h>
 #include <math.h>
 #include <mpi.h>
+#include <petscsys.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* Options that do not change any sample: left out of the resume check. */
 static const char *const volatile_keys[] = {"resume", "dataset", "dataset_compress", "v", "verbosity", "par_sample_groups",
                                             "par_kpt_groups", "par_band_groups", "nl_keep", "pseudos", "walltime",
-                                            "summary", "fields", "dataset_keep_parts", "help", NULL};
+                                            "summary", "fields", "dataset_keep_parts", "sample_timeout", "help", NULL};
 
 typedef struct {
   long nsamples;
   char dataset[1024], parts[1100], sampling[32], dist[32], sample_file[1024];
   int resume, seed, nsample_groups, compress, keep_parts;
-  double lam[2], theta[2], nsigma, walltime;
+  double lam[2], theta[2], nsigma, walltime, sample_timeout;
 } gen_opts;
 
 static int read_options(gen_opts *g, sf_relax_params *rp, sf_sampler *smp)
@@ -61,6 +64,8 @@ static int read_options(gen_opts *g, sf_relax_params *rp, sf_sampler *smp)
   SF_CHECK(sf_opt_int("-dataset_compress", 0, "deflate level 0-9 of the fields in the final dataset (0 = none)", &g->compress, NULL));
   SF_CHECK(sf_opt_real("-walltime", 0.0, "seconds after which no new sample is started; the dataset is then written partial (0 = no limit)", &g->walltime, NULL));
   SF_CHECK(sf_opt_bool("-dataset_keep_parts", 0, "keep DATASET.parts/ after the final file is complete", &g->keep_parts, NULL));
+  SF_CHECK(sf_opt_real("-sample_timeout", 0.0, "seconds after which a sample is stored as failed and the campaign goes on (0 = no limit)", &g->sample_timeout, NULL));
+  SF_OPT_REJECT_IF(!(g->sample_timeout >= 0), "-sample_timeout %g must be >= 0 seconds", g->sample_timeout);
 
   memset(smp, 0, sizeof *smp);
   smp->seed = (uint64_t)(int64_t)g->seed;
@@ -142,6 +147,7 @@ static int write_text_atomic(const char *path, const char *text)
   return SF_OK;
 }
 
+/* Everything but the lock, which sf_campaign_unlock removes with the folder. */
 static void remove_parts(const char *dir)
 {
   DIR *d = opendir(dir);
@@ -149,29 +155,33 @@ static void remove_parts(const char *dir)
   struct dirent *e;
   char p[1400];
   while ((e = readdir(d))) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "campaign.json")) continue;
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "campaign.json") ||
+        !strcmp(e->d_name, "lock"))
+      continue;
     snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
     unlink(p);
+    sf_test_kill_point("parts-removal");
   }
   closedir(d);
   snprintf(p, sizeof p, "%s/campaign.json", dir); /* last: while it exists the dir is a campaign */
   unlink(p);
-  rmdir(dir);
 }
 
 static int exists(const char *p) { struct stat sb; return stat(p, &sb) == 0; }
 
 /* Rank 0: what is on disk and what to do.  Returns 1 in *complete when the dataset is
  * already complete (nothing to run); fills have[] from the parts otherwise. */
-static int decide(const gen_opts *g, const char *settings, char *have, int *complete, long prev[2])
+static int decide_locked(const gen_opts *g, const char *settings, int natom, const int grid[3], char *have,
+                         int *complete, long prev[2])
 {
   *complete = 0;
   char cj[1200];
   snprintf(cj, sizeof cj, "%s/campaign.json", g->parts);
   int have_ds = exists(g->dataset), have_parts = exists(cj);
+  /* we hold the lock: no campaign is running on this dataset, so -resume is safe advice */
   if ((have_ds || have_parts) && !g->resume)
     SF_ERROR(SF_ERR_INPUT, "%s exists%s: rerun with -resume to complete that campaign, or choose another -dataset",
-             have_parts ? g->parts : g->dataset, have_parts ? " (an interrupted campaign)" : "");
+             have_parts ? g->parts : g->dataset, have_parts ? " (an interrupted campaign; no process is running it)" : "");
   if (have_ds) {
     char *old = NULL;
     int *status = NULL;
@@ -201,11 +211,27 @@ static int decide(const gen_opts *g, const char *settings, char *have, int *comp
     free(old);
     SF_CHECK(st);
   } else {
-    if (mkdir(g->parts, 0777) && errno != EEXIST) SF_ERROR(SF_ERR_FILE, "cannot create %s: %s", g->parts, strerror(errno));
     SF_CHECK(write_text_atomic(cj, settings));
   }
-  SF_CHECK(sf_parts_scan(g->parts, g->nsamples, have));
+  SF_CHECK(sf_parts_scan(g->parts, g->nsamples, natom, grid, have));
   return SF_OK;
+}
+
+/* Rank 0: takes the campaign's lock (held in *lock_fd until the end), then decides.  A
+ * refusal leaves no folder behind that this call created. */
+static int decide(const gen_opts *g, const char *settings, int natom, const int grid[3], char *have, int *complete,
+                  long prev[2], int *lock_fd)
+{
+  int created = 0;
+  SF_CHECK(sf_campaign_lock(g->parts, lock_fd, &created));
+  int st = decide_locked(g, settings, natom, grid, have, complete, prev);
+  if (st) {
+    char cj[1200];
+    snprintf(cj, sizeof cj, "%s/campaign.json", g->parts);
+    sf_campaign_unlock(g->parts, *lock_fd, created && !exists(cj));
+    *lock_fd = -1;
+  }
+  return st;
 }
 
 static int choose_groups(int req, int nranks, long nsamples, int *ns)
@@ -271,7 +297,59 @@ int sf_cmd_generate(void)
   return st;
 }
 
+/* -options_file names, as inputs that no output may overwrite. */
+static int options_files(sf_path_input *out, int max)
+{
+  int argc = 0, n = 0;
+  char **argv = NULL;
+  if (PetscGetArgs(&argc, &argv) || !argv) return 0;
+  for (int i = 1; i + 1 < argc && n < max; i++)
+    if (!strcmp(argv[i], "-options_file")) out[n++] = (sf_path_input){"-options_file", argv[i + 1]};
+  return n;
+}
+
+int sf_generate_check_outputs(const sf_generate *G, const char *option, const char *path)
+{
+  sf_path_input in[SF_MAXTYPAT + 12];
+  int n = options_files(in, 8);
+  if (G->g.sample_file[0]) in[n++] = (sf_path_input){"-sample_file", G->g.sample_file};
+  for (int t = 0; t < G->in.npsp; t++) in[n++] = (sf_path_input){"-pseudos", G->in.psp_paths[t]};
+  if (strcmp(path, G->g.dataset)) in[n++] = (sf_path_input){"-dataset", G->g.dataset};
+  return sf_path_check_output(option, path, in, n);
+}
+
+/* The final file needs about its uncompressed size free: refusing before writing keeps
+ * the parts and a clear message, where a full disk in the middle of a collective
+ * parallel-HDF5 write could only fail (rank 0). */
+static int check_room(const gen_opts *g, const int n[3])
+{
+  if (g->compress > 0) return SF_OK; /* size unknown; the write reports a full disk */
+  char copy[1100];
+  snprintf(copy, sizeof copy, "%s", g->dataset);
+  struct statvfs vfs;
+  if (statvfs(dirname(copy), &vfs)) return SF_OK;
+  /* the fields, ~1.5 kB of columns per sample, the attributes (measured: 650544 bytes
+   * for 4 samples on 12x20x20 against 618240 bytes of fields) */
+  double need = (double)g->nsamples * (SF_NFIELD * 8.0 * n[0] * n[1] * n[2] + 2048.0) + 65536.0;
+  double room = (double)vfs.f_bavail * vfs.f_frsize;
+  if (room < need)
+    SF_ERROR(SF_ERR_FILE, "-dataset %s: about %.1f MB are needed and %.1f MB are free on its file system; the "
+             "finished samples are kept in %s: make room, then rerun with -resume", g->dataset, need / 1e6,
+             room / 1e6, g->parts);
+  return SF_OK;
+}
+
+static int execute_locked(sf_generate *G, int *lock_fd, int *remove_dir);
+
 int sf_generate_execute(sf_generate *G)
+{
+  int lock_fd = -1, remove_dir = 0;
+  int st = execute_locked(G, &lock_fd, &remove_dir);
+  sf_campaign_unlock(G->g.parts, lock_fd, remove_dir); /* rank 0 holds it */
+  return st;
+}
+
+static int execute_locked(sf_generate *G, int *lock_fd, int *remove_dir)
 {
   sf_input in = G->in;
   gen_opts g = G->g;
@@ -297,6 +375,7 @@ int sf_generate_execute(sf_generate *G)
   }
   char md5[SF_MAXTYPAT][33];
   for (int t = 0; t < in.npsp; t++) SF_CHECK(sf_md5_file(in.psp_paths[t], md5[t]));
+  SF_CHECK(sf_generate_check_outputs(G, "-dataset", g.dataset)); /* every rank: same verdict */
   char *opts = G->opts, *settings = NULL;
   SF_CHECK(make_settings(opts, &in, md5, par.ngfft, &smp, &settings));
 
@@ -306,7 +385,7 @@ int sf_generate_execute(sf_generate *G)
   int complete = 0, st = 0;
   long prev[2] = {0, 0};
   if (rank == 0) {
-    st = decide(&g, settings, have, &complete, prev);
+    st = decide(&g, settings, in.cell.natom, par.ngfft, have, &complete, prev, lock_fd);
     if (st) sf_error_print(stderr), sf_error_reset();
   }
   int flag[2] = {st, complete};
@@ -318,6 +397,7 @@ int sf_generate_execute(sf_generate *G)
   if (flag[1]) {
     MPI_Bcast(prev, 2, MPI_LONG, 0, MPI_COMM_WORLD);
     sf_log(1, "strainfield generate: %s is already complete (%ld ok, %ld failed); nothing to do\n", g.dataset, prev[0], prev[1]);
+    *remove_dir = 1;
     sf_free(have); free(settings);
     if (prev[1]) SF_ERROR(SF_ERR_NOCONV, "%ld of %ld samples in %s failed (status -1; see /samples/reason)", prev[1], g.nsamples, g.dataset);
     return SF_OK;
@@ -337,11 +417,29 @@ int sf_generate_execute(sf_generate *G)
          par.nkpt_groups ? "as -par_kpt_groups" : "automatic");
 
   sf_campaign c = {.in = &in, .scf = par, .relax = rp, .sampler = &smp, .parts_dir = g.parts,
-                   .nsamples = g.nsamples, .have = have, .nsample_groups = ns, .walltime = g.walltime};
+                   .nsamples = g.nsamples, .have = have, .nsample_groups = ns, .walltime = g.walltime,
+                   .sample_timeout = g.sample_timeout};
   long ok = 0, failed = 0;
+  int stopped = 0;
+  sf_test_kill_point("start");
   double t0 = sf_wtime();
-  SF_CHECK(sf_campaign_run(MPI_COMM_WORLD, &c, &ok, &failed));
+  SF_CHECK(sf_campaign_run(MPI_COMM_WORLD, &c, &ok, &failed, &stopped));
   double el = sf_wtime() - t0;
+  if (stopped) { /* what is complete is in the parts; the final file waits for -resume */
+    sf_free(have);
+    free(settings);
+    SF_ERROR(SF_STOPPED, "stopped by %s: %ld of %ld samples are complete in %s (%ld in this run); to finish the "
+             "campaign, rerun the same command with -resume", sf_signal_name(stopped), nhave + ok + failed,
+             g.nsamples, g.parts, ok + failed);
+  }
+  int room = rank == 0 ? check_room(&g, par.ngfft) : SF_OK;
+  MPI_Bcast(&room, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (room) {
+    sf_free(have);
+    free(settings);
+    if (rank == 0) return sf_error_trace(room, __FILE__, __LINE__, __func__);
+    SF_ERROR(room, "not enough room for %s (rank 0 says)", g.dataset);
+  }
 
   /* the final file, from every part */
   double *Dall = NULL;
@@ -358,7 +456,10 @@ int sf_generate_execute(sf_generate *G)
   double ta = sf_wtime();
   SF_CHECK(sf_dataset_assemble(MPI_COMM_WORLD, g.dataset, g.parts, &meta, Dall, counts));
   ta = sf_wtime() - ta;
-  if (rank == 0 && counts[2] == 0 && !g.keep_parts) remove_parts(g.parts);
+  if (rank == 0 && counts[2] == 0 && !g.keep_parts) {
+    remove_parts(g.parts);
+    *remove_dir = 1;
+  }
   MPI_Barrier(MPI_COMM_WORLD);
   sf_log(1, "\nstrainfield generate: %ld ok, %ld failed, %ld missing of %ld samples -> %s (written in %.1f s)\n",
          counts[0], counts[1], counts[2], g.nsamples, g.dataset, ta);

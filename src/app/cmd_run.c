@@ -61,6 +61,12 @@ int sf_cmd_run(void)
   if (!st) st = sf_options_finish();
   if (!st) {
     sf_train_default_paths(T, sf_generate_dataset_path(G));
+    /* every output up front: a missing folder must not be found after the campaign */
+    st = sf_generate_check_outputs(G, "-dataset", sf_generate_dataset_path(G));
+    if (!st) st = sf_generate_check_outputs(G, "-model", sf_train_model_path(T));
+    if (!st) st = sf_generate_check_outputs(G, "-summary", sf_train_summary_path(T));
+  }
+  if (!st) {
     st = sf_generate_execute(G);
     /* failed samples are recorded in the dataset and skipped by training */
     if (st == SF_ERR_NOCONV) {

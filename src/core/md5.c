@@ -1,6 +1,7 @@
-/* md5.c — MD5 digest of a file (RFC 1321), used to identify pseudopotential files in
- * outputs.  Written from the RFC's algorithm description; a dependency on OpenSSL for
- * one digest was not worth it. */
+/* md5.c — MD5 digest of a file or a buffer (RFC 1321), used to identify pseudopotential
+ * files in outputs and to check the content of a campaign's part files.  Written from
+ * the RFC's algorithm description; a dependency on OpenSSL for one digest was not worth
+ * it. */
 #include "strainfield/core.h"
 
 #include <errno.h>
@@ -93,6 +94,25 @@ static void md5_final(md5_ctx *c, unsigned char out[16])
     for (int j = 0; j < 4; j++) out[4 * i + j] = (unsigned char)(c->h[i] >> (8 * j));
 }
 
+static void md5_hex(md5_ctx *c, char hex[33])
+{
+  unsigned char d[16];
+  md5_final(c, d);
+  static const char digits[] = "0123456789abcdef";
+  for (int i = 0; i < 16; i++) {
+    hex[2 * i] = digits[d[i] >> 4];
+    hex[2 * i + 1] = digits[d[i] & 15];
+  }
+  hex[32] = '\0';
+}
+
+void sf_md5_buffer(const void *data, size_t n, char hex[33])
+{
+  md5_ctx c = {{0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476}, 0, {0}, 0};
+  md5_update(&c, data, n);
+  md5_hex(&c, hex);
+}
+
 int sf_md5_file(const char *path, char hex[33])
 {
   FILE *f = fopen(path, "rb");
@@ -104,13 +124,6 @@ int sf_md5_file(const char *path, char hex[33])
   int bad = ferror(f);
   fclose(f);
   if (bad) SF_ERROR(SF_ERR_FILE, "%s: read error", path);
-  unsigned char d[16];
-  md5_final(&c, d);
-  static const char digits[] = "0123456789abcdef";
-  for (int i = 0; i < 16; i++) {
-    hex[2 * i] = digits[d[i] >> 4];
-    hex[2 * i + 1] = digits[d[i] & 15];
-  }
-  hex[32] = '\0';
+  md5_hex(&c, hex);
   return SF_OK;
 }

@@ -1,6 +1,7 @@
 /* campaign.c — the sample loop of `strainfield generate`: sample groups claim samples
- * from a one-sided counter, relax each strained cell (retrying once with safer mixing),
- * and write each finished sample to its own part file. */
+ * from a one-sided counter, relax each strained cell (retrying once with safer mixing,
+ * within the sample timeout), and write each finished sample to its own part file; a
+ * signal stops the claiming (see dataset.h). */
 #include "strainfield/core.h"
 #include "strainfield/dataset.h"
 #include "strainfield/props.h"
@@ -10,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int attempt(MPI_Comm comm, const sf_campaign *c, const sf_scf_params *par, sf_sample_record *r)
+static void kill_mid_sample(void *ctx) { sf_test_kill_point("mid-sample"); }
+
+/* *timed_out = 1 when the SCF stopped at the sample's deadline (par->deadline). */
+static int attempt(MPI_Comm comm, const sf_campaign *c, const sf_scf_params *par, sf_sample_record *r,
+                   int *timed_out)
 {
   const sf_cell *ref = &c->in->cell;
   sf_cell cell;
@@ -59,6 +64,7 @@ static int attempt(MPI_Comm comm, const sf_campaign *c, const sf_scf_params *par
   r->ionic_steps = rr.steps;
   r->scf_iterations = 0;
   for (int k = 0; k < rr.ntraj; k++) r->scf_iterations += rr.traj_scf[k];
+  *timed_out = s.timed_out;
   sf_relax_result_free(&rr);
   sf_scf_free(&s);
   sf_cell_free(&cell);
@@ -74,7 +80,7 @@ int sf_campaign_sample(MPI_Comm comm, const sf_campaign *c, long i, sf_sample_re
   char reason[2][SF_REASON_LEN];
   int st = sf_lattice_from_strain(c->in->cell.rprimd, r->D, r->lattice);
   if (!st) st = sf_strain_measures(c->in->cell.rprimd, (const double(*)[3])r->lattice, r->strain_F, r->strain_E, r->strain_eps);
-  int na = 0;
+  int na = 0, timed_out = 0;
   if (st) { snprintf(reason[0], SF_REASON_LEN, "%s", sf_error_message()); sf_error_reset(); na = 1; }
   while (!st && na < 2) {
     sf_scf_params par = c->scf;
@@ -82,9 +88,20 @@ int sf_campaign_sample(MPI_Comm comm, const sf_campaign *c, long i, sf_sample_re
       par.mix.alpha *= 0.5;
       par.nstep *= 2;
     }
-    st = attempt(comm, c, &par, r);
+    /* one deadline for both attempts; each rank counts from its own start (clocks of
+     * different nodes need not agree), the SCF makes the ranks agree on it */
+    par.deadline = c->sample_timeout > 0 ? t0 + c->sample_timeout : 0.0;
+    par.iteration_hook = kill_mid_sample;
+    st = attempt(comm, c, &par, r, &timed_out);
     na++;
     if (!st) break;
+    if (st == SF_STOPPED) return sf_error_trace(st, __FILE__, __LINE__, __func__); /* not done: no record */
+    if (timed_out) { /* the whole story; a retry would have no time left */
+      snprintf(reason[0], SF_REASON_LEN, "-sample_timeout %g s exceeded in attempt %d (%d ionic steps, %d SCF "
+               "runs): %.120s", c->sample_timeout, na, r->ionic_steps, r->scf_runs, sf_error_message());
+      sf_error_reset();
+      break;
+    }
     snprintf(reason[na - 1], SF_REASON_LEN, "%s", sf_error_message());
     sf_error_reset();
     if (na < 2) st = 0;
@@ -95,7 +112,7 @@ int sf_campaign_sample(MPI_Comm comm, const sf_campaign *c, long i, sf_sample_re
     r->reason[0] = 0;
   } else {
     r->status = SF_SAMPLE_FAILED;
-    if (na == 2) snprintf(r->reason, SF_REASON_LEN, "%.100s | retry with safer mixing: %.100s", reason[0], reason[1]);
+    if (na == 2 && !timed_out) snprintf(r->reason, SF_REASON_LEN, "%.100s | retry with safer mixing: %.100s", reason[0], reason[1]);
     else snprintf(r->reason, SF_REASON_LEN, "%s", reason[0]);
     /* keep D, lattice and strains; everything computed is NaN */
     double *keep[2] = {r->xred, r->fcart};
@@ -125,7 +142,7 @@ static void progress(MPI_Win win, long npending, long nearlier, double t0)
          ok, failed, nearlier, remaining, rate, eta / 60.0);
 }
 
-int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok_out, long *failed_out)
+int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok_out, long *failed_out, int *stopped)
 {
   int rank, size;
   MPI_Comm_rank(world, &rank);
@@ -141,11 +158,12 @@ int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok_out, long *fa
     if (!c->have[i]) pending[npending++] = i;
     else nearlier++;
   }
-  /* the counters: next pending slot, samples ok, samples failed */
+  /* the counters: next pending slot, samples ok, samples failed, and the signal that
+   * stopped a group (so that a signal seen by one rank stops every group) */
   long *base = NULL;
   MPI_Win win;
-  MPI_Win_allocate(rank == 0 ? 3 * sizeof(long) : 0, sizeof(long), MPI_INFO_NULL, world, &base, &win);
-  if (rank == 0) base[0] = base[1] = base[2] = 0;
+  MPI_Win_allocate(rank == 0 ? 4 * sizeof(long) : 0, sizeof(long), MPI_INFO_NULL, world, &base, &win);
+  if (rank == 0) base[0] = base[1] = base[2] = base[3] = 0;
   MPI_Barrier(world);
   MPI_Win_lock_all(0, win);
   double t0 = sf_wtime();
@@ -153,10 +171,17 @@ int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok_out, long *fa
   int err = 0, lvl = sf_log_level();
   for (;;) {
     long k = npending;
-    if (grank == 0 && !(c->walltime > 0 && sf_wtime() - t0 > c->walltime)) {
-      long one = 1;
-      MPI_Fetch_and_op(&one, &k, MPI_LONG, 0, 0, MPI_SUM, win);
+    int stop = sf_stop_agreed(gcomm);
+    if (grank == 0 && !stop) {
+      long sig = 0;
+      MPI_Fetch_and_op(NULL, &sig, MPI_LONG, 0, 3, MPI_NO_OP, win);
       MPI_Win_flush(0, win);
+      if (sig) sf_stop_request((int)sig); /* another group saw a signal */
+      else if (!(c->walltime > 0 && sf_wtime() - t0 > c->walltime)) {
+        long one = 1;
+        MPI_Fetch_and_op(&one, &k, MPI_LONG, 0, 0, MPI_SUM, win);
+        MPI_Win_flush(0, win);
+      }
     }
     MPI_Bcast(&k, 1, MPI_LONG, 0, gcomm);
     if (k >= npending) break;
@@ -165,6 +190,17 @@ int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok_out, long *fa
     if (lvl < 3) sf_log_set_level(0); /* the inner SCF/relax logs would interleave */
     err = sf_campaign_sample(gcomm, c, i, &r);
     sf_log_set_level(lvl);
+    if (err == SF_STOPPED) { /* the sample is simply not done */
+      sf_record_free(&r);
+      sf_error_reset();
+      err = 0;
+      if (grank == 0) {
+        long sig = sf_stop_requested();
+        MPI_Accumulate(&sig, 1, MPI_LONG, 0, 3, 1, MPI_LONG, MPI_REPLACE, win);
+        MPI_Win_flush(0, win);
+      }
+      break;
+    }
     if (!err && grank == 0) err = sf_part_write(c->parts_dir, &r);
     MPI_Bcast(&err, 1, MPI_INT, 0, gcomm);
     if (err) { sf_record_free(&r); break; }
@@ -194,6 +230,7 @@ int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok_out, long *fa
   MPI_Comm_free(&gcomm);
   *ok_out = loc[0];
   *failed_out = loc[1];
+  *stopped = sf_stop_agreed(world);
   if (err) return sf_error_trace(err, __FILE__, __LINE__, __func__);
   if (loc[2]) SF_ERROR(SF_ERR_FILE, "another sample group could not write its part file");
   return SF_OK;

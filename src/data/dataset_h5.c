@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int attr_string(hid_t obj, const char *name, const char *text)
+int sf_h5_attr_string(hid_t obj, const char *name, const char *text)
 {
   hid_t t = H5Tcopy(H5T_C_S1);
   H5Tset_size(t, strlen(text) + 1);
@@ -39,19 +39,19 @@ static int attr_array(hid_t obj, const char *name, hid_t type, int rank, const h
 
 static int write_meta(hid_t file, const sf_dataset_meta *m, const long counts[3])
 {
-  SF_CHECK(attr_string(file, "program", "strainfield"));
-  SF_CHECK(attr_string(file, "version", SF_VERSION));
-  SF_CHECK(attr_string(file, "schema", "strainfield-dataset-1"));
-  SF_CHECK(attr_string(file, "options", m->options_json));
-  SF_CHECK(attr_string(file, "settings", m->settings_json));
+  SF_CHECK(sf_h5_attr_string(file, "program", "strainfield"));
+  SF_CHECK(sf_h5_attr_string(file, "version", SF_VERSION));
+  SF_CHECK(sf_h5_attr_string(file, "schema", "strainfield-dataset-1"));
+  SF_CHECK(sf_h5_attr_string(file, "options", m->options_json));
+  SF_CHECK(sf_h5_attr_string(file, "settings", m->settings_json));
   char buf[8192] = "", md5[4096] = "";
   for (int t = 0; t < m->npsp; t++) {
     strncat(buf, m->psp_paths[t], sizeof buf - strlen(buf) - 2);
     strncat(md5, m->psp_md5[t], sizeof md5 - strlen(md5) - 2);
     if (t + 1 < m->npsp) { strcat(buf, "\n"); strcat(md5, "\n"); }
   }
-  SF_CHECK(attr_string(file, "psp_files", buf));
-  SF_CHECK(attr_string(file, "psp_md5", md5));
+  SF_CHECK(sf_h5_attr_string(file, "psp_files", buf));
+  SF_CHECK(sf_h5_attr_string(file, "psp_md5", md5));
   hsize_t d3 = 3, d33[2] = {3, 3}, dna[2] = {(hsize_t)m->natom, 3}, dn = (hsize_t)m->natom, dt = (hsize_t)m->ntypat;
   SF_CHECK(attr_array(file, "ngfft", H5T_NATIVE_INT, 1, &d3, m->n));
   SF_CHECK(attr_array(file, "reference_lattice", H5T_NATIVE_DOUBLE, 2, d33, m->ref_rprimd));
@@ -66,6 +66,17 @@ static int write_meta(hid_t file, const sf_dataset_meta *m, const long counts[3]
   SF_CHECK(attr_array(file, "nsamples_failed", H5T_NATIVE_LLONG, 0, NULL, &c[1]));
   SF_CHECK(attr_array(file, "nsamples_missing", H5T_NATIVE_LLONG, 0, NULL, &c[2]));
   return SF_OK;
+}
+
+/* Parallel HDF5 calls that change metadata are collective: after a failure on one rank
+ * (a full disk shows on rank 0 first) every rank must take the same path, or the others
+ * wait forever in the next collective call. */
+static int agree(MPI_Comm comm, int st, const char *tmp)
+{
+  int any = st;
+  MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, comm);
+  if (any && !st) return sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "another rank failed writing %s", tmp);
+  return st;
 }
 
 /* The record of a sample that has no part: D and the quantities that follow from it. */
@@ -136,7 +147,7 @@ int sf_dataset_assemble(MPI_Comm comm, const char *path, const char *parts_dir, 
   H5Pclose(ocpl);
   hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
   H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
-  st = write_meta(file, m, counts);
+  st = agree(comm, write_meta(file, m, counts), tmp);
 
   for (int k = 0; k < sf_ncolumns && !st; k++) {
     const sf_column *c = &sf_columns[k];
@@ -174,7 +185,9 @@ int sf_dataset_assemble(MPI_Comm comm, const char *path, const char *parts_dir, 
     if (set >= 0) H5Dclose(set);
     H5Sclose(fs);
     H5Tclose(t);
+    st = agree(comm, st, tmp);
   }
+  sf_test_kill_point("assembly"); /* the final file half written */
 
   /* 3. the fields: one chunk per sample; round r writes sample b0 + r of every rank */
   hid_t fset[SF_NFIELD], fspace;
@@ -192,6 +205,7 @@ int sf_dataset_assemble(MPI_Comm comm, const char *path, const char *parts_dir, 
     if (!st && fset[f] < 0) st = sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "HDF5: cannot create /fields/%s", sf_field_names[f]);
   }
   H5Pclose(dcpl);
+  st = agree(comm, st, tmp);
   long rounds = nb;
   MPI_Allreduce(MPI_IN_PLACE, &rounds, 1, MPI_LONG, MPI_MAX, comm);
   sf_sample_record full;
@@ -212,11 +226,15 @@ int sf_dataset_assemble(MPI_Comm comm, const char *path, const char *parts_dir, 
     hsize_t start[4] = {(hsize_t)(b0 + r), 0, 0, 0};
     if (mine && !st) H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, chunk, NULL);
     else { H5Sselect_none(fs); H5Sselect_none(ms); }
-    for (int f = 0; f < SF_NFIELD; f++)
+    for (int f = 0; f < SF_NFIELD; f++) {
       if (H5Dwrite(fset[f], H5T_NATIVE_DOUBLE, ms, fs, dxpl, full.field[f]) < 0 && !st)
-        st = sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "HDF5: cannot write /fields/%s", sf_field_names[f]);
+        st = sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "HDF5: cannot write /fields/%s of %s", sf_field_names[f], tmp);
+      if (!st && rank == 0 && sf_test_fail_point("assembly"))
+        st = sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "cannot write %s: %s (SF_TEST_FAIL_AT)", tmp, strerror(ENOSPC));
+    }
     H5Sclose(ms);
     H5Sclose(fs);
+    st = agree(comm, st, tmp);
   }
   if (have_full) sf_record_free(&full);
   for (int f = 0; f < SF_NFIELD; f++) if (fset[f] >= 0) H5Dclose(fset[f]);
@@ -230,6 +248,7 @@ int sf_dataset_assemble(MPI_Comm comm, const char *path, const char *parts_dir, 
   sf_free(have);
   gst = st;
   MPI_Allreduce(MPI_IN_PLACE, &gst, 1, MPI_INT, MPI_MAX, comm);
+  if (gst && rank == 0) remove(tmp); /* never left to look like a dataset; the parts remain */
   if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
   if (gst) SF_ERROR(SF_ERR_FILE, "another rank failed while writing %s", tmp);
   if (rank == 0) {

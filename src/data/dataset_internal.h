@@ -26,6 +26,8 @@ extern const int sf_ncolumns;
 size_t sf_column_count(const sf_column *c, int natom);
 void *sf_column_data(const sf_column *c, sf_sample_record *r);
 hid_t sf_column_h5type(const sf_column *c); /* caller closes (H5Tclose) */
+/* A scalar string attribute of obj (dataset_h5.c). */
+int sf_h5_attr_string(hid_t obj, const char *name, const char *text);
 
 
 #endif

@@ -677,6 +677,7 @@ void sf_train_cfg_free(sf_train_cfg **cfg)
 }
 
 const char *sf_train_summary_path(const sf_train_cfg *c) { return c->have_summary ? c->summary : NULL; }
+const char *sf_train_model_path(const sf_train_cfg *c) { return c->have_model ? c->model : NULL; }
 
 void sf_train_default_paths(sf_train_cfg *c, const char *dataset)
 {

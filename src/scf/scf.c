@@ -128,6 +128,24 @@ static int update_potentials(sf_scf *s)
   return SF_OK;
 }
 
+/* Between two iterations stopping loses nothing.  All ranks of comm take the same
+ * decision (one Allreduce), or a collective inside the next iteration would hang. */
+static int poll_stop(sf_scf *s, int it)
+{
+  if (s->par.iteration_hook) s->par.iteration_hook(s->par.hook_ctx);
+  int v[2] = {sf_stop_requested(), s->par.deadline > 0 && sf_wtime() > s->par.deadline};
+  MPI_Allreduce(MPI_IN_PLACE, v, 2, MPI_INT, MPI_MAX, s->comm);
+  if (v[0]) {
+    sf_stop_request(v[0]);
+    SF_ERROR(SF_STOPPED, "stopped by %s during SCF iteration %d", sf_signal_name(v[0]), it + 1);
+  }
+  if (v[1]) {
+    s->timed_out = 1;
+    SF_ERROR(SF_ERR_NOCONV, "time limit reached at SCF iteration %d", it + 1);
+  }
+  return SF_OK;
+}
+
 int sf_scf_run(sf_scf *s)
 {
   const sf_cell *cell = s->cell;
@@ -159,8 +177,10 @@ int sf_scf_run(sf_scf *s)
   double fprev = 0.0;
   int in_row = 0;
   s->converged = 0;
-  int it;
+  int it, stop = SF_OK;
+  s->timed_out = 0;
   for (it = 0; it < s->par.nstep; it++) {
+    if ((stop = poll_stop(s, it))) break;
     double t0 = sf_wtime();
     SF_CHECK(update_potentials(s));
     SF_CHECK(diagonalize(s, it == 0 && !restart ? s->par.eig_maxiter_first : s->par.eig_maxiter));
@@ -219,12 +239,13 @@ int sf_scf_run(sf_scf *s)
   }
   s->iterations = it;
   /* leave the potentials consistent with the final density (φ and forces use them) */
-  SF_CHECK(update_potentials(s));
+  if (!stop) SF_CHECK(update_potentials(s));
   sf_mixer_destroy(&mixer);
   sf_free(rho_out);
   sf_free(rho_out_g);
   sf_free(g2);
   sf_free(wgt);
+  if (stop) return sf_error_trace(stop, __FILE__, __LINE__, __func__);
   if (!s->converged)
     SF_ERROR(SF_ERR_NOCONV, "SCF did not converge in -nstep %d iterations: last dF = %.3e Ha (toldfe %.1e), "
              "density residual %.3e e", s->par.nstep, s->hist_dfe[s->par.nstep - 1], s->par.toldfe,

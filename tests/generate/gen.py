@@ -239,9 +239,220 @@ def t_bitwise():
     run(args + ["-resume"], np_=2)
     compare(os.path.join(WORK, "a.h5"), os.path.join(WORK, "c.h5"))
 
+def start(args, np_=2, env=None):
+    """A campaign in the background (its own process group), for the stop and lock tests."""
+    cmd = [MPIEXEC, "--allow-run-as-root", "--oversubscribe", "-np", str(np_), EXE, *args]
+    print("$ (background)", " ".join(cmd))
+    return subprocess.Popen(cmd, cwd=WORK, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env=env)
+
+
+def wait_for(pred, what, limit=120):
+    """Polls pred (the campaign's progress on disk) instead of sleeping a guessed time."""
+    t0 = time.time()
+    while not pred():
+        if time.time() - t0 > limit:
+            sys.exit(f"FAIL: waited {limit} s for {what}")
+        time.sleep(0.05)
+
+
+def nparts(dataset):
+    d = os.path.join(WORK, dataset + ".parts")
+    return len([f for f in os.listdir(d) if re.fullmatch(r"sample_\d+\.h5", f)]) if os.path.isdir(d) else 0
+
+
+def rank_pids(mpirun_pid):
+    """The ranks: the strainfield children of mpirun (what SLURM signals at the time limit)."""
+    out = subprocess.run(["pgrep", "-P", str(mpirun_pid), "-x", "strainfield"], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def t_stop_signal():
+    """SIGTERM to the ranks mid-campaign (SLURM's time limit), then SIGUSR1 to mpirun
+    (forwarded): each stops with exit 75 and says how to resume, writes no final file,
+    and -resume completes a dataset equal to an uninterrupted campaign."""
+    n = 4
+    run(base_args(n, "ref.h5"), np_=2)
+    args = base_args(n, "out.h5")
+    for attempt, how in enumerate(("SIGTERM to the ranks", "SIGUSR1 to mpirun")):
+        p = start(args + (["-resume"] if attempt else []))
+        before = nparts("out.h5")
+        wait_for(lambda: nparts("out.h5") > before or p.poll() is not None, "a part file")
+        if attempt == 0:
+            for pid in rank_pids(p.pid):
+                os.kill(pid, signal.SIGTERM)
+        else:
+            os.kill(p.pid, signal.SIGUSR1)
+        out, err = p.communicate()
+        print(how, "->", p.returncode, out[-1500:], err[-1500:], sep="\n")
+        assert p.returncode == 75, (how, p.returncode)
+        assert "stopped by %s" % how.split()[0] in err and "rerun the same command with -resume" in err, err
+        assert not os.path.exists(os.path.join(WORK, "out.h5")), "a final file after a stop"
+        assert 0 < nparts("out.h5") < n, nparts("out.h5")
+    r = run(args + ["-resume"], np_=2)
+    compare(os.path.join(WORK, "ref.h5"), os.path.join(WORK, "out.h5"))
+
+
+def t_lock():
+    """A second campaign on a running one's dataset (with or without -resume) is refused,
+    naming the holder's pid and host; the first one completes undisturbed."""
+    args = base_args(3, "ds.h5")
+    p = start(args, np_=1)
+    wait_for(lambda: os.path.exists(os.path.join(WORK, "ds.h5.parts", "campaign.json")), "the campaign to start")
+    holder = rank_pids(p.pid)
+    for extra in (["-resume"], []):
+        r = run(args + extra, np_=2, expect=2)
+        assert "in use by a running campaign" in r.stderr, r.stderr
+        assert ("pid %d on host %s" % (holder[0], os.uname().nodename)) in r.stderr, (holder, r.stderr)
+    out, err = p.communicate()
+    print(out[-800:], err[-800:])
+    assert p.returncode == 0, p.returncode
+    d, _ = load(os.path.join(WORK, "ds.h5"))
+    assert list(d["samples/status"]) == [1, 1, 1]
+    assert not os.path.exists(os.path.join(WORK, "ds.h5.parts"))
+    print("ok")
+
+
+def kill_env(phase):
+    return dict(os.environ, SF_TEST_KILL_AT=phase)
+
+
+def t_part_checksum():
+    """A truncated part and a part with flipped bytes are found on -resume (named),
+    recomputed, and the dataset equals an uninterrupted campaign."""
+    n = 4
+    run(base_args(n, "ref.h5"))
+    p = subprocess.run([MPIEXEC, "--allow-run-as-root", "-np", "1", EXE, *base_args(n, "out.h5")], cwd=WORK,
+                       env=kill_env("assembly"), capture_output=True, text=True)
+    assert p.returncode != 0 and nparts("out.h5") == n, (p.returncode, nparts("out.h5"))
+    parts = os.path.join(WORK, "out.h5.parts")
+    os.truncate(os.path.join(parts, "sample_0000001.h5"), 40000)
+    with open(os.path.join(parts, "sample_0000002.h5"), "r+b") as f:  # inside the fields: HDF5 still reads it
+        f.seek(-30000, 2)
+        b = f.read(16)
+        f.seek(-30000, 2)
+        f.write(bytes(x ^ 0x5A for x in b))
+    r = run(base_args(n, "out.h5", "-resume"))
+    for i in (1, 2):
+        assert re.search(r"part \S*sample_000000%d\.h5 is damaged" % i, r.stdout), r.stdout
+    assert "(2 done earlier, 2 to run)" in r.stdout, r.stdout
+    compare(os.path.join(WORK, "ref.h5"), os.path.join(WORK, "out.h5"))
+
+
+def kill_phase(phase):
+    """SIGKILL of the whole job at one phase of the campaign (a test-only kill point),
+    then -resume: the dataset equals an uninterrupted campaign's."""
+    n = 3
+    run(base_args(n, "ref.h5"), np_=2)
+    p = subprocess.run([MPIEXEC, "--allow-run-as-root", "--oversubscribe", "-np", "2", EXE, *base_args(n, "out.h5")],
+                       cwd=WORK, env=kill_env(phase), capture_output=True, text=True)
+    print(p.stdout[-1000:], p.stderr[-1000:])
+    assert p.returncode != 0 and "SF_TEST_KILL_AT=%s" % phase in p.stderr, p.returncode
+    final = os.path.join(WORK, "out.h5")
+    if phase != "parts-removal":  # only then is the final file already complete
+        assert not os.path.exists(final), "a final file that is not complete"
+    else:
+        assert os.path.isdir(final + ".parts")
+    r = run(base_args(n, "out.h5", "-resume"), np_=2)
+    compare(os.path.join(WORK, "ref.h5"), final)
+    assert not os.path.exists(final + ".parts") and not os.path.exists(final + ".tmp")
+
+
+for _phase in ("start", "mid-sample", "part-write", "assembly", "parts-removal"):
+    globals()["t_kill_" + _phase.replace("-", "_")] = (lambda ph: lambda: kill_phase(ph))(_phase)
+
+
+def t_full_disk():
+    """A write that fails as on a full disk (injected: SF_TEST_FAIL_AT) while writing a
+    part, then while assembling the final file: exit 3 (no crash), one message naming
+    the file, no temporary left, and -resume completes the same dataset."""
+    n = 3
+    run(base_args(n, "ref.h5"), np_=2)
+    for phase, names in (("part-write:2", r"sample_000000\d\.h5\.tmp"), ("assembly", r"out\.h5\.tmp")):
+        p = subprocess.run([MPIEXEC, "--allow-run-as-root", "--oversubscribe", "-np", "2", EXE,
+                            *base_args(n, "out.h5", *(["-resume"] if phase == "assembly" else []))],
+                           cwd=WORK, env=dict(os.environ, SF_TEST_FAIL_AT=phase), capture_output=True, text=True)
+        print(phase, "->", p.returncode, p.stderr[-1500:])
+        assert p.returncode == 3, p.returncode
+        assert re.search(r"cannot write \S*%s: No space left on device" % names, p.stderr), p.stderr
+        assert "HDF5-DIAG" not in p.stderr
+        left = [f for f in os.listdir(WORK) + os.listdir(os.path.join(WORK, "out.h5.parts")) if f.endswith(".tmp")]
+        assert not left and not os.path.exists(os.path.join(WORK, "out.h5")), left
+    run(base_args(n, "out.h5", "-resume"), np_=2)
+    compare(os.path.join(WORK, "ref.h5"), os.path.join(WORK, "out.h5"))
+
+
+def t_full_disk_tmpfs():
+    """A real full disk (a small tmpfs; skipped where mount is not permitted): the part
+    that does not fit, then the final file that does not fit, each exit 3 with a message
+    naming the file; after making room, -resume completes the dataset."""
+    mnt = os.path.join(WORK, "small")
+    os.makedirs(mnt)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", mnt], capture_output=True).returncode:
+        print("skipped: cannot mount a tmpfs here")
+        sys.exit(77)
+    try:
+        n = 4  # a part is ~171 kB: 3 fit in 600 kB; the final file (~650 kB) fits only in 1.5 MB
+        run(base_args(n, "ref.h5"), np_=2)
+        ds = os.path.join(mnt, "out.h5")
+        r = run(base_args(n, ds), np_=2, expect=3)
+        assert re.search(r"cannot write \S*sample_000000\d\.h5\.tmp: No space left on device", r.stderr), r.stderr
+        subprocess.run(["mount", "-o", "remount,size=800k", mnt], check=True)
+        r = run(base_args(n, ds, "-resume"), np_=2, expect=3)
+        assert "-dataset %s: about" % ds in r.stderr and "make room, then rerun with -resume" in r.stderr, r.stderr
+        subprocess.run(["mount", "-o", "remount,size=1600k", mnt], check=True)
+        run(base_args(n, ds, "-resume"), np_=2)
+        compare(os.path.join(WORK, "ref.h5"), ds)
+    finally:
+        subprocess.run(["umount", mnt])
+
+
+def t_timeout():
+    """-sample_timeout: a sample past it is stored as failed with the reason and the
+    campaign goes on.  Deterministic: two samples are done (the job killed at the third
+    part write), the -resume with a tiny timeout fails only the third; a generous timeout
+    changes nothing."""
+    n = 3
+    run(base_args(n, "ref.h5", "-sample_timeout", "600"))
+    p = subprocess.run([MPIEXEC, "--allow-run-as-root", "-np", "1", EXE, *base_args(n, "out.h5")], cwd=WORK,
+                       env=kill_env("part-write:3"), capture_output=True, text=True)
+    assert p.returncode != 0 and nparts("out.h5") == 2, (p.returncode, nparts("out.h5"))
+    r = run(base_args(n, "out.h5", "-resume", "-sample_timeout", "1e-6"), expect=5)
+    assert "1 of 3 samples failed" in r.stderr, r.stderr
+    d, a = load(os.path.join(WORK, "out.h5"))
+    st = list(d["samples/status"])
+    assert sorted(st) == [-1, 1, 1], st
+    bad = st.index(-1)
+    reason = d["samples/reason"][bad].decode()
+    print("reason:", reason)
+    assert reason.startswith("-sample_timeout 1e-06 s exceeded in attempt 1") and "time limit" in reason, reason
+    assert d["samples/attempts"][bad] == 1 and np.isnan(d["samples/free_energy"][bad])
+    ref, _ = load(os.path.join(WORK, "ref.h5"))
+    ok = [i for i in range(n) if i != bad]
+    assert same_bits(ref["samples/free_energy"][ok], d["samples/free_energy"][ok])
+    run(base_args(n, "alone.h5"))
+    compare(os.path.join(WORK, "ref.h5"), os.path.join(WORK, "alone.h5"))
+
+
+def t_outputs():
+    """Outputs are checked before any work: -dataset equal to an input is refused and the
+    input is untouched; `run` with a -model in a missing folder fails before the campaign."""
+    sf = os.path.join(WORK, "D.txt")
+    open(sf, "w").write("1 1 1 90 90 90\n")
+    r = run(base_args(1, sf, "-sampling", "file", "-sample_file", sf), expect=2)
+    assert "is the same file as the input -sample_file" in r.stderr, r.stderr
+    assert open(sf).read() == "1 1 1 90 90 90\n"
+    r = run(base_args(1, "ds.h5", "-pseudos", PSP)[:-2] + ["-dataset", PSP], expect=2)
+    assert "same file as the input -pseudos" in r.stderr, r.stderr
+    r = run(["run", "-options_file", TINY, "-pseudos", PSP, "-samples", "2", "-dataset", "ds.h5", "-epochs", "5",
+             "-ntrain", "1", "-ntest", "1", "-model", "nodir/m.h5"], expect=3)
+    assert "-model nodir/m.h5: folder nodir does not exist" in r.stderr, r.stderr
+    assert not os.path.exists(os.path.join(WORK, "ds.h5")) and not os.path.exists(os.path.join(WORK, "ds.h5.parts"))
+    print("ok")
+
 
 if __name__ == "__main__":
-    name = sys.argv[1]
+    name = sys.argv[1].replace("-", "_")
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     globals()["t_" + name]()
