@@ -68,7 +68,8 @@ typedef struct {
 
 /* Reads the file and tabulates every transform on 0..qmax (Bohr^-1; callers pass
  * something like 1.2*sqrt(2*ecut*4) so the density sphere is covered).  Errors name the
- * file and the line: missing file, truncated data, unknown pspcod. */
+ * file and the line: missing file, truncated data, unknown pspcod, a NaN or infinite
+ * number, a bad mesh or core radius; non-finite tables (overflowing integrals) name the file. */
 int sf_psp_read(const char *path, double qmax, sf_psp *psp);
 /* The same parse of a file's text held in memory (len bytes, no NUL needed; a NUL byte
  * ends the text, as in a file), without MPI or PETSc: the fuzz harnesses call it.  `name` stands

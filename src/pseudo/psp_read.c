@@ -342,8 +342,8 @@ static int read_psp8(reader *R, sf_psp *psp, int mmax, psp_raw *raw)
           SF_ERROR(SF_ERR_FILE, "%s:%d: psp8 needs a linear mesh starting at r=0", R->path,
                    save + i + 1);
       if (!(raw->amesh > 0) || !(raw->r[mmax - 1] <= PSP_RMAX_LIMIT))
-        SF_ERROR(SF_ERR_FILE, "%s:%d: psp8 mesh spacing %g must be positive, the mesh end %g at most %g Bohr",
-                 R->path, save + 2, raw->amesh, raw->r[mmax - 1], PSP_RMAX_LIMIT);
+        SF_ERROR(SF_ERR_FILE, "%s:%d: psp8 mesh spacing %g must be positive and the mesh end %g "
+                 "at most %g Bohr", R->path, save + 2, raw->amesh, raw->r[mmax - 1], PSP_RMAX_LIMIT);
       have_r = 1;
     }
     SF_CHECK(read_rows8(R, raw, np ? np : 1, cols, np ? "projector" : "local potential"));
