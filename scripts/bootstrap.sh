@@ -14,6 +14,7 @@ PACKAGES=(
   libfftw3-dev libfftw3-mpi-dev petsc-dev libxc-dev libhdf5-openmpi-dev
   libopenblas-dev liblapacke-dev libsymspg-dev libcjson-dev
   abinit abinit-data
+  clang libclang-rt-dev  # scripts/run_fuzz.sh (libFuzzer)
   python3-numpy python3-h5py python3-netcdf4 hdf5-tools python3-sklearn python3-torch
 )
 

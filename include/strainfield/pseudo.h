@@ -36,6 +36,8 @@
 #ifndef STRAINFIELD_PSEUDO_H
 #define STRAINFIELD_PSEUDO_H
 
+#include <stddef.h>
+
 #define SF_PSP_LMAX 3  /* l = 0..3 */
 #define SF_PSP_NPROJ 2 /* projectors per l */
 
@@ -66,9 +68,20 @@ typedef struct {
 
 /* Reads the file and tabulates every transform on 0..qmax (Bohr^-1; callers pass
  * something like 1.2*sqrt(2*ecut*4) so the density sphere is covered).  Errors name the
- * file and the line: missing file, truncated data, unknown pspcod. */
+ * file and the line: missing file, truncated data, unknown pspcod, a NaN or infinite
+ * number, a bad mesh or core radius; non-finite tables (overflowing integrals) name the file. */
 int sf_psp_read(const char *path, double qmax, sf_psp *psp);
+/* The same parse of a file's text held in memory (len bytes, no NUL needed; a NUL byte
+ * ends the text, as in a file), without MPI or PETSc: the fuzz harnesses call it.  `name` stands
+ * for the file in messages and in psp->path; psp->md5 is left empty. */
+int sf_psp_read_buffer(const char *name, const char *text, size_t len, double qmax, sf_psp *psp);
 void sf_psp_free(sf_psp *psp);
+
+/* ABINIT's check of the file's functional against -ixc (psp_xc.c): returns 1 and writes
+ * the message to msg (n bytes) when ixc = 0 or ixc != pspxc, else 0 and an empty msg.
+ * sf_psp_warn_xc prints that message as a warning on rank 0; the run continues. */
+int sf_psp_xc_mismatch(const sf_psp *psp, int ixc, char *msg, size_t n);
+void sf_psp_warn_xc(const sf_psp *psp, int ixc);
 
 /* Spline interpolation of a table at q (0 <= q <= qmax), and its derivative d/dq.
  * Outside the table the end cubic is extrapolated; callers should stay inside. */

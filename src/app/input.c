@@ -196,6 +196,7 @@ int sf_input_read(sf_input *in)
   }
   for (int i = 0; i < in->cell.natom; i++) nelect += in->cell.zion[in->cell.typat[i]];
   SF_CHECK(read_scf_params(in, nelect));
+  for (int t = 0; t < in->npsp && !sf_options_help_requested(); t++) sf_psp_warn_xc(&in->psps[t], in->scf.ixc);
   int set;
   SF_CHECK(sf_opt_string("-summary", "", "write the summary JSON here", in->summary, sizeof in->summary, &set));
   in->have_summary = set && in->summary[0];

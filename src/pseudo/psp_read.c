@@ -41,28 +41,14 @@ static void reader_free(reader *R)
   sf_free(R->line);
 }
 
-static int reader_open(const char *path, reader *R)
+/* Takes ownership of buf (len bytes, buf[len] == '\0') and splits it into lines. */
+static int reader_init(const char *path, char *buf, size_t len, reader *R)
 {
   memset(R, 0, sizeof *R);
   R->path = path;
-  FILE *f = fopen(path, "rb");
-  if (!f) SF_ERROR(SF_ERR_FILE, "%s: cannot open pseudopotential file (%s)", path, strerror(errno));
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    size_t n = fread(buf + len, 1, cap - len - 1, f);
-    len += n;
-    if (len + 1 < cap) break;
-    char *nb = realloc(buf, cap *= 2);
-    if (!nb) free(buf);
-    buf = nb;
-  }
-  fclose(f);
-  if (!buf) SF_ERROR(SF_ERR_MEM, "%s: out of memory reading file", path);
-  buf[len] = '\0';
+  R->buf = buf;
   int nl = 1;
   for (size_t i = 0; i < len; i++) nl += buf[i] == '\n';
-  R->buf = buf;
   SF_CHECK(sf_calloc((void **)&R->line, (size_t)nl, sizeof *R->line));
   char *p = buf;
   R->nline = 0;
@@ -78,6 +64,39 @@ static int reader_open(const char *path, reader *R)
     if ((buf[i] == 'D' || buf[i] == 'd') && i > 0 && isdigit((unsigned char)buf[i - 1]) &&
         (buf[i + 1] == '+' || buf[i + 1] == '-' || isdigit((unsigned char)buf[i + 1])))
       buf[i] = 'E';
+  return SF_OK;
+}
+
+static int reader_open(const char *path, reader *R)
+{
+  memset(R, 0, sizeof *R);
+  FILE *f = fopen(path, "rb");
+  if (!f) SF_ERROR(SF_ERR_FILE, "%s: cannot open pseudopotential file (%s)", path, strerror(errno));
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    size_t n = fread(buf + len, 1, cap - len - 1, f);
+    len += n;
+    if (len + 1 < cap) break;
+    char *nb = realloc(buf, cap *= 2);
+    if (!nb) free(buf);
+    buf = nb;
+  }
+  fclose(f);
+  if (!buf) SF_ERROR(SF_ERR_MEM, "%s: out of memory reading file", path);
+  buf[len] = '\0';
+  SF_CHECK(reader_init(path, buf, len, R));
+  return SF_OK;
+}
+
+/* A NUL-terminated private copy of text, so the reader can edit it in place. */
+static int reader_from_buffer(const char *name, const char *text, size_t len, reader *R)
+{
+  memset(R, 0, sizeof *R);
+  char *buf;
+  SF_CHECK(sf_calloc((void **)&buf, len + 1, 1));
+  memcpy(buf, text, len);
+  SF_CHECK(reader_init(name, buf, len, R));
   return SF_OK;
 }
 
@@ -105,6 +124,17 @@ static int parse_numbers(const char *s, double *v, int maxn)
   return n;
 }
 
+/* A NaN or an infinity (written as such, or a number beyond the double range) would only
+ * surface much later as a failed eigensolver; refuse it on the line that holds it. */
+static int check_finite(const reader *R, const double *v, int n, const char *what)
+{
+  for (int i = 0; i < n; i++)
+    if (!isfinite(v[i]))
+      SF_ERROR(SF_ERR_FILE, "%s:%d: %s: number %d of the line is %s, not a finite value", R->path,
+               R->cur, what, i + 1, isnan(v[i]) ? "NaN" : "infinite");
+  return SF_OK;
+}
+
 /* Reads the next line and requires at least `need` leading numbers. */
 static int read_line(reader *R, int need, double *v, int maxn, const char *what)
 {
@@ -114,6 +144,7 @@ static int read_line(reader *R, int need, double *v, int maxn, const char *what)
   R->cur++;
   if (n < need)
     SF_ERROR(SF_ERR_FILE, "%s:%d: expected %s (%d numbers), found %d", R->path, R->cur, what, need, n);
+  SF_CHECK(check_finite(R, v, n, what));
   return SF_OK;
 }
 
@@ -131,6 +162,7 @@ static int read_stream(reader *R, int n, double *out, const char *what)
     if (k == 0)
       SF_ERROR(SF_ERR_FILE, "%s:%d: non-numeric line inside %s (%d of %d values read)", R->path,
                R->cur, what, got, n);
+    SF_CHECK(check_finite(R, v, k, what));
     for (int i = 0; i < k && got < n; i++) out[got++] = v[i];
   }
   return SF_OK;
@@ -143,6 +175,10 @@ static int as_int(reader *R, double x, const char *what, int *out)
   *out = (int)x;
   return SF_OK;
 }
+
+/* No real radial mesh reaches beyond a few hundred Bohr; the bound keeps the refined
+ * psp8 meshes (points ~ r_max·qmax) small and the integrals finite. */
+#define PSP_RMAX_LIMIT 1e4
 
 static int alloc_vec(double **p, int n) { return sf_calloc((void **)p, (size_t)n, sizeof **p); }
 
@@ -178,6 +214,9 @@ static int read_psp15(reader *R, sf_psp *psp, int mmax, psp_raw *raw)
     raw->al = v[1];
     SF_CHECK(alloc_vec(&raw->r, mmax));
     for (int i = 0; i < mmax; i++) raw->r[i] = v[0] * exp(raw->al * i);
+    if (!(raw->r[mmax - 1] <= PSP_RMAX_LIMIT))
+      SF_ERROR(SF_ERR_FILE, "%s:%d: log mesh r1=%g al=%g ends at r=%g Bohr, beyond %g", R->path,
+               R->cur, v[0], v[1], raw->r[mmax - 1], PSP_RMAX_LIMIT);
   } else {
     if (mmax != 2001)
       SF_ERROR(SF_ERR_FILE, "%s:3: pspcod 1 uses the fixed 2001-point Teter mesh, mmax=%d", R->path,
@@ -205,6 +244,9 @@ static int read_psp15(reader *R, sf_psp *psp, int mmax, psp_raw *raw)
   raw->rchrg = v[0];
   raw->fchrg = v[1];
   raw->qchrg = v[2];
+  if (raw->fchrg > 1e-15 && !(raw->rchrg > 0 && raw->rchrg <= PSP_RMAX_LIMIT))
+    SF_ERROR(SF_ERR_FILE, "%s:%d: model core radius rchrg=%g must be in (0, %g] Bohr", R->path,
+             R->cur, raw->rchrg, PSP_RMAX_LIMIT);
   for (int l = 0; l <= lmax; l++) {
     SF_CHECK(alloc_vec(&raw->vl[l], mmax));
     SF_CHECK(read_radial_block(R, l, mmax, raw->vl[l], "pseudopotential"));
@@ -299,6 +341,9 @@ static int read_psp8(reader *R, sf_psp *psp, int mmax, psp_raw *raw)
         if (fabs(raw->r[i] - raw->r[0] - i * raw->amesh) > 1e-8 || raw->r[0] != 0.0)
           SF_ERROR(SF_ERR_FILE, "%s:%d: psp8 needs a linear mesh starting at r=0", R->path,
                    save + i + 1);
+      if (!(raw->amesh > 0) || !(raw->r[mmax - 1] <= PSP_RMAX_LIMIT))
+        SF_ERROR(SF_ERR_FILE, "%s:%d: psp8 mesh spacing %g must be positive and the mesh end %g "
+                 "at most %g Bohr", R->path, save + 2, raw->amesh, raw->r[mmax - 1], PSP_RMAX_LIMIT);
       have_r = 1;
     }
     SF_CHECK(read_rows8(R, raw, np ? np : 1, cols, np ? "projector" : "local potential"));
@@ -358,24 +403,48 @@ static int read_header_and_body(reader *R, double qmax, double dq, sf_psp *psp, 
   return SF_OK;
 }
 
-int sf_psp_read_dq(const char *path, double qmax, double dq, sf_psp *psp)
+/* What both entry points do first: a clean psp that knows its name. */
+static int psp_begin(const char *name, double qmax, double dq, sf_psp *psp)
 {
   memset(psp, 0, sizeof *psp);
-  if (!(qmax > 0) || !(dq > 0))
-    SF_ERROR(SF_ERR_INPUT, "%s: bad table range qmax=%g dq=%g", path, qmax, dq);
-  snprintf(psp->path, sizeof psp->path, "%s", path);
-  SF_CHECK(sf_md5_file(path, psp->md5));
-  reader R;
+  if (!(qmax > 0) || !(dq > 0) || !isfinite(qmax))
+    SF_ERROR(SF_ERR_INPUT, "%s: bad table range qmax=%g dq=%g", name, qmax, dq);
+  snprintf(psp->path, sizeof psp->path, "%s", name);
+  return SF_OK;
+}
+
+/* Parses and tabulates from an opened reader (st: the status of opening it), then frees
+ * the reader; on failure psp is freed too. */
+static int psp_finish(reader *R, int st, double qmax, double dq, sf_psp *psp)
+{
   psp_raw raw;
   memset(&raw, 0, sizeof raw);
-  int st = reader_open(path, &R);
-  if (!st) st = read_header_and_body(&R, qmax, dq, psp, &raw);
-  reader_free(&R);
+  if (!st) st = read_header_and_body(R, qmax, dq, psp, &raw);
+  reader_free(R);
   psp_raw_free(&raw);
   if (st) {
     sf_psp_free(psp);
     return sf_error_trace(st, __FILE__, __LINE__, __func__);
   }
+  return SF_OK;
+}
+
+int sf_psp_read_dq(const char *path, double qmax, double dq, sf_psp *psp)
+{
+  SF_CHECK(psp_begin(path, qmax, dq, psp));
+  SF_CHECK(sf_md5_file(path, psp->md5));
+  reader R;
+  int st = reader_open(path, &R);
+  SF_CHECK(psp_finish(&R, st, qmax, dq, psp));
+  return SF_OK;
+}
+
+int sf_psp_read_buffer(const char *name, const char *text, size_t len, double qmax, sf_psp *psp)
+{
+  SF_CHECK(psp_begin(name, qmax, SF_PSP_DQ, psp));
+  reader R;
+  int st = reader_from_buffer(name, text, len, &R);
+  SF_CHECK(psp_finish(&R, st, qmax, SF_PSP_DQ, psp));
   return SF_OK;
 }
 

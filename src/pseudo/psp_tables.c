@@ -312,6 +312,31 @@ done:
 
 /* ---------- driver ---------- */
 
+static int table_finite(const sf_qtable *t)
+{
+  for (int i = 0; i < t->n; i++)
+    if (!isfinite(t->y[i]) || !isfinite(t->y2[i])) return 0;
+  return 1;
+}
+
+/* Finite numbers in the file can still overflow the integrals (a value of 1e300 squared);
+ * the result is refused here rather than as a failed eigensolver later. */
+static int check_finite_tables(const sf_psp *psp)
+{
+  const char *bad = !isfinite(psp->epsatm)            ? "epsatm"
+                    : !table_finite(&psp->vloc_short) ? "local potential"
+                    : !table_finite(&psp->core)       ? "model core"
+                    : !table_finite(&psp->core_r)     ? "model core (real space)"
+                                                      : NULL;
+  for (int l = 0; l <= SF_PSP_LMAX && !bad; l++)
+    for (int j = 0; j < SF_PSP_NPROJ && !bad; j++)
+      if (!isfinite(psp->ekb[l][j]) || !table_finite(&psp->proj[l][j])) bad = "projector";
+  if (bad)
+    SF_ERROR(SF_ERR_FILE, "%s: the %s computed from this file is not finite (numbers too large "
+             "or a degenerate channel)", psp->path, bad);
+  return SF_OK;
+}
+
 int psp_tabulate(const psp_raw *raw, double qmax, double dq, sf_psp *psp)
 {
   int st = SF_OK, m = raw->mmax;
@@ -344,6 +369,7 @@ int psp_tabulate(const psp_raw *raw, double qmax, double dq, sf_psp *psp)
   for (int l = 0; l <= SF_PSP_LMAX; l++)
     for (int j = 0; j < SF_PSP_NPROJ; j++)
       if (psp->proj[l][j].n) TRY(psp_table_fit(&psp->proj[l][j]));
+  TRY(check_finite_tables(psp));
 done:
   sf_free(f);
   sf_free(w);

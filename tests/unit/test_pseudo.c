@@ -235,6 +235,115 @@ static void test_errors(void)
   free(txt8);
 }
 
+/* text with the k-th (1-based) blank-separated token of line `line` replaced by `with`;
+ * the caller frees. */
+static char *replace_token(const char *text, int line, int k, const char *with)
+{
+  const char *p = text;
+  for (int l = 1; l < line && p; l++) p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL;
+  if (!p) return NULL;
+  for (int t = 1; t <= k; t++) {
+    while (*p == ' ') p++;
+    if (t < k) while (*p && *p != ' ' && *p != '\n') p++;
+  }
+  const char *e = p;
+  while (*e && *e != ' ' && *e != '\n') e++;
+  size_t n = strlen(text) + strlen(with) + 1;
+  char *out = malloc(n);
+  if (out) snprintf(out, n, "%.*s%s%s", (int)(p - text), text, with, e);
+  return out;
+}
+
+/* The file with one number replaced must be refused with SF_ERR_FILE, naming the file,
+ * and (line > 0) the line, and containing `must_contain`. */
+static void expect_bad_number(const char *src, const char *tmp, int line, int k, const char *with,
+                              int name_line, const char *must_contain)
+{
+  char *txt = slurp(src), *bad = txt ? replace_token(txt, line, k, with) : NULL;
+  CHECK(bad != NULL, "cannot prepare %s", tmp);
+  if (bad) {
+    write_file(tmp, bad);
+    char where[1100] = "";
+    if (name_line) snprintf(where, sizeof where, "%s:%d:", tmp, line);
+    expect_file_error(tmp, with, name_line ? where : NULL);
+    expect_file_error(tmp, with, must_contain);
+    remove(tmp);
+  }
+  free(txt);
+  free(bad);
+}
+
+/* NaN or Inf in the tables is refused on its line (it used to surface as "zheevd failed"
+ * in the first SCF step); finite numbers whose integrals overflow are refused too. */
+static void test_nonfinite_values(void)
+{
+  char mg[1024];
+  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
+    if (refs[i].pspcod == 5) psp_path(&refs[i], mg, sizeof mg);
+  const char *tmp = "/tmp/sf_test_pseudo_nonfinite.pseu";
+  expect_bad_number(mg, tmp, 20, 2, "NaN", 1, "NaN");          /* V_0 */
+  expect_bad_number(mg, tmp, 400, 1, "-nan", 1, "NaN");        /* V_1 */
+  expect_bad_number(mg, tmp, 1000, 3, "1.0E+999", 1, "infinite"); /* u_0, beyond double */
+  expect_bad_number(mg, tmp, 2, 2, "inf", 1, "infinite");      /* zion */
+  expect_bad_number(mg, tmp, 1000, 3, "1e300", 0, "not finite"); /* u_0² overflows */
+  char pspnc[1024];
+  snprintf(pspnc, sizeof pspnc, "%s/12mg.pspnc", SF_PSP_DIR);
+  expect_bad_number(pspnc, "/tmp/sf_test_pseudo_nonfinite.pspnc", 3000, 1, "nan", 1, "NaN");
+}
+
+/* A model core needs a positive radius (rchrg = 0 gave NaN core tables), and a psp8 mesh
+ * a positive spacing (a negative one gave a negative refined-mesh size). */
+static void test_bad_meshes(void)
+{
+  char mg[1024];
+  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
+    if (refs[i].pspcod == 5) psp_path(&refs[i], mg, sizeof mg);
+  char *txt = slurp(mg), *a = txt ? replace_token(txt, 11, 2, "0.5") : NULL; /* fchrg > 0 */
+  char *b = a ? replace_token(a, 11, 1, "0.0") : NULL;                      /* rchrg = 0 */
+  CHECK(b != NULL, "cannot prepare the rchrg case");
+  const char *t5 = "/tmp/sf_test_pseudo_rchrg.pseu", *t8 = "/tmp/sf_test_pseudo_mesh.psp8";
+  if (b) {
+    write_file(t5, b);
+    expect_file_error(t5, "rchrg = 0 with a core", ":11:");
+    remove(t5);
+  }
+  free(txt);
+  free(a);
+  free(b);
+  /* a small psp8 (local potential only) on r_i = -0.4 i */
+  FILE *f = fopen(t8, "w");
+  CHECK(f != NULL, "cannot write %s", t8);
+  if (!f) return;
+  fputs("negative mesh\n12 2 240101\n8 2 0 4 16 0\n0 0 0\n0\n0\n4\n", f);
+  for (int i = 0; i < 16; i++) fprintf(f, "%d %.2f %.6f\n", i + 1, -0.4 * i, -2.0 / (1.0 + 0.4 * i));
+  fclose(f);
+  expect_file_error(t8, "negative psp8 spacing", ":9:");
+  remove(t8);
+}
+
+/* ABINIT's rule: ixc = 0 gets a note, ixc != pspxc a warning; equal gives nothing. */
+static void test_xc_mismatch(void)
+{
+  char mg[1024], msg[2048];
+  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
+    if (refs[i].pspcod == 5) psp_path(&refs[i], mg, sizeof mg);
+  sf_psp p;
+  sf_error_reset();
+  if (sf_psp_read(mg, 5.0, &p)) {
+    CHECK(0, "%s: %s", mg, sf_error_message());
+    return;
+  }
+  CHECK(p.pspxc == 2, "mg.pseu pspxc %d, expected 2", p.pspxc);
+  CHECK(sf_psp_xc_mismatch(&p, 2, msg, sizeof msg) == 0 && msg[0] == '\0', "ixc 2 = pspxc: %s", msg);
+  CHECK(sf_psp_xc_mismatch(&p, 7, msg, sizeof msg) == 1 && strstr(msg, "pspxc=2") &&
+            strstr(msg, "-ixc 7") && strstr(msg, mg),
+        "ixc 7 vs pspxc 2: '%s'", msg);
+  CHECK(sf_psp_xc_mismatch(&p, -1009, msg, sizeof msg) == 1, "ixc -1009 is compared as a number");
+  CHECK(sf_psp_xc_mismatch(&p, 0, msg, sizeof msg) == 1 && strstr(msg, "no exchange-correlation"),
+        "ixc 0: '%s'", msg);
+  sf_psp_free(&p);
+}
+
 static void test_md5(void)
 {
   const char *files[] = {SF_PSP_DIR "/12mg.pspnc", SF_PSP_DIR "/Mg-low.psp8",
@@ -322,6 +431,9 @@ int main(void)
   for (int i = 0; i < nref; i++) test_against_abinit(&refs[i]);
   for (int i = 0; i < nref; i++) test_spline_midpoints(&refs[i]);
   test_errors();
+  test_nonfinite_values();
+  test_bad_meshes();
+  test_xc_mismatch();
   test_md5();
   test_ylm();
   test_bessel();
