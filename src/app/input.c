@@ -27,7 +27,16 @@ static int read_cell(sf_input *in)
   SF_CHECK(sf_opt_int("-natom", 0, "number of atoms (default: from -xred)", &natom_opt, &set_natom));
   SF_CHECK(sf_opt_int_array("-typat", SF_MAXATOM, 0, NULL, 0, "type (1-based) of each atom; default all 1", typat, &nt, &set_typat));
   SF_CHECK(sf_opt_string_array("-pseudos", SF_MAXTYPAT, "pseudopotential file of each type (pspcod 1, 5, 8)", in->psp_paths, &in->npsp, NULL));
+  char pp_dirpath[1024], origin[1024], name[1024];
+  SF_CHECK(sf_opt_string("-pp_dirpath", "", "folder for relative -pseudos names, searched after the options file's "
+                         "own folder and before strainfield's data/psp and /usr/share/abinit/psp", pp_dirpath, sizeof pp_dirpath, NULL));
   if (sf_options_help_requested()) return SF_OK;
+  /* from here on psp_paths are absolute: what every output records */
+  SF_CHECK(sf_options_origin_folder("-pseudos", origin, sizeof origin));
+  for (int t = 0; t < in->npsp; t++) {
+    snprintf(name, sizeof name, "%s", in->psp_paths[t]);
+    SF_CHECK(sf_psp_find(name, origin, pp_dirpath, in->psp_paths[t], sizeof in->psp_paths[t]));
+  }
   REJECT_IF(set_rprim && set_angdeg, "give -rprim or -angdeg, not both");
   double rprimd[3][3];
   if (set_angdeg) SF_CHECK(sf_lattice_from_angdeg(acell, angdeg, rprimd));
