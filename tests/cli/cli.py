@@ -317,12 +317,14 @@ def t_parallel_bands_np2():
 
 # ------------------------------------------------------------------ main
 
-if __name__ == "__main__":
+def main(tests, script):
+    """Runs the test sys.argv[1] (function t_NAME in `tests`, a module's globals()) in an
+    emptied WORK; exit 1 on the first failed check."""
     name = sys.argv[1]
-    fn = globals().get("t_" + name)
+    fn = tests.get("t_" + name)
     if fn is None:
-        sys.exit(f"cli.py: no test {name}; tests: " +
-                 " ".join(k[2:] for k in globals() if k.startswith("t_")))
+        sys.exit(f"{script}: no test {name}; tests: " +
+                 " ".join(k[2:] for k in tests if k.startswith("t_")))
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     try:
@@ -330,3 +332,7 @@ if __name__ == "__main__":
     except Fail:
         sys.exit(1)
     print(f"{name}: passed")
+
+
+if __name__ == "__main__":
+    main(globals(), "cli.py")

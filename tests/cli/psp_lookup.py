@@ -22,7 +22,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli  # noqa: E402
-from cli import AL, AL_PSP, SF_ERR_FILE, SOURCE, Fail, check, path, run  # noqa: E402
+from cli import AL, AL_PSP, SF_ERR_FILE, SOURCE, check, path, run  # noqa: E402
 
 MG_MD5 = "29b9f402df58835b50a7ff5f1503472c"  # data/psp/README.md
 
@@ -124,15 +124,4 @@ def t_not_regular():
 
 
 if __name__ == "__main__":
-    fn = globals().get("t_" + sys.argv[1])
-    if fn is None:
-        sys.exit(f"psp_lookup.py: no test {sys.argv[1]}")
-    shutil.rmtree(cli.WORK, ignore_errors=True)
-    os.makedirs(cli.WORK)
-    try:
-        fn()
-    except (Fail, Exception) as e:  # a timeout (TimeoutExpired) is a failure too
-        if not isinstance(e, Fail):
-            print(f"FAIL  {type(e).__name__}: {e}")
-        sys.exit(1)
-    print(f"{sys.argv[1]}: passed")
+    cli.main(globals(), "psp_lookup.py")
