@@ -87,7 +87,8 @@ void sf_ylm_real(const double x[3], double ylm[16]);
  * pp_dirpath (ABINIT's -pp_dirpath; NULL or "" = none), then the pseudopotentials
  * shipped with strainfield (data/psp, installed as <prefix>/share/strainfield/psp), then
  * Debian's /usr/share/abinit/psp.  The file must be a regular file (not /dev/zero, a
- * FIFO or a folder).  A name found nowhere is one error listing the folders searched. */
+ * FIFO or a folder), a given pp_dirpath a folder.  A name found nowhere is one error
+ * listing the folders searched. */
 int sf_psp_find(const char *name, const char *origin_dir, const char *pp_dirpath, char *path,
                 size_t len);
 

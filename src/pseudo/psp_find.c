@@ -73,6 +73,9 @@ int sf_psp_find(const char *name, const char *origin_dir, const char *pp_dirpath
                 size_t len)
 {
   if (!name || !name[0]) SF_ERROR(SF_ERR_INPUT, "-pseudos: empty file name");
+  /* a mistyped -pp_dirpath would otherwise only show up as "not found" */
+  if (pp_dirpath && pp_dirpath[0] && !is_dir(pp_dirpath))
+    SF_ERROR(SF_ERR_FILE, "-pp_dirpath: %s is not a folder", pp_dirpath);
   if (name[0] == '/') return take(name, path, len);
   char cwd[PATH_MAX] = ".", shipped[PATH_MAX];
   if (!origin_dir || !origin_dir[0]) {

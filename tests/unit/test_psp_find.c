@@ -48,14 +48,16 @@ static void expect_found(const char *name, const char *origin, const char *pp, c
   free(real);
 }
 
-static void expect_refused(const char *name, const char *origin, const char *pp, const char *text)
+/* sf_psp_find must fail with SF_ERR_FILE and a message naming `option` and saying `text`. */
+static void expect_refused(const char *name, const char *origin, const char *pp, const char *option,
+                           const char *text)
 {
   char got[PATH_MAX];
   sf_error_reset();
   int st = sf_psp_find(name, origin, pp, got, sizeof got);
   EXPECT(st == SF_ERR_FILE, "%s: status %d, expected SF_ERR_FILE", name, st);
-  EXPECT(strstr(sf_error_message(), "-pseudos") && strstr(sf_error_message(), text),
-         "%s: message \"%s\" lacks -pseudos / \"%s\"", name, sf_error_message(), text);
+  EXPECT(strstr(sf_error_message(), option) && strstr(sf_error_message(), text),
+         "%s: message \"%s\" lacks %s / \"%s\"", name, sf_error_message(), option, text);
 }
 
 int main(void)
@@ -91,11 +93,18 @@ int main(void)
   }
 
   /* found nowhere: one message listing every folder searched, in order */
-  expect_refused("nothere.psp", dir_a, dir_b, "nothere.psp not found in");
+  expect_refused("nothere.psp", dir_a, dir_b, "-pseudos: ", "nothere.psp not found in");
   char list[4 * PATH_MAX];
   snprintf(list, sizeof list, "%s, %s, %s, %s", dir_a, dir_b, SF_SOURCE_DIR "/data/psp", ABINIT_PSP);
   EXPECT(strstr(sf_error_message(), list) != NULL, "message \"%s\" does not list \"%s\"",
          sf_error_message(), list);
+
+  /* a -pp_dirpath that is no folder is named, even when the name is found elsewhere */
+  char file_b[2 * PATH_MAX];
+  snprintf(file_b, sizeof file_b, "%s/x.psp", dir_b);
+  expect_refused("x.psp", dir_a, "/nonexistent_pp_dirpath", "-pp_dirpath: /nonexistent_pp_dirpath",
+                 "is not a folder");
+  expect_refused("x.psp", dir_a, file_b, "-pp_dirpath: ", "is not a folder");
 
   /* not regular files: a device, a FIFO (opening it would block), a folder */
   char fifo[2 * PATH_MAX], sub[2 * PATH_MAX];
@@ -103,11 +112,11 @@ int main(void)
   snprintf(sub, sizeof sub, "%s/sub.psp", dir_a);
   EXPECT(mkfifo(fifo, 0644) == 0, "mkfifo %s failed", fifo);
   EXPECT(mkdir(sub, 0755) == 0, "mkdir %s failed", sub);
-  expect_refused("/dev/zero", dir_a, NULL, "not a regular file");
-  expect_refused("fifo.psp", dir_a, NULL, "not a regular file");
+  expect_refused("/dev/zero", dir_a, NULL, "-pseudos: ", "not a regular file");
+  expect_refused("fifo.psp", dir_a, NULL, "-pseudos: ", "not a regular file");
   /* a folder of that name in an earlier folder is refused, not skipped past */
   touch(dir_b, "sub.psp");
-  expect_refused("sub.psp", dir_a, dir_b, "not a regular file");
+  expect_refused("sub.psp", dir_a, dir_b, "-pseudos: ", "not a regular file");
   char hex[33];
   sf_error_reset();
   EXPECT(sf_md5_file("/dev/zero", hex) == SF_ERR_FILE && strstr(sf_error_message(), "not a regular file"),
