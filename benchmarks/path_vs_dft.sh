@@ -15,7 +15,7 @@ PY=/usr/bin/python3
 mkdir -p "$OUT"; cd "$OUT"
 # demo.opts' physics (its campaign options are not relax options), tighter tolerances
 grep -E '^-(acell|xred|znucl|typat|ecut|ecutsm|ngfft|ngkpt|shiftk|nband|occopt|tsmear|ixc) ' "$ROOT/configs/demo.opts" > phys.opts
-echo "-pseudos $ROOT/../shared/psp/mg.pseu" >> phys.opts
+echo "-pseudos $ROOT/data/psp/mg.pseu" >> phys.opts
 printf -- '-toldfe 1e-10\n-tolmxf 1e-5\n' >> phys.opts
 "$SF" relax -options_file phys.opts -summary dft_ref.json -verbosity 0
 S0=$($PY -c "import json; s=json.load(open('dft_ref.json'))['stress']; print(','.join(repr(x) for x in [s[0][0],s[1][1],s[2][2],s[1][2],s[0][2],s[0][1]]))")

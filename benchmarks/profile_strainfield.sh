@@ -16,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 sfbin=${SF_BIN:-$root/build/strainfield}
-psp=${SF_SHARED_DIR:-/work/shared}/psp/mg.pseu
+psp=$root/data/psp/mg.pseu
 mode=full cg="--call-graph dwarf,16384" kgrid=""
 while [ $# -gt 0 ]; do
   case $1 in

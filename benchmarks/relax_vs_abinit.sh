@@ -12,7 +12,7 @@
 #              benchmarks/results/relax_vs_abinit_quick.json with --quick)
 # Environment: SF_BIN (default build/strainfield), ABINIT (default /usr/bin/abinit),
 #   MPIEXEC (default mpirun), SF_BENCH_WORK (scratch, default build/bench/relax_vs_abinit[_quick]),
-#   PYTHON (default /usr/bin/python3), SF_SHARED_DIR (default /work/shared).
+#   PYTHON (default /usr/bin/python3).
 #
 # Each run is  /usr/bin/time mpirun -np N bash -c 'exec /usr/bin/time ... PROGRAM'  : the
 # outer time gives the elapsed wall time (launcher included), the inner one each rank's
@@ -28,7 +28,7 @@ py=${PYTHON:-/usr/bin/python3}
 mpiexec=${MPIEXEC:-mpirun}
 sfbin=${SF_BIN:-$root/build/strainfield}
 abinit=${ABINIT:-/usr/bin/abinit}
-psp=${SF_SHARED_DIR:-/work/shared}/psp/mg.pseu
+psp=$root/data/psp/mg.pseu
 
 args="$*"
 mode=full nps="1 2" json=""

@@ -28,7 +28,7 @@ py=${PYTHON:-/usr/bin/python3}
 mpiexec=${MPIEXEC:-mpirun}
 sfbin=${SF_BIN:-$root/build/strainfield}
 abinit=${ABINIT:-/usr/bin/abinit}
-psp=${SF_SHARED_DIR:-/work/shared}/psp/mg.pseu
+psp=$root/data/psp/mg.pseu
 
 args="$*"
 mode=full nps="1 2" json="" profile=0

@@ -2,6 +2,7 @@
 #include "strainfield/app.h"
 #include "strainfield/core.h"
 #include "strainfield/options.h"
+#include "sf_git_commit.h" /* SF_GIT_COMMIT, generated at build time (cmake/GitCommit.cmake) */
 
 #include <cblas.h>
 #include <petscsys.h>
@@ -27,13 +28,19 @@ static const subcommand subcommands[] = {
 
 static void usage(FILE *out)
 {
-  fprintf(out, "usage: strainfield <subcommand> [-options_file FILE] [-option value ...]\n\nsubcommands:\n");
+  fprintf(out, "usage: strainfield <subcommand> [-options_file FILE] [-option value ...]\n"
+               "       strainfield -version\n\nsubcommands:\n");
   for (int i = 0; i < NSUB; i++) fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].what);
   fprintf(out, "\n'strainfield <subcommand> -help' lists that subcommand's options with their defaults.\n");
 }
 
 int main(int argc, char **argv)
 {
+  /* before MPI starts: a version query must work on a login node without mpirun */
+  if (argc >= 2 && (!strcmp(argv[1], "-version") || !strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+    printf("strainfield %s (git %s)\n", SF_VERSION, SF_GIT_COMMIT);
+    return 0;
+  }
   if (argc < 2 || argv[1][0] == '-') {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

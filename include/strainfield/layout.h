@@ -1,4 +1,4 @@
-/* layout.h — the MPI communicator tree (DESIGN.md §5), SPARC/ABINIT style.
+/* layout.h — the MPI communicator tree (docs/design.md §4), SPARC/ABINIT style.
  *
  * Owns: splitting the world into sample groups → k-point groups → band groups, the
  * automatic choice of those counts, the cross communicators that reductions travel

@@ -85,4 +85,10 @@ int sf_options_finish(void);
  * without default is null. */
 int sf_options_json(char **json_text);
 
+/* The folder of the -options_file that gave option `name` (e.g. "-pseudos") its value,
+ * as written on the command line ("configs", "." for a bare file name); "" when the
+ * value came from the command line or the option was not given.  Relative file names
+ * inside an options file are meant relative to it (see sf_psp_find). */
+int sf_options_origin_folder(const char *name, char *dir, size_t len);
+
 #endif

@@ -92,4 +92,17 @@ double sf_qtable_deriv(const sf_qtable *t, double q);
  * x need not be normalised; x = 0 gives Y_00 only (others 0). */
 void sf_ylm_real(const double x[3], double ylm[16]);
 
+#include <stddef.h>
+
+/* The file a -pseudos name means, as an absolute path in `path`.  An absolute name is
+ * taken as is; a relative one is looked up, first match wins, in: origin_dir (the folder
+ * of the options file that gave -pseudos; NULL or "" = the working directory), then
+ * pp_dirpath (ABINIT's -pp_dirpath; NULL or "" = none), then the pseudopotentials
+ * shipped with strainfield (data/psp, installed as <prefix>/share/strainfield/psp), then
+ * Debian's /usr/share/abinit/psp.  The file must be a regular file (not /dev/zero, a
+ * FIFO or a folder), a given pp_dirpath a folder.  A name found nowhere is one error
+ * listing the folders searched. */
+int sf_psp_find(const char *name, const char *origin_dir, const char *pp_dirpath, char *path,
+                size_t len);
+
 #endif

@@ -50,7 +50,16 @@ static int read_cell(sf_input *in)
   SF_CHECK(sf_opt_int_range("-natom", 0, 1, SF_MAXATOM, "number of atoms (default: from -xred)", &natom_opt, &set_natom));
   SF_CHECK(sf_opt_int_array_range("-typat", SF_MAXATOM, 0, NULL, 0, 1, SF_MAXTYPAT, "type (1-based) of each atom; default all 1", typat, &nt, &set_typat));
   SF_CHECK(sf_opt_string_array("-pseudos", SF_MAXTYPAT, "pseudopotential file of each type (pspcod 1, 5, 8)", in->psp_paths, &in->npsp, NULL));
+  char pp_dirpath[1024], origin[1024], name[1024];
+  SF_CHECK(sf_opt_string("-pp_dirpath", "", "folder for relative -pseudos names, searched after the options file's "
+                         "own folder and before strainfield's data/psp and /usr/share/abinit/psp", pp_dirpath, sizeof pp_dirpath, NULL));
   if (sf_options_help_requested()) return SF_OK;
+  /* from here on psp_paths are absolute: what every output records */
+  SF_CHECK(sf_options_origin_folder("-pseudos", origin, sizeof origin));
+  for (int t = 0; t < in->npsp; t++) {
+    snprintf(name, sizeof name, "%s", in->psp_paths[t]);
+    SF_CHECK(sf_psp_find(name, origin, pp_dirpath, in->psp_paths[t], sizeof in->psp_paths[t]));
+  }
   REJECT_IF(set_rprim && set_angdeg, "give -rprim or -angdeg, not both");
   double rprimd[3][3];
   for (int i = 0; i < 3; i++) REJECT_IF(!(acell[i] > 0.0), "-acell: component %d = %g must be positive", i + 1, acell[i]);

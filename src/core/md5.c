@@ -115,6 +115,8 @@ void sf_md5_buffer(const void *data, size_t n, char hex[33])
 
 int sf_md5_file(const char *path, char hex[33])
 {
+  /* /dev/zero would be digested forever, a FIFO would block the open */
+  SF_CHECK(sf_path_check_regular("MD5 checksum", path));
   FILE *f = fopen(path, "rb");
   if (!f) SF_ERROR(SF_ERR_FILE, "%s: cannot open (%s)", path, strerror(errno));
   md5_ctx c = {{0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476}, 0, {0}, 0};

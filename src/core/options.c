@@ -684,3 +684,52 @@ int sf_options_json(char **json_text)
   cJSON_free(t);
   return st;
 }
+
+/* ---------------------------------------------------------------- origin of a value */
+
+/* 1 when the options file `path` names -b: a token "-b" before any '#' on some line. */
+static int file_names_option(const char *path, const char *b)
+{
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  char line[4096];
+  int found = 0;
+  while (!found && fgets(line, sizeof line, f)) {
+    char *hash = strchr(line, '#');
+    if (hash) *hash = '\0';
+    for (char *save = NULL, *tok = strtok_r(line, " \t\r\n", &save); tok && !found;
+         tok = strtok_r(NULL, " \t\r\n", &save))
+      found = tok[0] == '-' && !strcmp(bare(tok), b);
+  }
+  fclose(f);
+  return found;
+}
+
+int sf_options_origin_folder(const char *name, char *dir, size_t len)
+{
+  int argc = 0;
+  char **argv = NULL;
+  dir[0] = '\0';
+  if (PetscGetArgs(&argc, &argv) || !argv) return SF_OK;
+  /* PETSc reads the command line left to right, inserting each -options_file where it
+   * stands, so the last place that names the option gave its value. */
+  const char *b = bare(name), *file = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "-options_file") && i + 1 < argc) {
+      if (file_names_option(argv[i + 1], b)) file = argv[i + 1];
+      i++;
+    } else if (argv[i][0] == '-' && !strcmp(bare(argv[i]), b)) {
+      file = NULL;
+    }
+  }
+  if (!file) return SF_OK;
+  const char *slash = strrchr(file, '/');
+  size_t n = !slash ? 0 : slash == file ? 1 : (size_t)(slash - file);
+  if (n + 2 > len) SF_ERROR(SF_ERR_INPUT, "-options_file %s: path too long", file);
+  if (n == 0) snprintf(dir, len, ".");
+  else {
+    memcpy(dir, file, n);
+    dir[n] = '\0';
+  }
+  return SF_OK;
+}

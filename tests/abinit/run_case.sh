@@ -5,7 +5,7 @@
 #   2. strainfield scf on NPROCS ranks -> $PWD/abinit_runs/CASE_npN/{summary.json,fields.h5}
 #   3. compare.py (exit status = result); extra compare options via $SF_COMPARE_ARGS
 # Environment: PYTHON (default /usr/bin/python3), MPIEXEC (default mpirun),
-#              ABINIT (default /usr/bin/abinit), SF_SHARED_DIR (where shared/psp lives).
+#              ABINIT (default /usr/bin/abinit).
 set -euo pipefail
 if [ $# -lt 2 ]; then
   echo "usage: $0 CASE_NAME STRAINFIELD_BIN [NPROCS]" >&2

@@ -4,9 +4,8 @@ A case file (tests/abinit/cases/NAME.json) is a neutral description of one
 ground-state calculation, using ABINIT's variable names, units (Hartree, Bohr)
 and conventions (typat is 1-based). See tests/abinit/README.md.
 
-Pseudopotential paths are either absolute, or start with "shared/" and are
-resolved against the project's shared/ directory (env SF_SHARED_DIR, else the
-directory "shared" beside the repository root, else /work/shared).
+Pseudopotential paths are either absolute, or relative to the repository root
+(e.g. "data/psp/mg.pseu", the pseudopotential shipped with strainfield).
 xred entries may be numbers or fraction strings such as "2/3".
 """
 import json
@@ -21,20 +20,13 @@ REQUIRED = ["name", "acell", "natom", "ntypat", "znucl", "typat", "xred", "pseud
 DEFAULTS = {"ecutsm": 0.0, "tsmear": 0.01, "ngfft": None}
 
 
-def shared_dir():
-    env = os.environ.get("SF_SHARED_DIR")
-    if env:
-        return env
-    for cand in (os.path.join(os.path.dirname(REPO_ROOT), "shared"), "/work/shared"):
-        if os.path.isdir(cand):
-            return cand
-    return os.path.join(os.path.dirname(REPO_ROOT), "shared")
+def psp_dir():
+    """The repository's shipped pseudopotentials (data/psp)."""
+    return os.path.join(REPO_ROOT, "data", "psp")
 
 
 def resolve_pseudo(p):
-    if p.startswith("shared/"):
-        return os.path.normpath(os.path.join(shared_dir(), p[len("shared/"):]))
-    return os.path.abspath(p)
+    return os.path.normpath(p if os.path.isabs(p) else os.path.join(REPO_ROOT, p))
 
 
 def _num(x):

@@ -3,8 +3,7 @@
 
 usage: cli.py TEST   with the environment
   SF_EXE      the strainfield binary
-  SF_SOURCE   the source tree (for configs/)
-  SF_SHARED   ../shared (for psp/mg.pseu)
+  SF_SOURCE   the source tree (for configs/ and data/psp/mg.pseu)
   SF_WORK     a scratch directory for this test (emptied first)
   MPIEXEC     mpirun (for the *_np2 tests)
 
@@ -24,7 +23,7 @@ import numpy as np
 
 EXE = os.environ.get("SF_EXE", "strainfield")
 SOURCE = os.environ.get("SF_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
-SHARED = os.environ.get("SF_SHARED", os.path.join(SOURCE, "..", "shared"))
+MG_PSP = os.path.join(SOURCE, "data", "psp", "mg.pseu")
 WORK = os.environ.get("SF_WORK", "/tmp/sf_cli")
 MPIEXEC = os.environ.get("MPIEXEC", "mpirun")
 AL_PSP = "/usr/share/abinit/psp/13al.pspnc"
@@ -40,7 +39,7 @@ MG_GRID = (16, 27, 27)
 
 def mg(xred=MG_XRED):
     return ["-options_file", os.path.join(SOURCE, "configs", "mg_small.opts"),
-            "-pseudos", os.path.join(SHARED, "psp", "mg.pseu"), "-ecut", "8",
+            "-pseudos", MG_PSP, "-ecut", "8",
             "-ngfft", ",".join(map(str, MG_GRID)), "-ngkpt", "1,1,1", "-toldfe", "1e-11",
             "-xred", ",".join(repr(float(v)) for v in xred)]
 
@@ -318,12 +317,14 @@ def t_parallel_bands_np2():
 
 # ------------------------------------------------------------------ main
 
-if __name__ == "__main__":
+def main(tests, script):
+    """Runs the test sys.argv[1] (function t_NAME in `tests`, a module's globals()) in an
+    emptied WORK; exit 1 on the first failed check."""
     name = sys.argv[1]
-    fn = globals().get("t_" + name)
+    fn = tests.get("t_" + name)
     if fn is None:
-        sys.exit(f"cli.py: no test {name}; tests: " +
-                 " ".join(k[2:] for k in globals() if k.startswith("t_")))
+        sys.exit(f"{script}: no test {name}; tests: " +
+                 " ".join(k[2:] for k in tests if k.startswith("t_")))
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     try:
@@ -331,3 +332,7 @@ if __name__ == "__main__":
     except Fail:
         sys.exit(1)
     print(f"{name}: passed")
+
+
+if __name__ == "__main__":
+    main(globals(), "cli.py")

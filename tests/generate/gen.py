@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end tests of `strainfield generate` (issue 4).  Usage: gen.py TEST_NAME
 
-Environment (set by CMakeLists.txt): SF_EXE, SF_SOURCE, SF_SHARED, SF_WORK, MPIEXEC.
+Environment (set by CMakeLists.txt): SF_EXE, SF_SOURCE, SF_WORK, MPIEXEC.
 Every test uses tests/generate/tiny.opts: seconds per sample, not physics."""
 import json, os, random, re, shutil, signal, subprocess, sys, time
 
@@ -10,11 +10,10 @@ import numpy as np
 
 EXE = os.environ["SF_EXE"]
 SRC = os.environ["SF_SOURCE"]
-SHARED = os.environ.get("SF_SHARED", os.path.join(SRC, "..", "shared"))
 WORK = os.environ["SF_WORK"]
 MPIEXEC = os.environ.get("MPIEXEC", "mpirun")
 TINY = os.path.join(SRC, "tests", "generate", "tiny.opts")
-PSP = os.path.join(SHARED, "psp", "mg.pseu")
+PSP = os.path.join(SRC, "data", "psp", "mg.pseu")
 TIMING = {"wall_time"}  # the only per-sample values allowed to differ between runs
 
 

@@ -14,7 +14,7 @@ import time
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "abinit"))
-from sfcase import shared_dir  # noqa: E402
+from sfcase import psp_dir  # noqa: E402
 
 # The paper's reference cell (orthorhombic HCP supercell) and deformation D.
 REF_ACELL = [6.0646, 10.5042, 9.8477]
@@ -27,7 +27,7 @@ START_XRED = [[0.01, 0.0, 0.0], [0.5, 0.51, 0.0], [0.0, 2.0 / 3.0, 0.51], [0.5, 
 
 
 def mg_psp():
-    return os.path.join(shared_dir(), "psp", "mg.pseu")
+    return os.path.join(psp_dir(), "mg.pseu")
 
 
 def fmt(x):

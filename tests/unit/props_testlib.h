@@ -127,7 +127,7 @@ typedef struct {
   double etotal, fcart[4][3], stress[6];
 } abinit_ref;
 static const abinit_ref abinit_refs[2] = {
-    {SF_SHARED_DIR "/psp/mg.pseu",
+    {SF_DATA_PSP_DIR "/mg.pseu",
      -3.62314244324781,
      {{-0.00080341074310, 0.00873420503361, -0.00273398505205},
       {0.00351942162412, -0.00868439409540, -0.00195584682263},

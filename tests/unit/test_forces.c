@@ -166,7 +166,7 @@ int main(int argc, char **argv)
   MPI_Init(&argc, &argv);
   sf_log_set_level(0);
   static const int checks[4][2] = {{0, 0}, {1, 1}, {2, 2}, {3, 0}};
-  check_psp(SF_SHARED_DIR "/psp/mg.pseu", 8.0, 4, checks);
+  check_psp(SF_DATA_PSP_DIR "/mg.pseu", 8.0, 4, checks);
   check_psp(SF_PSP_DIR "/12mg.pspnc", 8.0, 4, checks);
   check_symmetry();
   check_abinit(&abinit_refs[0]);

@@ -26,8 +26,8 @@
 #ifndef SF_PSP_DIR
 #define SF_PSP_DIR "/usr/share/abinit/psp"
 #endif
-#ifndef SF_SHARED_DIR
-#define SF_SHARED_DIR "/work/shared"
+#ifndef SF_DATA_PSP_DIR
+#define SF_DATA_PSP_DIR SF_SOURCE_DIR "/data/psp"
 #endif
 
 static int failures;
@@ -44,7 +44,7 @@ static int failures;
 
 typedef struct {
   const char *file; /* relative to its directory */
-  int shared;       /* 1: SF_SHARED_DIR/psp, 0: SF_PSP_DIR */
+  int shared;       /* 1: SF_DATA_PSP_DIR (the repository's data/psp), 0: SF_PSP_DIR */
   int pspcod;
   double epsatm;                                  /* ABINIT log */
   double ekb[SF_PSP_LMAX + 1][SF_PSP_NPROJ];      /* ABINIT PSPS.nc */
@@ -79,7 +79,7 @@ static const ref_psp refs[] = {
 
 static void psp_path(const ref_psp *r, char *out, size_t n)
 {
-  snprintf(out, n, "%s/%s", r->shared ? SF_SHARED_DIR "/psp" : SF_PSP_DIR, r->file);
+  snprintf(out, n, "%s/%s", r->shared ? SF_DATA_PSP_DIR : SF_PSP_DIR, r->file);
 }
 
 static double rel(double a, double b) { return fabs(a - b) / fmax(fabs(b), 1e-300); }
@@ -347,7 +347,7 @@ static void test_xc_mismatch(void)
 static void test_md5(void)
 {
   const char *files[] = {SF_PSP_DIR "/12mg.pspnc", SF_PSP_DIR "/Mg-low.psp8",
-                         SF_SHARED_DIR "/psp/mg.pseu"};
+                         SF_DATA_PSP_DIR "/mg.pseu"};
   for (int i = 0; i < 3; i++) {
     char hex[33], cmd[1200], out[64] = {0};
     CHECK(sf_md5_file(files[i], hex) == SF_OK, "md5 of %s failed", files[i]);

@@ -134,9 +134,9 @@ int main(int argc, char **argv)
   MPI_Init(&argc, &argv);
   sf_log_set_level(0);
   test_ylm_grad();
-  check(SF_SHARED_DIR "/psp/mg.pseu", 8.0, 0.5, 1e-4, 2e-7, 6);
+  check(SF_DATA_PSP_DIR "/mg.pseu", 8.0, 0.5, 1e-4, 2e-7, 6);
   check(SF_PSP_DIR "/12mg.pspnc", 8.0, 0.5, 1e-4, 2e-7, 6);
-  check(SF_SHARED_DIR "/psp/mg.pseu", 8.0, 0.0, 1e-5, 2e-7, 6);
+  check(SF_DATA_PSP_DIR "/mg.pseu", 8.0, 0.0, 1e-5, 2e-7, 6);
   check_abinit(&abinit_refs[0]);
   check_abinit(&abinit_refs[1]);
   printf("test_stress: %d failures\n", failures);
