@@ -37,5 +37,21 @@ export OMPI_MCA_mca_base_component_disable_dlclose=1
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/build-asan/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+# The 2-rank eigensolver test runs on Debian's reference BLAS: OpenBLAS's zgemv_n kernel,
+# called by ScaLAPACK's pzhemv inside pzheevd, reads past its operands under ASan's heap
+# layout (a SEGV in the uninstrumented library); the same calls through the reference
+# BLAS are clean, so the arguments our code passes are valid (docs/fuzzing.md).
+REF_BLAS=/usr/lib/x86_64-linux-gnu/blas/libblas.so.3
+EIG_MPI=test_eigensolver_mpi_np2
 # SF_ASAN_EXCLUDE: a ctest -E regex, to set aside a known open finding while it is fixed.
-ctest --test-dir build-asan -L unit --output-on-failure -j"$(nproc)" ${SF_ASAN_EXCLUDE:+-E "$SF_ASAN_EXCLUDE"}
+status=0
+ctest --test-dir build-asan -L unit --output-on-failure -j"$(nproc)" \
+  -E "^($EIG_MPI)\$${SF_ASAN_EXCLUDE:+|$SF_ASAN_EXCLUDE}" || status=$?
+if [[ -r $REF_BLAS ]]; then
+  ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" LD_PRELOAD=$REF_BLAS \
+    ctest --test-dir build-asan -R "^$EIG_MPI\$" --output-on-failure || status=$?
+else
+  echo "run_sanitizers: $REF_BLAS missing (package libblas3): $EIG_MPI not run" >&2
+  status=1
+fi
+exit "$status"

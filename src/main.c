@@ -80,7 +80,10 @@ int main(int argc, char **argv)
   int code = 0;
   if (status == SF_HELP_SHOWN) code = 0;
   else if (status) {
-    if (rank == 0) sf_error_print(stderr);
+    /* A stop by signal is not a failure: say what happened and how to go on, without
+     * the "error:" a job script's log search would flag. */
+    if (rank == 0 && status == SF_STOPPED) fprintf(stderr, "strainfield: %s\n", sf_error_message());
+    else if (rank == 0) sf_error_print(stderr);
     code = status;
   }
   sf_options_finalize();

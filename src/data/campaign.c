@@ -6,6 +6,7 @@
 #include "strainfield/dataset.h"
 #include "strainfield/props.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,7 +232,14 @@ int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok_out, long *fa
   *ok_out = loc[0];
   *failed_out = loc[1];
   *stopped = sf_stop_agreed(world);
+  if (!loc[2]) return SF_OK;
+  /* Only world rank 0 prints errors, but the failure may be another group's: the first
+   * failing rank sends its message (which names the file) so that the user sees it. */
+  int first = err ? rank : INT_MAX;
+  MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, world);
+  char why[1024];
+  snprintf(why, sizeof why, "%s", sf_error_message());
+  MPI_Bcast(why, (int)sizeof why, MPI_CHAR, first, world);
   if (err) return sf_error_trace(err, __FILE__, __LINE__, __func__);
-  if (loc[2]) SF_ERROR(SF_ERR_FILE, "another sample group could not write its part file");
-  return SF_OK;
+  SF_ERROR(SF_ERR_FILE, "%s", why);
 }
