@@ -2,6 +2,7 @@
  * of a running campaign (written atomically, checked on -resume; see dataset.h). */
 #include "dataset_internal.h"
 #include "strainfield/core.h"
+#include "strainfield/output.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -129,14 +130,8 @@ int sf_fsync_dir_of(const char *path)
 
 static int write_one(hid_t file, const char *name, hid_t type, int rank, const hsize_t *dims, const void *data)
 {
-  hsize_t one = 1;
-  hid_t space = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate_simple(1, &one, NULL);
-  hid_t set = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  herr_t st = set < 0 ? -1 : H5Dwrite(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-  if (set >= 0) H5Dclose(set);
-  H5Sclose(space);
-  if (st < 0) SF_ERROR(SF_ERR_FILE, "HDF5: cannot write %s", name);
-  return SF_OK;
+  const hsize_t one = 1; /* a scalar column is stored as one element */
+  return sf_h5_write(file, name, type, rank ? rank : 1, rank ? dims : &one, data);
 }
 
 /* The part's bytes go to disk through plain POSIX calls, so that a full disk is one

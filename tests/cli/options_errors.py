@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 
+import cli  # noqa: E402
 from cli import AL, SF_ERR_FILE, SF_ERR_INPUT, Fail, check  # the Al fcc input of cli.py
 
 EXE = os.environ.get("SF_EXE", "strainfield")
@@ -131,20 +132,5 @@ def t_misspelled_required():
                     r"typo\.opts line 2"])
 
 
-def main():
-    name = sys.argv[1] if len(sys.argv) > 1 else ""
-    fn = globals().get("t_" + name)
-    if not fn:
-        print("unknown test " + name)
-        return 2
-    shutil.rmtree(WORK, ignore_errors=True)
-    os.makedirs(WORK)
-    try:
-        fn()
-    except Fail:
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.main(globals(), "options_errors.py")  # the runner of the cli tests: t_NAME in an emptied SF_WORK

@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli  # noqa: E402
 from cli import AL, AL_PSP, EXE, SOURCE, WORK, Fail, check, path  # noqa: E402
 
 SF_ERR_INPUT, SF_ERR_FILE = 2, 3
@@ -92,14 +93,4 @@ def t_outputs_predict():
 
 
 if __name__ == "__main__":
-    name = sys.argv[1]
-    fn = globals().get("t_" + name)
-    if fn is None:
-        sys.exit(f"outputs.py: no test {name}")
-    shutil.rmtree(WORK, ignore_errors=True)
-    os.makedirs(WORK)
-    try:
-        fn()
-    except Fail:
-        sys.exit(1)
-    print(f"{name}: passed")
+    cli.main(globals(), "outputs.py")

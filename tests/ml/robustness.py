@@ -21,6 +21,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+import cli  # noqa: E402
 from cli import Fail, check  # noqa: E402  (the harness of the cli tests)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -209,21 +210,5 @@ def t_resume_np2():
     real_signal(2, 200000)
 
 
-def main():
-    name = sys.argv[1]
-    fn = globals().get("t_" + name)
-    if not fn:
-        print("unknown test " + name)
-        return 2
-    shutil.rmtree(WORK, ignore_errors=True)
-    os.makedirs(WORK)
-    try:
-        fn()
-    except Fail:
-        return 1
-    print("PASS " + name)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.main(globals(), "robustness.py")  # the runner of the cli tests: t_NAME in an emptied SF_WORK
