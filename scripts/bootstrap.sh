@@ -16,6 +16,7 @@ PACKAGES=(
   abinit abinit-data
   clang libclang-rt-dev  # scripts/run_fuzz.sh (libFuzzer)
   libblas3               # scripts/run_sanitizers.sh (reference BLAS for one MPI test)
+  procps                 # pgrep in the campaign tests
   python3-numpy python3-h5py python3-netcdf4 hdf5-tools python3-sklearn python3-torch
 )
 

@@ -32,6 +32,35 @@ def run(args, np_=1, check=True, expect=0):
     return p
 
 
+def alive(pid):
+    """pid exists and is not a zombie (a zombie holds no lock)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def kill_group(p):
+    """SIGKILL mpirun and its ranks, then wait until every rank is gone: the ranks are
+    not always in mpirun's process group, and a rank outliving mpirun still holds the
+    campaign's lock (and would go on computing)."""
+    ranks = rank_pids(p.pid) if p.poll() is None else []
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGKILL)
+    for pid in ranks:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    p.wait()
+    t0 = time.time()
+    while any(alive(pid) for pid in ranks):
+        if time.time() - t0 > 30:
+            sys.exit("FAIL: the killed campaign's ranks did not exit within 30 s")
+        time.sleep(0.05)
+
+
 def load(path):
     """Every dataset of the file as numpy arrays, plus the attributes."""
     out = {}
@@ -138,10 +167,7 @@ def t_kill_resume():
         cmd = [MPIEXEC, "--allow-run-as-root", "--oversubscribe", "-np", "2", EXE, *args] + (["-resume"] if attempt else [])
         p = subprocess.Popen(cmd, cwd=WORK, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         time.sleep(delay)
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)  # mpirun and both ranks: one process group
-        p.wait()
-        time.sleep(0.5)
+        kill_group(p)
         parts = os.path.join(WORK, "out.h5.parts")
         nparts = len([f for f in os.listdir(parts) if f.endswith(".h5")]) if os.path.isdir(parts) else -1
         print(f"killed after {delay:.2f} s (attempt {attempt + 1}); part files on disk: {nparts}")
@@ -229,9 +255,7 @@ def t_bitwise():
     count = lambda: len([f for f in os.listdir(parts) if f.endswith(".h5")]) if os.path.isdir(parts) else 0
     while p.poll() is None and count() == 0:
         time.sleep(0.05)
-    if p.poll() is None:
-        os.killpg(p.pid, signal.SIGKILL)  # mpirun and both ranks: one process group
-    p.wait()
+    kill_group(p)
     done = count()
     print(f"killed with {done} of {n} part files on disk")
     assert 0 < done < n, "the kill must leave a partial campaign"
