@@ -47,6 +47,53 @@ void sf_error_reset(void);
     if (sf_status_) return sf_error_trace(sf_status_, __FILE__, __LINE__, __func__); \
   } while (0)
 
+/* The cleanup form, for a function that owns resources: it declares `int st = SF_OK;`,
+ * ends with a `cleanup:` label that releases everything (NULL-safe) and returns st.
+ * SF_CHECK_GOTO(call) / SF_ERROR_GOTO(code, fmt, ...) set st (adding file:line) and
+ * jump there, so an error path frees what the function allocated:
+ *   int st = SF_OK; double *a = NULL;
+ *   SF_CHECK_GOTO(sf_calloc((void **)&a, n, sizeof *a));
+ *   SF_CHECK_GOTO(work(a));
+ * cleanup:
+ *   sf_free(a);
+ *   return st;
+ * The compiler refuses a function that lacks `st` or `cleanup`. */
+#define SF_CHECK_GOTO(call)                                                 \
+  do {                                                                      \
+    int sf_status_ = (call);                                                \
+    if (sf_status_) {                                                       \
+      st = sf_error_trace(sf_status_, __FILE__, __LINE__, __func__);        \
+      goto cleanup;                                                         \
+    }                                                                       \
+  } while (0)
+#define SF_ERROR_GOTO(code, ...)                                            \
+  do {                                                                      \
+    st = sf_error_set((code), __FILE__, __LINE__, __func__, __VA_ARGS__);   \
+    goto cleanup;                                                           \
+  } while (0)
+
+/* Ranks agree on a status before a collective that follows fallible local work (else a
+ * rank that failed alone returns while the others wait in the collective).  Collective
+ * over comm: returns the lowest-ranked failing rank's status on every rank, and that
+ * rank's message becomes every rank's error message ("rank R: ..."); SF_OK when all
+ * succeeded.  Usage:  SF_CHECK(sf_status_agree(comm, local_status)); */
+int sf_status_agree(MPI_Comm comm, int st);
+
+/* A PETSc call checked on its own: a non-zero PetscErrorCode becomes SF_ERR_LIB with the
+ * call's text and file:line (ierr is any integer-typed expression). */
+#define SF_PETSC(call)                                                      \
+  do {                                                                      \
+    int sf_perr_ = (int)(call);                                             \
+    if (sf_perr_)                                                           \
+      return sf_error_set(SF_ERR_LIB, __FILE__, __LINE__, __func__,         \
+                          "PETSc error %d in %s", sf_perr_, #call);         \
+  } while (0)
+#define SF_PETSC_GOTO(call)                                                 \
+  do {                                                                      \
+    int sf_perr_ = (int)(call);                                             \
+    if (sf_perr_) SF_ERROR_GOTO(SF_ERR_LIB, "PETSc error %d in %s", sf_perr_, #call); \
+  } while (0)
+
 /* Checked allocation: zero-filled; on failure records SF_ERR_MEM. Usage:
  *   SF_CHECK(sf_calloc((void **)&p, n, sizeof *p)); */
 int sf_calloc_impl(void **p, size_t n, size_t size, const char *file, int line, const char *func);

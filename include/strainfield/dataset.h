@@ -15,6 +15,7 @@
 #include "strainfield/app.h"
 #include "strainfield/relax.h"
 #include "strainfield/sampling.h"
+#include "strainfield/terms.h"
 
 #define SF_REASON_LEN 256
 #define SF_NFIELD 4
@@ -28,7 +29,7 @@ typedef struct {
   double D[6], lattice[3][3], strain_F[3][3], strain_E[3][3], strain_eps[3][3];
   double stress[3][3], max_force;
   double free_energy, internal_energy, band_energy, entropy_term, fermi_energy;
-  double e_kinetic, e_hartree, e_xc, e_local_psp, e_nonlocal_psp, e_ewald, e_psp_core;
+  double e_term[SF_NTERM];          /* columns e_<name>, indexed by SF_TERM_* (terms.h) */
   int scf_iterations, scf_runs, ionic_steps, attempts;
   double wall_time;
   int natom, n[3];

@@ -16,6 +16,7 @@
 #include "strainfield/crystal.h"
 #include "strainfield/pseudo.h"
 #include "strainfield/pw.h"
+#include "strainfield/terms.h"
 #include "strainfield/xc.h"
 
 typedef struct {

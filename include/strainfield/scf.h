@@ -23,6 +23,7 @@
 #include "strainfield/mixing.h"
 #include "strainfield/pseudo.h"
 #include "strainfield/pw.h"
+#include "strainfield/terms.h"
 #include "strainfield/xc.h"
 
 typedef struct {
@@ -55,7 +56,7 @@ typedef struct {
 } sf_scf_params;
 
 typedef struct {
-  double kinetic, hartree, xc, local_psp, nonlocal_psp, ewald, psp_core;
+  double term[SF_NTERM];   /* indexed by SF_TERM_* (terms.h); their sum is `internal` */
   double band;             /* U = Σ_k w_k Σ_n f_nk ε_nk */
   double entropy_term;     /* −T S */
   double internal;         /* all terms but −TS */

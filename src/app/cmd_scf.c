@@ -16,9 +16,8 @@ static void print_energies(const sf_scf *s)
 {
   const sf_energies *E = &s->E;
   sf_log(1, "\n  Components of total free energy (Ha):\n");
-  sf_log(1, "    kinetic          %20.12f\n    hartree          %20.12f\n    xc               %20.12f\n", E->kinetic, E->hartree, E->xc);
-  sf_log(1, "    ewald            %20.12f\n    psp_core         %20.12f\n    local_psp        %20.12f\n", E->ewald, E->psp_core, E->local_psp);
-  sf_log(1, "    nonlocal_psp     %20.12f\n    internal         %20.12f\n    entropy_term     %20.12f\n", E->nonlocal_psp, E->internal, E->entropy_term);
+  for (int t = 0; t < SF_NTERM; t++) sf_log(1, "    %-16s %20.12f\n", sf_term_names[t], E->term[t]);
+  sf_log(1, "    internal         %20.12f\n    entropy_term     %20.12f\n", E->internal, E->entropy_term);
   sf_log(1, "    free_energy      %20.12f\n    band (U)         %20.12f\n    fermi_energy     %20.12f\n", E->free, E->band, s->fermi);
 }
 

@@ -45,6 +45,27 @@ void sf_error_reset(void)
   message[0] = trace[0] = '\0';
 }
 
+int sf_status_agree(MPI_Comm comm, int st)
+{
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  /* lowest failing rank: MPI_MIN over (rank if failed, else size) */
+  int mine = st ? rank : size, first;
+  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+  if (first == size) return SF_OK;
+  int code = st;
+  char msg[sizeof message];
+  if (rank == first) snprintf(msg, sizeof msg, "%s", message);
+  MPI_Bcast(&code, 1, MPI_INT, first, comm);
+  MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first, comm);
+  if (rank != first) {
+    sf_error_reset();
+    if (size > 1) sf_error_set(code, __FILE__, __LINE__, __func__, "rank %d: %s", first, msg);
+  }
+  return code;
+}
+
 int sf_calloc_impl(void **p, size_t n, size_t size, const char *file, int line, const char *func)
 {
   *p = NULL;

@@ -46,13 +46,7 @@ static int attempt(MPI_Comm comm, const sf_campaign *c, const sf_scf_params *par
     r->band_energy = E->band;
     r->entropy_term = E->entropy_term;
     r->fermi_energy = s.fermi;
-    r->e_kinetic = E->kinetic;
-    r->e_hartree = E->hartree;
-    r->e_xc = E->xc;
-    r->e_local_psp = E->local_psp;
-    r->e_nonlocal_psp = E->nonlocal_psp;
-    r->e_ewald = E->ewald;
-    r->e_psp_core = E->psp_core;
+    memcpy(r->e_term, E->term, sizeof r->e_term);
     double fm = 0;
     for (int a = 0; a < cell.natom; a++) {
       const double *f = r->fcart + 3 * a;
@@ -120,9 +114,9 @@ int sf_campaign_sample(MPI_Comm comm, const sf_campaign *c, long i, sf_sample_re
     for (int k = 0; k < 2; k++) for (int j = 0; j < 3 * r->natom; j++) keep[k][j] = NAN;
     for (int f = 0; f < SF_NFIELD; f++) { sf_free(r->field[f]); r->field[f] = NULL; }
     double *scal[] = {&r->max_force, &r->free_energy, &r->internal_energy, &r->band_energy, &r->entropy_term,
-                      &r->fermi_energy, &r->e_kinetic, &r->e_hartree, &r->e_xc, &r->e_local_psp,
-                      &r->e_nonlocal_psp, &r->e_ewald, &r->e_psp_core};
+                      &r->fermi_energy};
     for (size_t k = 0; k < sizeof scal / sizeof scal[0]; k++) *scal[k] = NAN;
+    for (int t = 0; t < SF_NTERM; t++) r->e_term[t] = NAN;
     for (int a = 0; a < 3; a++) for (int b = 0; b < 3; b++) r->stress[a][b] = NAN;
   }
   /* every rank of the group stores the same wall time (the leader's) */

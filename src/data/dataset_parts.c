@@ -33,13 +33,9 @@ const sf_column sf_columns[] = {
     {"band_energy", COL_DOUBLE, 0, {0, 0}, O(band_energy), 0, "Ha; U = sum_k w_k sum_n f_nk e_nk"},
     {"entropy_term", COL_DOUBLE, 0, {0, 0}, O(entropy_term), 0, "Ha; -TS"},
     {"fermi_energy", COL_DOUBLE, 0, {0, 0}, O(fermi_energy), 0, "Ha"},
-    {"e_kinetic", COL_DOUBLE, 0, {0, 0}, O(e_kinetic), 0, "Ha"},
-    {"e_hartree", COL_DOUBLE, 0, {0, 0}, O(e_hartree), 0, "Ha"},
-    {"e_xc", COL_DOUBLE, 0, {0, 0}, O(e_xc), 0, "Ha"},
-    {"e_local_psp", COL_DOUBLE, 0, {0, 0}, O(e_local_psp), 0, "Ha"},
-    {"e_nonlocal_psp", COL_DOUBLE, 0, {0, 0}, O(e_nonlocal_psp), 0, "Ha"},
-    {"e_ewald", COL_DOUBLE, 0, {0, 0}, O(e_ewald), 0, "Ha"},
-    {"e_psp_core", COL_DOUBLE, 0, {0, 0}, O(e_psp_core), 0, "Ha"},
+#define TERM_COLUMN(id, name) {"e_" #name, COL_DOUBLE, 0, {0, 0}, O(e_term[SF_TERM_##id]), 0, "Ha"},
+    SF_TERMS(TERM_COLUMN)
+#undef TERM_COLUMN
     {"scf_iterations", COL_INT, 0, {0, 0}, O(scf_iterations), 0, "SCF iterations summed over the relaxation"},
     {"scf_runs", COL_INT, 0, {0, 0}, O(scf_runs), 0, "SCF runs (relaxation function evaluations)"},
     {"ionic_steps", COL_INT, 0, {0, 0}, O(ionic_steps), 0, "BFGS iterations"},

@@ -93,3 +93,9 @@ void sf_ham_accumulate_density(sf_fftbox *box, const sf_pwbasis *pw, int m, cons
     }
   }
 }
+
+const char *const sf_term_names[SF_NTERM] = {
+#define SF_TERM_NAME_(id, name) #name,
+    SF_TERMS(SF_TERM_NAME_)
+#undef SF_TERM_NAME_
+};

@@ -86,13 +86,7 @@ int sf_write_summary(const char *path, const sf_input *in, const sf_scf *s, cons
   cJSON_AddStringToObject(root, "units", "Hartree atomic units (Ha, Bohr)");
   cJSON_AddNumberToObject(root, "free_energy", E->free);
   cJSON *en = cJSON_AddObjectToObject(root, "energies");
-  cJSON_AddNumberToObject(en, "kinetic", E->kinetic);
-  cJSON_AddNumberToObject(en, "hartree", E->hartree);
-  cJSON_AddNumberToObject(en, "xc", E->xc);
-  cJSON_AddNumberToObject(en, "local_psp", E->local_psp);
-  cJSON_AddNumberToObject(en, "nonlocal_psp", E->nonlocal_psp);
-  cJSON_AddNumberToObject(en, "ewald", E->ewald);
-  cJSON_AddNumberToObject(en, "psp_core", E->psp_core);
+  for (int t = 0; t < SF_NTERM; t++) cJSON_AddNumberToObject(en, sf_term_names[t], E->term[t]);
   cJSON_AddNumberToObject(en, "band", E->band);
   cJSON_AddNumberToObject(en, "entropy_term", E->entropy_term);
   cJSON_AddNumberToObject(en, "internal", E->internal);

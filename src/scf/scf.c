@@ -171,8 +171,8 @@ int sf_scf_run(sf_scf *s)
     for (int i = 0; i < nfft; i++) s->rho_r[i] = s->nelect / cell->ucvol;
     sf_fft_r2g(&s->box, s->rho_r, s->rho_g);
   }
-  SF_CHECK(sf_ewald(cell, &s->E.ewald, NULL, NULL));
-  s->E.psp_core = s->H.epsatm_sum * s->nelect / cell->ucvol;
+  SF_CHECK(sf_ewald(cell, &s->E.term[SF_TERM_EWALD], NULL, NULL));
+  s->E.term[SF_TERM_PSP_CORE] = s->H.epsatm_sum * s->nelect / cell->ucvol;
 
   double fprev = 0.0;
   int in_row = 0;
@@ -195,7 +195,7 @@ int sf_scf_run(sf_scf *s)
 
     /* energy of the output state: band terms from ψ, density terms from ρ_out */
     sf_energies *E = &s->E;
-    SF_CHECK(band_energies(s, &E->kinetic, &E->nonlocal_psp));
+    SF_CHECK(band_energies(s, &E->term[SF_TERM_KINETIC], &E->term[SF_TERM_NONLOCAL_PSP]));
     double resid = 0.0;
     for (int i = 0; i < nfft; i++) resid += fabs(rho_out[i] - s->rho_r[i]);
     resid *= cell->ucvol / nfft;
@@ -205,15 +205,16 @@ int sf_scf_run(sf_scf *s)
     s->rho_r = rho_out;
     SF_CHECK(sf_ham_hartree(&s->H, s->rho_g));
     SF_CHECK(sf_ham_xc(&s->H, s->rho_r));
-    E->hartree = s->H.hartree_energy;
-    E->xc = s->H.exc_energy;
-    E->local_psp = sf_ham_local_energy(&s->H, s->rho_g);
+    E->term[SF_TERM_HARTREE] = s->H.hartree_energy;
+    E->term[SF_TERM_XC] = s->H.exc_energy;
+    E->term[SF_TERM_LOCAL_PSP] = sf_ham_local_energy(&s->H, s->rho_g);
     s->rho_g = rin_g;
     s->rho_r = rin_r;
     E->entropy_term = entropy_term;
     E->band = 0.0;
     for (int k = 0; k < s->kp.nkpt * nband; k++) E->band += wgt[k] * s->eig[k];
-    E->internal = E->kinetic + E->hartree + E->xc + E->local_psp + E->nonlocal_psp + E->ewald + E->psp_core;
+    E->internal = 0.0;
+    for (int t = 0; t < SF_NTERM; t++) E->internal += E->term[t];
     E->free = E->internal + E->entropy_term;
     double dfe = it == 0 ? E->free : E->free - fprev;
     fprev = E->free;
