@@ -1,9 +1,17 @@
-/* ham.h — the Kohn-Sham Hamiltonian, one file per term (as DFTK): kinetic.c, local.c,
- * nonlocal.c, hartree.c, xc.c (libxc, see xc.h), core.c (model core charge);
- * hamiltonian.c assembles the effective potential and applies H to a block of bands.
+/* ham.h — the Kohn-Sham Hamiltonian and the contract of its terms.
  *
- * Owns: the potentials on the FFT box and the per-k-point projector tables.  The ion-ion
- * term (Ewald) lives in crystal.h because it needs no electrons.
+ * Owns: the potentials on the FFT box (sf_ham), the per-k-point projector tables, the
+ * application of H to a block of bands, and the term contract: each term of the energy
+ * (terms.h lists them) is one sf_term in one file of src/ham/, holding its potential,
+ * its energy, its forces and its stress, evaluated on a state view (sf_term_state) that
+ * the caller fills — sf_scf for its own state, or anyone for an arbitrary density and
+ * set of orbitals.  The SCF energy, the forces and the stress loop over sf_terms[].
+ *
+ * Files: terms.c (the table, the loops over it, the band helper of the view);
+ * kinetic.c, hartree.c, xc_term.c (xc.c is the libxc wrapper, xc.h), local.c,
+ * nonlocal.c + nonlocal_deriv.c, ewald.c (wraps crystal's sf_ewald), psp_core.c;
+ * core_charge.c (the model core density of the xc term and its forces);
+ * hamiltonian.c assembles V_eff and applies H = T + V_eff + V_nl.
  *
  * Cutoff convention (ABINIT's gsqcut): V_loc(G), V_H(G) and ρ_core(G) are zero for
  * |G| > gcut_dens = min(2, boxcut)·sqrt(2 ecut), the sphere that ψ*ψ can reach.
@@ -12,6 +20,7 @@
 #define STRAINFIELD_HAM_H
 
 #include <complex.h>
+#include <mpi.h>
 
 #include "strainfield/crystal.h"
 #include "strainfield/pseudo.h"
@@ -30,12 +39,9 @@ typedef struct {
   double complex *vloc_g;   /* [nfft] V_loc(G), G=0 set to 0 (its average is E_psp_core) */
   double *vloc_r;           /* [nfft] */
   double *rhocore_r;        /* [nfft] core density, NULL without NLCC */
-  double epsatm_sum;        /* Σ_atoms epsatm */
-  /* depend on the density */
+  /* depend on the density (the potential of each term, sf_terms_potentials) */
   double *vh_r, *vxc_r, *veff_r; /* [nfft] */
   double complex *vh_g;     /* [nfft] */
-  double exc_energy, vxc_rho; /* ∫exc(ρ+ρc), ∫vxc ρ */
-  double hartree_energy;
 } sf_ham;
 
 typedef struct {
@@ -50,15 +56,10 @@ void sf_ham_free(sf_ham *H);
 
 /* local.c: V_loc on the box for the current atom positions. */
 int sf_ham_local_build(sf_ham *H);
-/* core.c: model core density on the box (nothing if no psp has one). */
+/* core_charge.c: model core density on the box (nothing if no psp has one). */
 int sf_ham_core_build(sf_ham *H);
-/* hartree.c + xc: potentials and energies from the valence density ρ(r) and ρ(G). */
-int sf_ham_hartree(sf_ham *H, const double complex *rho_g);
-int sf_ham_xc(sf_ham *H, const double *rho_r);
 /* V_eff = V_loc + V_H + V_xc on the box. */
 void sf_ham_veff(sf_ham *H);
-/* ∫ V_loc ρ  = Ω Σ_G V_loc(G)^* ρ(G). */
-double sf_ham_local_energy(const sf_ham *H, const double complex *rho_g);
 
 /* nonlocal.c */
 /* e^{-i(k+G)·τ_ia}/√Ω for every plane wave of pw: the atom's factor in its projectors. */
@@ -82,5 +83,57 @@ int sf_ham_apply(void *ctx, int m, const double complex *X, double complex *Y);
  * densities and the u, s fields). */
 void sf_ham_accumulate_density(sf_fftbox *box, const sf_pwbasis *pw, int m,
                                const double complex *X, const double *w, double *rho);
+
+/* ---- The term contract ------------------------------------------------------------
+ *
+ * A view of one electronic state: what a term needs to evaluate itself.  Nothing in it
+ * is owned; the caller keeps every array alive.  Band sums are split like the SCF's:
+ * local k-point j is global k-point k_index[j]; of its nband bands this rank takes
+ * n ≡ band_rank (mod band_size), with weight wtk[k]·occ[k·nband + n]; the band terms
+ * sum over `comm`, so every rank of it gets the same numbers. */
+typedef struct {
+  const sf_ham *H;              /* geometry: cell, pseudopotentials, box, cutoff, V_loc, ρ_core, xc */
+  const double *rho_r;          /* [nfft] valence density (e/Bohr^3) */
+  const double complex *rho_g;  /* [nfft] its Fourier coefficients */
+  int nk;                       /* local k-points */
+  const int *k_index;           /* [nk] global index of each */
+  const sf_pwbasis *pw;         /* [nk] */
+  double complex *const *psi;   /* [nk][nband·npw] */
+  int nband, band_rank, band_size;
+  const double *wtk, *occ;      /* [nkpt], [nkpt·nband] */
+  double ecut, ecutsm;          /* the kinetic energy's smoothing (pw.h) */
+  const double *enl_band;       /* [nk·nband] ⟨ψ|V_nl|ψ⟩ if already known, else NULL */
+  /* the projector table of local k-point j (kept by the caller, which may build it now) */
+  int (*projectors)(void *ctx, int j, const sf_nonlocal_k **nl);
+  void *projectors_ctx;
+  MPI_Comm comm;                /* the ranks sharing the k-points and bands */
+} sf_term_state;
+
+/* One term.  Every pointer but energy may be NULL:
+ *   potential  its density-dependent local potential, written into H (V_H, V_xc); NULL when
+ *              it has none or the geometry fixes it (V_loc: sf_ham_local_build).  Operators
+ *              (kinetic, nonlocal) are applied by sf_ham_apply.
+ *   energy     its energy (Ha) for the state.
+ *   forces     raw −∂E/∂τ (Cartesian Ha/Bohr, [natom][3], overwritten): NULL = the energy
+ *              does not depend on the positions explicitly.
+ *   stress     raw (1/Ω) ∂E/∂ε (Ha/Bohr^3, overwritten): NULL only if it is zero.
+ * "Raw": not symmetrised, mean force not removed (props.h does both on the sum). */
+typedef struct {
+  int (*potential)(sf_ham *H, const sf_term_state *v);
+  int (*energy)(const sf_term_state *v, double *energy);
+  int (*forces)(const sf_term_state *v, double (*f)[3]);
+  int (*stress)(const sf_term_state *v, double sigma[3][3]);
+} sf_term;
+
+/* The table, indexed by SF_TERM_*; sf_terms[t]'s name is sf_term_names[t]. */
+extern const sf_term *const sf_terms[SF_NTERM];
+
+/* E[t] for every term of the state (the energies of an arbitrary density and orbitals). */
+int sf_terms_energies(const sf_term_state *v, double E[SF_NTERM]);
+/* Every term's potential from the state's density, then V_eff. */
+int sf_terms_potentials(sf_ham *H, const sf_term_state *v);
+/* The bands this rank handles at local k-point j, copied into a contiguous block X
+ * [m·npw] with their weights w [m] (both allocated here, at least one element). */
+int sf_term_state_my_bands(const sf_term_state *v, int j, int *m, double complex **X, double **w);
 
 #endif

@@ -1,8 +1,8 @@
 /* props.h — properties of a converged ground state: forces and the stress tensor.
  *
- * Owns: the Hellmann-Feynman forces of every term (local, nonlocal, Ewald, model core)
- * and the analytic stress of every term (kinetic with ecutsm, Hartree, xc, local,
- * nonlocal, Ewald, psp core), in ABINIT's conventions.  Collective over the calculation's
+ * Owns: the sum of every term's forces and stress (the table of ham.h: each term's file
+ * in src/ham/ computes its own), the symmetrisation over the space group and the removal
+ * of the net force, in ABINIT's conventions.  Collective over the calculation's
  * communicator; every rank gets the same numbers.
  *
  * Units and signs: forces Cartesian Ha/Bohr in the frame of the input lattice, F = −dE/dR.

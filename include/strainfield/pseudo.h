@@ -91,6 +91,9 @@ double sf_qtable_deriv(const sf_qtable *t, double q);
 /* Real spherical harmonics Y_lm(x̂) for l <= 3, m = -l..l stored at ylm[l*l + l + m];
  * x need not be normalised; x = 0 gives Y_00 only (others 0). */
 void sf_ylm_real(const double x[3], double ylm[16]);
+/* ylm_deriv.c: the same Y_lm and their Cartesian gradient dylm[lm][c] = ∂Y_lm(x/|x|)/∂x_c
+ * (zero at x = 0). */
+void sf_ylm_real_grad(const double x[3], double ylm[16], double dylm[16][3]);
 
 #include <stddef.h>
 

@@ -119,6 +119,10 @@ int sf_scf_update_geometry(sf_scf *s);
  * by reduced coordinates, as the warm start.  The symmetry found at setup is kept: the
  * caller deforms the cell in ways that preserve it. */
 int sf_scf_update_cell(sf_scf *s);
+/* The view of the state that the Hamiltonian's terms act on (ham.h): this rank's k-points
+ * and bands, the density s->rho_r / s->rho_g; the caller may point rho_r / rho_g, psi or
+ * occ elsewhere to evaluate the terms (sf_terms_energies) on another state. */
+void sf_scf_term_state(sf_scf *s, sf_term_state *v);
 /* The projector table of local k-point j (index into k_local): the stored one with
  * par.nl_keep, else built now into the single slot (kept until another k-point asks). */
 int sf_scf_projectors(sf_scf *s, int j, const sf_nonlocal_k **nl);

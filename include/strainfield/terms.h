@@ -2,8 +2,9 @@
  *
  * Owns: which terms make up the internal energy, their order, and their names in every
  * output (summary JSON "energies", dataset columns e_<name>, logs).  Everything that
- * lists energies loops over SF_TERMS, so a new term is one new X(...) line here (and
- * its file in src/ham/).  The order is the order of summation of the internal energy.
+ * lists energies loops over SF_TERMS, so a new term is one new X(...) line here and its
+ * file in src/ham/ defining sf_term_<name> (the term contract and its table: ham.h).
+ * The order is the order of summation of the internal energy, forces and stress.
  *
  * Each entry is X(ID, name): SF_TERM_ID is its index, "name" its output name.
  */

@@ -1,5 +1,6 @@
 /* hamiltonian.c — owns the sf_ham potentials and applies H = T + V_eff + V_nl to a block
- * of bands at one k-point.  The term files compute the pieces; this file only adds. */
+ * of bands at one k-point.  The term files (ham.h's contract) compute the pieces; this
+ * file only adds. */
 #include "strainfield/ham.h"
 #include "strainfield/core.h"
 
@@ -93,9 +94,3 @@ void sf_ham_accumulate_density(sf_fftbox *box, const sf_pwbasis *pw, int m, cons
     }
   }
 }
-
-const char *const sf_term_names[SF_NTERM] = {
-#define SF_TERM_NAME_(id, name) #name,
-    SF_TERMS(SF_TERM_NAME_)
-#undef SF_TERM_NAME_
-};

@@ -1,7 +1,8 @@
-/* nonlocal.c — the Kleinman-Bylander nonlocal term at one k-point: the projector table
- * ⟨k+G|χ_lmi,τ⟩ (pseudo.h gives the convention), its application V_nl X = P·diag(ekb)·P^H X
- * by two ZGEMMs, and its energy. */
-#include "strainfield/ham.h"
+/* nonlocal.c — the Kleinman-Bylander nonlocal term: the projector table ⟨k+G|χ_lmi,τ⟩ of
+ * one k-point (pseudo.h gives the convention), its operator V_nl X = P·diag(ekb)·P^H X by
+ * two ZGEMMs, and its energy E_nl = Σ_k w_k Σ_n f_nk ⟨ψ_nk|V_nl|ψ_nk⟩.  Its forces and
+ * stress (derivatives of the projectors) are in nonlocal_deriv.c. */
+#include "ham_internal.h"
 #include "strainfield/core.h"
 
 #include <cblas.h>
@@ -37,18 +38,18 @@ int sf_nonlocal_build(const sf_ham *H, const sf_pwbasis *pw, sf_nonlocal_k *nl)
 {
   const sf_cell *cell = H->cell;
   memset(nl, 0, sizeof *nl);
-  int nproj = 0;
+  int nproj = 0, st = SF_OK;
+  double *ylm = NULL, *qn = NULL;
+  double complex *phase = NULL, *form = NULL;
   for (int ia = 0; ia < cell->natom; ia++) nproj += atom_nproj(&H->psps[cell->typat[ia]]);
   nl->nproj = nproj;
   if (nproj == 0) return SF_OK;
   const int npw = pw->npw;
-  SF_CHECK(sf_calloc((void **)&nl->proj, (size_t)nproj * npw, sizeof *nl->proj));
-  SF_CHECK(sf_calloc((void **)&nl->ekb, nproj, sizeof *nl->ekb));
-  double *ylm, *qn;
-  double complex *phase, *form = NULL;
-  SF_CHECK(sf_calloc((void **)&ylm, (size_t)npw * 16, sizeof *ylm));
-  SF_CHECK(sf_calloc((void **)&qn, npw, sizeof *qn));
-  SF_CHECK(sf_calloc((void **)&phase, npw, sizeof *phase));
+  SF_CHECK_GOTO(sf_calloc((void **)&nl->proj, (size_t)nproj * npw, sizeof *nl->proj));
+  SF_CHECK_GOTO(sf_calloc((void **)&nl->ekb, nproj, sizeof *nl->ekb));
+  SF_CHECK_GOTO(sf_calloc((void **)&ylm, (size_t)npw * 16, sizeof *ylm));
+  SF_CHECK_GOTO(sf_calloc((void **)&qn, npw, sizeof *qn));
+  SF_CHECK_GOTO(sf_calloc((void **)&phase, npw, sizeof *phase));
   for (int i = 0; i < npw; i++) {
     sf_ylm_real(pw->kpg[i], ylm + 16 * i);
     qn[i] = sqrt(pw->kpg[i][0] * pw->kpg[i][0] + pw->kpg[i][1] * pw->kpg[i][1] + pw->kpg[i][2] * pw->kpg[i][2]);
@@ -63,7 +64,8 @@ int sf_nonlocal_build(const sf_ham *H, const sf_pwbasis *pw, sf_nonlocal_k *nl)
     if (na == 0) continue;
     if (t != form_type) {
       sf_free(form);
-      SF_CHECK(sf_calloc((void **)&form, (size_t)na * npw, sizeof *form));
+      form = NULL;
+      SF_CHECK_GOTO(sf_calloc((void **)&form, (size_t)na * npw, sizeof *form));
       int jt = 0;
       for (int l = 0; l <= SF_PSP_LMAX; l++) {
         /* (−i)^l makes the projector the true Fourier transform; it cancels in V_nl but
@@ -88,11 +90,13 @@ int sf_nonlocal_build(const sf_ham *H, const sf_pwbasis *pw, sf_nonlocal_k *nl)
           nl->ekb[j] = p->ekb[l][ip];
         }
   }
+cleanup:
   sf_free(form);
   sf_free(ylm);
   sf_free(qn);
   sf_free(phase);
-  return SF_OK;
+  if (st) sf_nonlocal_free(nl);
+  return st;
 }
 
 void sf_nonlocal_free(sf_nonlocal_k *nl)
@@ -140,3 +144,32 @@ int sf_nonlocal_band_energies(const sf_nonlocal_k *nl, int npw, int m, const dou
   sf_free(B);
   return SF_OK;
 }
+
+/* From the state's cached ⟨ψ|V_nl|ψ⟩ when it has them (the SCF takes them while the
+ * projectors are in memory), else from the projectors. */
+static int nonlocal_energy(const sf_term_state *v, double *energy)
+{
+  int st = SF_OK;
+  const int nband = v->nband;
+  double e = 0.0, *scratch = NULL;
+  if (!v->enl_band) SF_CHECK_GOTO(sf_calloc((void **)&scratch, nband, sizeof *scratch));
+  for (int j = 0; j < v->nk; j++) {
+    const int ik = v->k_index[j];
+    const double *enl = v->enl_band ? v->enl_band + (size_t)j * nband : scratch;
+    if (!v->enl_band) {
+      const sf_nonlocal_k *nl;
+      SF_CHECK_GOTO(v->projectors(v->projectors_ctx, j, &nl));
+      SF_CHECK_GOTO(sf_nonlocal_band_energies(nl, v->pw[j].npw, nband, v->psi[j], scratch));
+    }
+    for (int n = v->band_rank; n < nband; n += v->band_size) e += v->wtk[ik] * v->occ[ik * nband + n] * enl[n];
+  }
+cleanup:
+  sf_free(scratch);
+  SF_CHECK(sf_status_agree(v->comm, st));
+  MPI_Allreduce(MPI_IN_PLACE, &e, 1, MPI_DOUBLE, MPI_SUM, v->comm);
+  *energy = e;
+  return SF_OK;
+}
+
+const sf_term sf_term_nonlocal_psp = {
+    .energy = nonlocal_energy, .forces = sf_nonlocal_forces, .stress = sf_nonlocal_stress};

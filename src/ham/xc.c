@@ -84,15 +84,15 @@ int sf_xc_create(int ixc, sf_xc **out)
   }
   SF_CHECK(sf_calloc((void **)&xc, 1, sizeof *xc));
   xc->ixc = ixc;
-  int st = add_func(xc, ixc, xid);
-  if (!st) st = add_func(xc, ixc, cid);
-  if (st) {
-    sf_xc_destroy(&xc);
-    return sf_error_trace(st, __FILE__, __LINE__, __func__);
-  }
+  int st = SF_OK;
+  SF_CHECK_GOTO(add_func(xc, ixc, xid));
+  SF_CHECK_GOTO(add_func(xc, ixc, cid));
   if (xc->nfunc == 0) strcpy(xc->name, "none");
   *out = xc;
-  return SF_OK;
+  xc = NULL;
+cleanup:
+  sf_xc_destroy(&xc);
+  return st;
 }
 
 void sf_xc_destroy(sf_xc **xc)

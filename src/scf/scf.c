@@ -93,38 +93,28 @@ static int band_sum_field(sf_scf *s, const double *weight, double *f)
   return SF_OK;
 }
 
-/* Kinetic and nonlocal energies of the current wavefunctions (as the last diagonalisation
- * left them) and occupations. */
-static int band_energies(sf_scf *s, double *ekin, double *enl)
+static int scf_projectors(void *ctx, int j, const sf_nonlocal_k **nl)
 {
-  int nband = s->par.nband, bsize, brank;
+  return sf_scf_projectors(ctx, j, nl);
+}
+
+void sf_scf_term_state(sf_scf *s, sf_term_state *v)
+{
+  int bsize, brank;
   MPI_Comm_size(s->band_comm, &bsize);
   MPI_Comm_rank(s->band_comm, &brank);
-  double e[2] = {0.0, 0.0}, wocc[nband];
-  for (int j = 0; j < s->nk_local; j++) {
-    int ik = s->k_local[j];
-    const sf_pwbasis *pw = &s->pw[j];
-    for (int n = 0; n < nband; n++) {
-      wocc[n] = (n % bsize == brank) ? s->kp.wtk[ik] * s->occ[ik * nband + n] : 0.0;
-      const double complex *x = s->psi[j] + (size_t)n * pw->npw;
-      double t = 0.0;
-      for (int i = 0; i < pw->npw; i++) t += pw->kin[i] * (creal(x[i]) * creal(x[i]) + cimag(x[i]) * cimag(x[i]));
-      e[0] += wocc[n] * t;
-      e[1] += wocc[n] * s->enl_band[(size_t)j * nband + n];
-    }
-  }
-  MPI_Allreduce(MPI_IN_PLACE, e, 2, MPI_DOUBLE, MPI_SUM, s->comm);
-  *ekin = e[0];
-  *enl = e[1];
-  return SF_OK;
+  *v = (sf_term_state){.H = &s->H, .rho_r = s->rho_r, .rho_g = s->rho_g, .nk = s->nk_local, .k_index = s->k_local,
+                       .pw = s->pw, .psi = s->psi, .nband = s->par.nband, .band_rank = brank, .band_size = bsize,
+                       .wtk = s->kp.wtk, .occ = s->occ, .ecut = s->par.ecut, .ecutsm = s->par.ecutsm,
+                       .projectors = scf_projectors, .projectors_ctx = s, .comm = s->comm};
 }
 
 /* Potentials from the density held in s->rho_r / s->rho_g. */
 static int update_potentials(sf_scf *s)
 {
-  SF_CHECK(sf_ham_hartree(&s->H, s->rho_g));
-  SF_CHECK(sf_ham_xc(&s->H, s->rho_r));
-  sf_ham_veff(&s->H);
+  sf_term_state v;
+  sf_scf_term_state(s, &v);
+  SF_CHECK(sf_terms_potentials(&s->H, &v));
   return SF_OK;
 }
 
@@ -150,30 +140,29 @@ int sf_scf_run(sf_scf *s)
 {
   const sf_cell *cell = s->cell;
   int nfft = s->box.nfft, nband = s->par.nband;
+  int st = SF_OK;
   double *rho_out = NULL, *g2 = NULL, *wgt = NULL;
   double complex *rho_out_g = NULL;
   sf_mixer *mixer = NULL;
-  SF_CHECK(sf_calloc((void **)&rho_out, nfft, sizeof *rho_out));
-  SF_CHECK(sf_calloc((void **)&rho_out_g, nfft, sizeof *rho_out_g));
-  SF_CHECK(sf_calloc((void **)&g2, nfft, sizeof *g2));
-  SF_CHECK(sf_calloc((void **)&wgt, (size_t)s->kp.nkpt * nband, sizeof *wgt));
+  SF_CHECK_GOTO(sf_calloc((void **)&rho_out, nfft, sizeof *rho_out));
+  SF_CHECK_GOTO(sf_calloc((void **)&rho_out_g, nfft, sizeof *rho_out_g));
+  SF_CHECK_GOTO(sf_calloc((void **)&g2, nfft, sizeof *g2));
+  SF_CHECK_GOTO(sf_calloc((void **)&wgt, (size_t)s->kp.nkpt * nband, sizeof *wgt));
   for (int i = 0; i < nfft; i++) {
     const int *g = s->box.gvec[i];
     double q[3];
     g2[i] = sf_cell_gcart(cell, g, q);
   }
-  SF_CHECK(sf_mixer_create(&s->par.mix, nfft, g2, cell->ucvol, &mixer));
+  SF_CHECK_GOTO(sf_mixer_create(&s->par.mix, nfft, g2, cell->ucvol, &mixer));
 
   /* A uniform start: no atomic densities are needed, and the first diagonalisation is
    * given extra iterations because the wavefunctions start random. */
   int restart = s->iterations > 0;
   if (!restart) {
+    sf_log(2, "  scf: xc functional %s, %d k-points, %d bands\n", sf_xc_name(s->xc), s->kp.nkpt, nband);
     for (int i = 0; i < nfft; i++) s->rho_r[i] = s->nelect / cell->ucvol;
     sf_fft_r2g(&s->box, s->rho_r, s->rho_g);
   }
-  SF_CHECK(sf_ewald(cell, &s->E.term[SF_TERM_EWALD], NULL, NULL));
-  s->E.term[SF_TERM_PSP_CORE] = s->H.epsatm_sum * s->nelect / cell->ucvol;
-
   double fprev = 0.0;
   int in_row = 0;
   s->converged = 0;
@@ -182,34 +171,29 @@ int sf_scf_run(sf_scf *s)
   for (it = 0; it < s->par.nstep; it++) {
     if ((stop = poll_stop(s, it))) break;
     double t0 = sf_wtime();
-    SF_CHECK(update_potentials(s));
-    SF_CHECK(diagonalize(s, it == 0 && !restart ? s->par.eig_maxiter_first : s->par.eig_maxiter));
+    SF_CHECK_GOTO(update_potentials(s));
+    SF_CHECK_GOTO(diagonalize(s, it == 0 && !restart ? s->par.eig_maxiter_first : s->par.eig_maxiter));
     double entropy_term;
     s->iterations_done = it + 1;
-    SF_CHECK(sf_smear_fermi(s->par.occopt, s->par.tsmear, s->nelect, s->kp.nkpt, nband, s->kp.wtk, s->eig, s->occ,
+    SF_CHECK_GOTO(sf_smear_fermi(s->par.occopt, s->par.tsmear, s->nelect, s->kp.nkpt, nband, s->kp.wtk, s->eig, s->occ,
                             &s->fermi, &entropy_term));
     for (int ik = 0; ik < s->kp.nkpt; ik++)
       for (int n = 0; n < nband; n++) wgt[ik * nband + n] = s->kp.wtk[ik] * s->occ[ik * nband + n];
-    SF_CHECK(band_sum_field(s, wgt, rho_out));
+    SF_CHECK_GOTO(band_sum_field(s, wgt, rho_out));
     sf_fft_r2g(&s->box, rho_out, rho_out_g);
 
-    /* energy of the output state: band terms from ψ, density terms from ρ_out */
+    /* energy of the output state: band terms from ψ (the nonlocal one as the
+     * diagonalisation left it), density terms from ρ_out */
     sf_energies *E = &s->E;
-    SF_CHECK(band_energies(s, &E->term[SF_TERM_KINETIC], &E->term[SF_TERM_NONLOCAL_PSP]));
+    sf_term_state v;
+    sf_scf_term_state(s, &v);
+    v.rho_r = rho_out;
+    v.rho_g = rho_out_g;
+    v.enl_band = s->enl_band;
+    SF_CHECK_GOTO(sf_terms_energies(&v, E->term));
     double resid = 0.0;
     for (int i = 0; i < nfft; i++) resid += fabs(rho_out[i] - s->rho_r[i]);
     resid *= cell->ucvol / nfft;
-    double complex *rin_g = s->rho_g;
-    double *rin_r = s->rho_r;
-    s->rho_g = rho_out_g; /* temporarily: potentials of ρ_out */
-    s->rho_r = rho_out;
-    SF_CHECK(sf_ham_hartree(&s->H, s->rho_g));
-    SF_CHECK(sf_ham_xc(&s->H, s->rho_r));
-    E->term[SF_TERM_HARTREE] = s->H.hartree_energy;
-    E->term[SF_TERM_XC] = s->H.exc_energy;
-    E->term[SF_TERM_LOCAL_PSP] = sf_ham_local_energy(&s->H, s->rho_g);
-    s->rho_g = rin_g;
-    s->rho_r = rin_r;
     E->entropy_term = entropy_term;
     E->band = 0.0;
     for (int k = 0; k < s->kp.nkpt * nband; k++) E->band += wgt[k] * s->eig[k];
@@ -234,24 +218,28 @@ int sf_scf_run(sf_scf *s)
       it++;
       break;
     }
-    SF_CHECK(sf_mixer_step(mixer, s->rho_g, rho_out_g, s->rho_g));
+    SF_CHECK_GOTO(sf_mixer_step(mixer, s->rho_g, rho_out_g, s->rho_g));
     s->rho_g[0] = s->nelect / cell->ucvol; /* charge exactly conserved */
     sf_fft_g2r(&s->box, s->rho_g, s->rho_r);
   }
   s->iterations = it;
   /* leave the potentials consistent with the final density (φ and forces use them) */
-  if (!stop) SF_CHECK(update_potentials(s));
+  if (stop) {
+    st = sf_error_trace(stop, __FILE__, __LINE__, __func__);
+    goto cleanup;
+  }
+  SF_CHECK_GOTO(update_potentials(s));
+  if (!s->converged)
+    SF_ERROR_GOTO(SF_ERR_NOCONV, "SCF did not converge in -nstep %d iterations: last dF = %.3e Ha (toldfe %.1e), "
+             "density residual %.3e e", s->par.nstep, s->hist_dfe[s->par.nstep - 1], s->par.toldfe,
+             s->hist_resid[s->par.nstep - 1]);
+cleanup:
   sf_mixer_destroy(&mixer);
   sf_free(rho_out);
   sf_free(rho_out_g);
   sf_free(g2);
   sf_free(wgt);
-  if (stop) return sf_error_trace(stop, __FILE__, __LINE__, __func__);
-  if (!s->converged)
-    SF_ERROR(SF_ERR_NOCONV, "SCF did not converge in -nstep %d iterations: last dF = %.3e Ha (toldfe %.1e), "
-             "density residual %.3e e", s->par.nstep, s->hist_dfe[s->par.nstep - 1], s->par.toldfe,
-             s->hist_resid[s->par.nstep - 1]);
-  return SF_OK;
+  return st;
 }
 
 int sf_scf_fields(sf_scf *s, double *rho, double *phi, double *u, double *sdens)

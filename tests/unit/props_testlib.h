@@ -10,6 +10,7 @@
 #include "strainfield/scf.h"
 
 #include <math.h>
+#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +101,46 @@ static int roomy_ngfft(const double rprimd[3][3], double ecut, int n[3])
   return st;
 }
 
+/* Reads the pseudopotential at path and converges the distorted Mg cell with it, ecut and
+ * ecutsm, on the roomy box n; the parameters used are in *p.  The caller frees s, c, psp. */
+static inline int mg_converged(const char *path, double ecut, double ecutsm, sf_psp *psp, sf_cell *c, sf_scf_params *p,
+                               int n[3], sf_scf *s)
+{
+  double r[3][3];
+  SF_CHECK(sf_psp_read(path, 2.4 * sqrt(2.0 * ecut) + 1.0, psp));
+  mg_rprimd(r);
+  SF_CHECK(roomy_ngfft(r, ecut, n));
+  *p = mg_params(ecut, ecutsm, n);
+  SF_CHECK(mg_cell(c, r, mg_xred, psp->zion));
+  SF_CHECK(run_scf(s, p, c, psp, NULL));
+  return SF_OK;
+}
+
+static inline void mg_free(sf_scf *s, sf_cell *c, sf_psp *psp)
+{
+  sf_scf_free(s);
+  sf_cell_free(c);
+  sf_psp_free(psp);
+}
+
+/* The start and the end of a unit test's main. */
+static inline void props_test_begin(int *argc, char ***argv)
+{
+  MPI_Init(argc, argv);
+  sf_log_set_level(0);
+}
+
+static inline int props_test_end(const char *name)
+{
+  printf("%s: %d failures\n", name, failures);
+  MPI_Finalize();
+  return failures ? 1 : 0;
+}
+
 /* ABINIT's case tests/abinit/cases/mg4_strained_{psp5,psp1} with the atoms of mg_xred
  * (i.e. pushed off the HCP sites): ecut 12, ecutsm 0.5, ngfft 20 32 32, 2x2x2 shifted
  * mesh, nband 20, occopt 4, tsmear 0.01, ixc 7.  Converges s (caller frees s and c). */
-static int abinit_case_scf(sf_scf *s, sf_cell *c, const sf_psp *psp)
+static inline int abinit_case_scf(sf_scf *s, sf_cell *c, const sf_psp *psp)
 {
   const double acell[3] = {5.88023616, 9.70272954, 9.75513162}, ang[3] = {92.1598, 85.6196, 87.3824};
   const int n[3] = {20, 32, 32};
