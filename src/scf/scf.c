@@ -118,6 +118,27 @@ static int update_potentials(sf_scf *s)
   return SF_OK;
 }
 
+/* s->E of the output state: band terms from ψ (the nonlocal one as the diagonalisation
+ * left it), density terms from ρ_out; U from the eigenvalues with weights wgt. */
+static int output_energies(sf_scf *s, double *rho_out, double complex *rho_out_g, const double *wgt,
+                           double entropy_term)
+{
+  sf_energies *E = &s->E;
+  sf_term_state v;
+  sf_scf_term_state(s, &v);
+  v.rho_r = rho_out;
+  v.rho_g = rho_out_g;
+  v.enl_band = s->enl_band;
+  SF_CHECK(sf_terms_energies(&v, E->term));
+  E->entropy_term = entropy_term;
+  E->band = 0.0;
+  for (int k = 0; k < s->kp.nkpt * s->par.nband; k++) E->band += wgt[k] * s->eig[k];
+  E->internal = 0.0;
+  for (int t = 0; t < SF_NTERM; t++) E->internal += E->term[t];
+  E->free = E->internal + E->entropy_term;
+  return SF_OK;
+}
+
 /* Between two iterations stopping loses nothing.  All ranks of comm take the same
  * decision (one Allreduce), or a collective inside the next iteration would hang. */
 static int poll_stop(sf_scf *s, int it)
@@ -176,30 +197,17 @@ int sf_scf_run(sf_scf *s)
     double entropy_term;
     s->iterations_done = it + 1;
     SF_CHECK_GOTO(sf_smear_fermi(s->par.occopt, s->par.tsmear, s->nelect, s->kp.nkpt, nband, s->kp.wtk, s->eig, s->occ,
-                            &s->fermi, &entropy_term));
+                                 &s->fermi, &entropy_term));
     for (int ik = 0; ik < s->kp.nkpt; ik++)
       for (int n = 0; n < nband; n++) wgt[ik * nband + n] = s->kp.wtk[ik] * s->occ[ik * nband + n];
     SF_CHECK_GOTO(band_sum_field(s, wgt, rho_out));
     sf_fft_r2g(&s->box, rho_out, rho_out_g);
 
-    /* energy of the output state: band terms from ψ (the nonlocal one as the
-     * diagonalisation left it), density terms from ρ_out */
     sf_energies *E = &s->E;
-    sf_term_state v;
-    sf_scf_term_state(s, &v);
-    v.rho_r = rho_out;
-    v.rho_g = rho_out_g;
-    v.enl_band = s->enl_band;
-    SF_CHECK_GOTO(sf_terms_energies(&v, E->term));
+    SF_CHECK_GOTO(output_energies(s, rho_out, rho_out_g, wgt, entropy_term));
     double resid = 0.0;
     for (int i = 0; i < nfft; i++) resid += fabs(rho_out[i] - s->rho_r[i]);
     resid *= cell->ucvol / nfft;
-    E->entropy_term = entropy_term;
-    E->band = 0.0;
-    for (int k = 0; k < s->kp.nkpt * nband; k++) E->band += wgt[k] * s->eig[k];
-    E->internal = 0.0;
-    for (int t = 0; t < SF_NTERM; t++) E->internal += E->term[t];
-    E->free = E->internal + E->entropy_term;
     double dfe = it == 0 ? E->free : E->free - fprev;
     fprev = E->free;
     s->hist_energy[it] = E->free;
@@ -231,8 +239,8 @@ int sf_scf_run(sf_scf *s)
   SF_CHECK_GOTO(update_potentials(s));
   if (!s->converged)
     SF_ERROR_GOTO(SF_ERR_NOCONV, "SCF did not converge in -nstep %d iterations: last dF = %.3e Ha (toldfe %.1e), "
-             "density residual %.3e e", s->par.nstep, s->hist_dfe[s->par.nstep - 1], s->par.toldfe,
-             s->hist_resid[s->par.nstep - 1]);
+                  "density residual %.3e e", s->par.nstep, s->hist_dfe[s->par.nstep - 1], s->par.toldfe,
+                  s->hist_resid[s->par.nstep - 1]);
 cleanup:
   sf_mixer_destroy(&mixer);
   sf_free(rho_out);
