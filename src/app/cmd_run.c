@@ -3,7 +3,6 @@
  * before any sample is computed. */
 #include "strainfield/app.h"
 #include "strainfield/core.h"
-#include "strainfield/ml.h"
 #include "strainfield/options.h"
 
 #include <cjson/cJSON.h>

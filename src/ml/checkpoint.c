@@ -10,8 +10,8 @@
  * plus the dataset id, so a checkpoint of another run is refused. */
 #include "strainfield/core.h"
 #include "strainfield/options.h"
-#include "strainfield/output.h"
-#include "train_internal.h"
+#include "strainfield/h5io.h"
+#include "strainfield/train.h"
 
 #include <cjson/cJSON.h>
 #include <hdf5.h>
