@@ -21,16 +21,16 @@ int sf_model_predict64(const sf_model *m, const double *D, int n, double *F, dou
     int ktot = 0;
     for (int f = 0; f < SF_NFIELD; f++) ktot += m->ncomp[f];
     double *c = NULL;
+    int st = SF_OK;
     SF_CHECK(sf_calloc((void **)&c, (size_t)n * ktot, sizeof *c));
-    int off = 0, st = 0;
-    for (int f = 0; f < SF_NFIELD && !st; f++) {
+    for (int f = 0, off = 0; f < SF_NFIELD; off += m->ncomp[f], f++) {
       int k = m->ncomp[f];
-      st = sf_mlp_predict(&m->net_field[f], D, n, c, NULL);
-      for (int i = 0; i < n && !st; i++) memcpy(coef + (size_t)i * ktot + off, c + (size_t)i * k, k * sizeof *c);
-      off += k;
+      SF_CHECK_GOTO(sf_mlp_predict(&m->net_field[f], D, n, c, NULL));
+      for (int i = 0; i < n; i++) memcpy(coef + (size_t)i * ktot + off, c + (size_t)i * k, k * sizeof *c);
     }
+  cleanup:
     sf_free(c);
-    SF_CHECK(st);
+    return st;
   }
   return SF_OK;
 }
