@@ -164,7 +164,6 @@ void sf_predictions_free(sf_predictions *p)
   sf_free(p->x);
   sf_free(p->dF);
   sf_free(p->coef);
-  memset(p, 0, sizeof *p);
 }
 
 int sf_predict_all(const sf_model *m, const double *D, int n, sf_predictions *p)

@@ -6,6 +6,7 @@
 #include "train_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 long sf_train_my_planes(MPI_Comm comm, const sf_dataset *ds, int *pl0, int *npl)
@@ -169,16 +170,29 @@ cleanup:
   return st;
 }
 
+/* The metrics' JSON keys, in the order of the file. */
+static const struct {
+  const char *key;
+  size_t offset;
+} field_keys[] = {{"mean", offsetof(sf_field_metrics, mean)},
+                  {"max", offsetof(sf_field_metrics, max)},
+                  {"pca_mean", offsetof(sf_field_metrics, pca_mean)},
+                  {"pca_max", offsetof(sf_field_metrics, pca_max)},
+                  {"linear_mean", offsetof(sf_field_metrics, lin_mean)},
+                  {"linear_max", offsetof(sf_field_metrics, lin_max)},
+                  {"explained_variance", offsetof(sf_field_metrics, explained)}},
+  scalar_keys[] = {{"free_energy_mae_mHa", offsetof(sf_scalar_metrics, F_mae)},
+                   {"free_energy_max_mHa", offsetof(sf_scalar_metrics, F_max)},
+                   {"free_energy_linear_mae_mHa", offsetof(sf_scalar_metrics, F_lin_mae)},
+                   {"xred_mae_bohr", offsetof(sf_scalar_metrics, x_mae)},
+                   {"xred_max_bohr", offsetof(sf_scalar_metrics, x_max)},
+                   {"xred_linear_mae_bohr", offsetof(sf_scalar_metrics, x_lin_mae)}};
+
 static cJSON *field_json(const sf_field_metrics *fm, int k)
 {
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddNumberToObject(o, "mean", fm->mean);
-  cJSON_AddNumberToObject(o, "max", fm->max);
-  cJSON_AddNumberToObject(o, "pca_mean", fm->pca_mean);
-  cJSON_AddNumberToObject(o, "pca_max", fm->pca_max);
-  cJSON_AddNumberToObject(o, "linear_mean", fm->lin_mean);
-  cJSON_AddNumberToObject(o, "linear_max", fm->lin_max);
-  cJSON_AddNumberToObject(o, "explained_variance", fm->explained);
+  for (size_t i = 0; i < sizeof field_keys / sizeof field_keys[0]; i++)
+    cJSON_AddNumberToObject(o, field_keys[i].key, *(const double *)((const char *)fm + field_keys[i].offset));
   cJSON_AddNumberToObject(o, "ncomp", k);
   return o;
 }
@@ -190,12 +204,8 @@ void sf_train_metrics_json(cJSON *res, const sf_model *m, const sf_field_metrics
 {
   cJSON *nr = cJSON_AddObjectToObject(res, "nrmse");
   for (int f = 0; f < SF_NFIELD; f++) cJSON_AddItemToObject(nr, sf_ml_field_names[f], field_json(&fm[f], m->pca[f].k));
-  cJSON_AddNumberToObject(res, "free_energy_mae_mHa", sm->F_mae);
-  cJSON_AddNumberToObject(res, "free_energy_max_mHa", sm->F_max);
-  cJSON_AddNumberToObject(res, "free_energy_linear_mae_mHa", sm->F_lin_mae);
-  cJSON_AddNumberToObject(res, "xred_mae_bohr", sm->x_mae);
-  cJSON_AddNumberToObject(res, "xred_max_bohr", sm->x_max);
-  cJSON_AddNumberToObject(res, "xred_linear_mae_bohr", sm->x_lin_mae);
+  for (size_t i = 0; i < sizeof scalar_keys / sizeof scalar_keys[0]; i++)
+    cJSON_AddNumberToObject(res, scalar_keys[i].key, *(const double *)((const char *)sm + scalar_keys[i].offset));
   cJSON_AddNumberToObject(res, "ntrain_used", ntr);
   cJSON *tj = cJSON_AddObjectToObject(res, "time_s");
   cJSON_AddNumberToObject(tj, "pca", time_s[0]);

@@ -18,20 +18,9 @@
 #define SF_TRAIN_MAXWIDTH 65536
 #define SF_TRAIN_MAXEPOCHS 100000000
 
-static int read_cfg(sf_train_cfg *c)
+/* PCA components, hidden layers and output scaling of the six networks. */
+static int read_networks(sf_train_cfg *c)
 {
-  memset(c, 0, sizeof *c);
-  sf_train_defaults(&c->tp);
-  int set;
-  SF_CHECK(sf_opt_string("-dataset", NULL, "dataset HDF5 written by generate", c->dataset, sizeof c->dataset, &set));
-  if (!set) c->dataset[0] = 0;
-  SF_CHECK(sf_opt_string("-model", "model.h5", "model HDF5 to write (run: DATASET.model.h5)", c->model, sizeof c->model,
-                         &c->have_model));
-  SF_CHECK(sf_opt_string("-summary", NULL, "metrics JSON to write", c->summary, sizeof c->summary, &c->have_summary));
-  SF_CHECK(sf_opt_int("-ntrain", 0, "training samples: the first n of the dataset (0: all but -ntest)", &c->ntrain, NULL));
-  SF_OPT_REJECT_IF(c->ntrain < 0, "-ntrain %d: must be >= 0 (0: all samples but -ntest)", c->ntrain);
-  SF_CHECK(sf_opt_int("-ntest", 0, "test samples: the last m of the dataset (0: a third of it)", &c->ntest, NULL));
-  SF_OPT_REJECT_IF(c->ntest < 0, "-ntest %d: must be >= 0 (0: a third of the samples)", c->ntest);
   int def_nc[SF_NFIELD] = {50, 50, 50, 50}, n;
   SF_CHECK(sf_opt_int_array("-pca_components", SF_NFIELD, 0, def_nc, SF_NFIELD,
                             "PCA components of rho,phi,u,s (one value: all fields)", c->ncomp, &n, NULL));
@@ -67,6 +56,12 @@ static int read_cfg(sf_train_cfg *c)
       else SF_ERROR(SF_ERR_INPUT, "-coef_scaling: '%s' is not standard, variance or range", s);
     }
   }
+  return SF_OK;
+}
+
+/* Adam, the l2 penalty, mini-batches, epochs and the seed. */
+static int read_optimiser(sf_train_cfg *c)
+{
   SF_CHECK(sf_opt_real("-lr", 1e-3, "Adam learning rate", &c->tp.lr, NULL));
   /* no upper bound: too large a rate shows as a diverged loss (mlp_train.c), named there */
   SF_OPT_REJECT_IF(!(c->tp.lr > 0 && isfinite(c->tp.lr)), "-lr %g: must be finite and > 0", c->tp.lr);
@@ -81,6 +76,12 @@ static int read_cfg(sf_train_cfg *c)
   SF_CHECK(sf_opt_int("-seed", 1, "seed of initial weights and shuffles", &seed, NULL));
   SF_OPT_REJECT_IF(seed < 0, "-seed %d: must be >= 0", seed);
   c->tp.seed = (uint64_t)seed;
+  return SF_OK;
+}
+
+/* Cross-validation of the architectures and the learning curve. */
+static int read_model_selection(sf_train_cfg *c)
+{
   SF_CHECK(sf_opt_int("-cv_folds", 0, "k-fold cross-validation of the architectures (0: off)", &c->cv_folds, NULL));
   SF_OPT_REJECT_IF(c->cv_folds < 0 || c->cv_folds == 1, "-cv_folds %d: must be 0 (off) or >= 2", c->cv_folds);
   SF_CHECK(sf_opt_int("-cv_epochs", 0, "epochs per cross-validation fit (0: -epochs)", &c->cv_epochs, NULL));
@@ -101,6 +102,26 @@ static int read_cfg(sf_train_cfg *c)
   for (int k = 0; k < c->nlc; k++)
     SF_OPT_REJECT_IF(c->lc_sizes[k] < 8, "-learning_curve: size %d must be >= 8 (the fewest samples train accepts)",
                      c->lc_sizes[k]);
+  return SF_OK;
+}
+/* Every option of train, in the order -help lists them. */
+static int read_cfg(sf_train_cfg *c)
+{
+  memset(c, 0, sizeof *c);
+  sf_train_defaults(&c->tp);
+  int set;
+  SF_CHECK(sf_opt_string("-dataset", NULL, "dataset HDF5 written by generate", c->dataset, sizeof c->dataset, &set));
+  if (!set) c->dataset[0] = 0;
+  SF_CHECK(sf_opt_string("-model", "model.h5", "model HDF5 to write (run: DATASET.model.h5)", c->model, sizeof c->model,
+                         &c->have_model));
+  SF_CHECK(sf_opt_string("-summary", NULL, "metrics JSON to write", c->summary, sizeof c->summary, &c->have_summary));
+  SF_CHECK(sf_opt_int("-ntrain", 0, "training samples: the first n of the dataset (0: all but -ntest)", &c->ntrain, NULL));
+  SF_OPT_REJECT_IF(c->ntrain < 0, "-ntrain %d: must be >= 0 (0: all samples but -ntest)", c->ntrain);
+  SF_CHECK(sf_opt_int("-ntest", 0, "test samples: the last m of the dataset (0: a third of it)", &c->ntest, NULL));
+  SF_OPT_REJECT_IF(c->ntest < 0, "-ntest %d: must be >= 0 (0: a third of the samples)", c->ntest);
+  SF_CHECK(read_networks(c));
+  SF_CHECK(read_optimiser(c));
+  SF_CHECK(read_model_selection(c));
   SF_CHECK(sf_opt_int("-train_groups", 0,
                       "rank groups training different networks side by side, data-parallel inside a group "
                       "(0: one per network of the largest size, at most one per rank; 1: all ranks on each network)",
