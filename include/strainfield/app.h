@@ -1,13 +1,14 @@
 /* app.h — the subcommands and the shared reading of a calculation's input options.
  *
  * Owns: translating options (ABINIT names and units) into a cell, pseudopotentials and
- * SCF parameters; the subcommand entry points called by main.c.
+ * SCF parameters; the subcommand entry points called by main.c; every command's option
+ * handling, output checks and printing.  Layer app, the top: nothing below includes it.
  */
 #ifndef STRAINFIELD_APP_H
 #define STRAINFIELD_APP_H
 
 #include "strainfield/crystal.h"
-#include "strainfield/ml.h"
+#include "strainfield/train.h"
 #include "strainfield/pseudo.h"
 #include "strainfield/scf.h"
 
@@ -35,9 +36,17 @@ int sf_cmd_predict(void); /* src/app/cmd_predict.c */
 int sf_cmd_generate(void);
 int sf_cmd_run(void);
 int sf_cmd_path(void);    /* src/app/cmd_path.c */
-/* predict's fields file (D, F, xred, dF/dD, coefficients, the four fields; docs/model.md)
- * for n strains of model m; written to PATH.tmp, then renamed. */
-int sf_predict_fields_file(const char *path, const sf_model *m, const double *D, int n);
+/* train in two phases (src/app/cmd_train.c), so `run` can query the options of several
+ * stages before sf_options_finish: prepare reads the options, execute does the work. */
+int sf_train_prepare(sf_train_cfg **cfg);
+int sf_train_execute(sf_train_cfg *cfg);
+void sf_train_cfg_free(sf_train_cfg **cfg);
+/* The -summary path given to train, or NULL. */
+const char *sf_train_summary_path(const sf_train_cfg *cfg);
+const char *sf_train_model_path(const sf_train_cfg *cfg); /* NULL when not set */
+/* For `run`: unless given, the model goes to DATASET.model.h5 and the metrics to
+ * DATASET.train.json. */
+void sf_train_default_paths(sf_train_cfg *cfg, const char *dataset);
 
 /* generate in two phases (see sf_train_prepare): in_run lets -summary through for train. */
 typedef struct sf_generate_s sf_generate;

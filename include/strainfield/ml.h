@@ -1,6 +1,8 @@
-/* ml.h — the learning stage: the dataset reader used by training, the model (PCA bases,
- * networks, scalers, linear baselines, provenance), its HDF5 file (docs/model.md),
- * prediction, and the train entry point.
+/* ml.h — the learning stage's numerics: the dataset reader used by training, the model
+ * (PCA bases, networks, scalers, linear baselines, provenance), its HDF5 file
+ * (docs/model.md) and its evaluation.  Layer ml: depends on core (and io's file helpers)
+ * only; the workflows that use a model (training, prediction, stress paths) are in
+ * analysis/ (training.h, predict.h, stresspath.h), the commands in app/.
  *
  * Dataset contract (written by `generate`, docs/formats.md): /samples/D (N×6: λa λb λc
  * θa θb θc, degrees), /samples/free_energy (N), /samples/xred (N×natom×3),
@@ -72,10 +74,6 @@ typedef struct {
 int sf_model_write(MPI_Comm comm, const char *path, const sf_model *m);
 int sf_model_read(const char *path, sf_model *m);
 void sf_model_free(sf_model *m);
-/* SF_ERR_INPUT with a message if the dataset is not the one the model was trained on
- * (checksum) or has another grid or atom count. */
-int sf_model_check_dataset(const sf_model *m, const sf_dataset *ds);
-
 /* For n strains D (n × 6): F (n), xred (n × 3·natom), coef (n × Σ ncomp, fields in order);
  * any output may be NULL. */
 int sf_model_predict(const sf_model *m, const double *D, int n, double *F, double *xred, double *coef);
@@ -92,21 +90,5 @@ void sf_model_reconstruct(const sf_model *m, int f, const double *coef, double *
 void sf_model_reconstruct_all(const sf_model *m, const double *coef, double *fields);
 /* ∂F/∂D (6) at one D by back-propagation through the energy network (Appendix B). */
 int sf_model_dF_dD(const sf_model *m, const double D[6], double *F, double dF[6]);
-
-/* `strainfield train`: queries its options, runs, writes the model and metrics. */
-int sf_train_run(void);
-/* The same in two phases, so `run` can query the options of several stages before
- * sf_options_finish: prepare reads the options, execute does the work. */
-typedef struct sf_train_cfg_s sf_train_cfg;
-int sf_train_prepare(sf_train_cfg **cfg);
-int sf_train_execute(sf_train_cfg *cfg);
-void sf_train_cfg_free(sf_train_cfg **cfg);
-/* The -summary path given to train, or NULL. */
-const char *sf_train_summary_path(const sf_train_cfg *cfg);
-const char *sf_train_model_path(const sf_train_cfg *cfg); /* NULL when not set */
-/* For `run`: unless given, the model goes to DATASET.model.h5 and the metrics to
- * DATASET.train.json. */
-void sf_train_default_paths(sf_train_cfg *cfg, const char *dataset);
-int sf_predict_run(void);
 
 #endif

@@ -1,14 +1,13 @@
-/* output.h — machine-readable results: the summary JSON and the fields HDF5 file.
- * Formats are documented in docs/formats.md.  Files are written to NAME.tmp and renamed
+/* output.h — the results of `scf` and `relax`: the summary JSON and the fields HDF5 file
+ * (src/app/summary.c, src/app/fields_h5.c; formats in docs/formats.md).  Layer app: they
+ * record the calculation's input (sf_input), so nothing below app includes this header;
+ * the file helpers they use are in h5io.h.  Files are written to NAME.tmp and renamed
  * when complete, so a partial file never looks finished. */
 #ifndef STRAINFIELD_OUTPUT_H
 #define STRAINFIELD_OUTPUT_H
 
-#include <cjson/cJSON.h>
-#include <hdf5.h>
-
 #include "strainfield/app.h"
-#include "strainfield/core.h"
+#include "strainfield/h5io.h"
 #include "strainfield/relax.h"
 #include "strainfield/scf.h"
 
@@ -21,33 +20,8 @@ typedef struct {
   int uniaxial_dir;
 } sf_summary_extra;
 
-/* root as indented JSON to path (via path.tmp, renamed when complete). */
-int sf_write_json_file(const char *path, cJSON *root);
 int sf_write_summary(const char *path, const sf_input *in, const sf_scf *s, const sf_summary_extra *extra,
                      int status, const char *message);
-/* HDF5 helpers (src/io/h5_util.c).  One dataset `name` of shape dims[rank] and memory
- * type `type` under loc (a file or group); errors name it. */
-int sf_h5_write(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims, const void *data);
-int sf_h5_write_doubles(hid_t loc, const char *name, int rank, const hsize_t *dims, const double *data);
-/* Reads exactly `count` values of dataset `name` (errors begin with `what`, e.g. "model file"). */
-int sf_h5_read(hid_t loc, const char *what, const char *name, hid_t type, size_t count, void *data);
-/* Attributes: strings (read: malloc'd, NULL when absent), int and double arrays (read:
- * the count, or -1 when absent or longer than nmax). */
-void sf_h5_attr_str(hid_t loc, const char *name, const char *s);
-char *sf_h5_attr_str_read(hid_t loc, const char *name);
-void sf_h5_attr_ints(hid_t loc, const char *name, int n, const int *v);
-int sf_h5_attr_ints_read(hid_t loc, const char *name, int nmax, int *v);
-void sf_h5_attr_double(hid_t loc, const char *name, int n, const double *v);
-int sf_h5_attr_double_read(hid_t loc, const char *name, int nmax, double *v);
-/* Closes a file written to tmp and renames it to path when status is 0; otherwise (or if
- * closing or renaming fails) removes tmp, so no partial file is left.  Returns the status. */
-int sf_h5_finish(hid_t file, int status, const char *tmp, const char *path);
-
-/* Every output path of a subcommand, checked before any work starts: each is checked
- * with sf_path_check_output (folder exists and is writable, not a folder) against the
- * inputs, the -options_file files of the command line and the other outputs.  The
- * message names both options.  Entries with an empty path are skipped. */
-int sf_check_outputs(const sf_path_input *outputs, int nout, const sf_path_input *inputs, int nin);
 int sf_write_fields(const char *path, const sf_scf *s, const double *rho, const double *phi, const double *u,
                     const double *sdens);
 

@@ -1,4 +1,5 @@
-/* stresspath.h — stress from a learned free energy F(D), and uniaxial stress paths.
+/* stresspath.h — stress from a learned free energy F(D), and uniaxial stress paths
+ * (src/analysis/stress_path.c, uniaxial_path.c; layer analysis).
  *
  * Owns: the map from a small strain ε of the reference cell to the lattice descriptor
  * D = (λa, λb, λc, θa, θb, θc) and its derivative; the Cauchy stress of the paper's
@@ -19,6 +20,8 @@
  */
 #ifndef STRAINFIELD_STRESSPATH_H
 #define STRAINFIELD_STRESSPATH_H
+
+#include "strainfield/ml.h"
 
 /* A free energy and its gradient at D (e.g. the energy network of a model). */
 typedef int (*sf_energy_fn)(void *ctx, const double D[6], double *F, double dF_dD[6]);
@@ -53,5 +56,24 @@ typedef struct {
  * (pt->converged = 0); errors only from f. */
 int sf_uniaxial_point(sf_energy_fn f, void *ctx, const double ref[3][3], const sf_path_params *p, double eii,
                       const double e_start[6], sf_path_point *pt);
+
+/* A whole uniaxial path of a model: npt prescribed ε_ii evenly over range (both ends),
+ * computed outward from the point nearest ε_ii = 0, each point starting from its
+ * neighbour's transverse strains; with subtract_residual the transverse stresses are held
+ * at the reference cell's (p->sigma0 is set to it). */
+typedef struct {
+  int npt, k0;              /* points; the one nearest ε_ii = 0 */
+  sf_path_point *pts;       /* [npt] */
+  double *xred;             /* [npt][3 natom] predicted positions */
+  double sigma_ref[6], V0;  /* stress and volume of the reference cell */
+  int nconverged;
+  int unstable[2];          /* first point losing stability below / above ε_ii = 0, or -1 */
+} sf_uniaxial_path;
+
+int sf_model_uniaxial_path(const sf_model *m, sf_path_params *p, const double range[2], int npt, int subtract_residual,
+                           sf_uniaxial_path *path);
+void sf_uniaxial_path_free(sf_uniaxial_path *path);
+/* Strain ε_ii of point k of the even grid over [range[0], range[1]]. */
+double sf_path_grid_strain(const double range[2], int npt, int k);
 
 #endif

@@ -3,7 +3,6 @@
  * before any sample is computed. */
 #include "strainfield/app.h"
 #include "strainfield/core.h"
-#include "strainfield/ml.h"
 #include "strainfield/options.h"
 
 #include <cjson/cJSON.h>
@@ -52,35 +51,40 @@ static int print_table(const char *path)
   return SF_OK;
 }
 
+/* The generate stage; samples that failed are recorded in the dataset and skipped by
+ * training, so their error is printed and the run goes on. */
+static int generate_stage(sf_generate *G)
+{
+  int st = sf_generate_execute(G);
+  if (st == SF_ERR_NOCONV) {
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank == 0) sf_error_print(stderr);
+    sf_error_reset();
+    return SF_OK;
+  }
+  SF_CHECK(st);
+  return SF_OK;
+}
+
 int sf_cmd_run(void)
 {
   sf_generate *G = NULL;
   sf_train_cfg *T = NULL;
-  int st = sf_generate_prepare(&G, 1);
-  if (!st) st = sf_train_prepare(&T);
-  if (!st) st = sf_options_finish();
-  if (!st) {
-    sf_train_default_paths(T, sf_generate_dataset_path(G));
-    /* every output up front: a missing folder must not be found after the campaign */
-    st = sf_generate_check_outputs(G, "-dataset", sf_generate_dataset_path(G));
-    if (!st) st = sf_generate_check_outputs(G, "-model", sf_train_model_path(T));
-    if (!st) st = sf_generate_check_outputs(G, "-summary", sf_train_summary_path(T));
-  }
-  if (!st) {
-    st = sf_generate_execute(G);
-    /* failed samples are recorded in the dataset and skipped by training */
-    if (st == SF_ERR_NOCONV) {
-      int rank;
-      MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-      if (rank == 0) sf_error_print(stderr);
-      sf_error_reset();
-      st = SF_OK;
-    }
-  }
-  if (!st) st = sf_train_execute(T);
-  int rank;
+  int rank, st = SF_OK;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  if (!st && rank == 0) st = print_table(sf_train_summary_path(T));
+  SF_CHECK_GOTO(sf_generate_prepare(&G, 1));
+  SF_CHECK_GOTO(sf_train_prepare(&T));
+  SF_CHECK_GOTO(sf_options_finish());
+  sf_train_default_paths(T, sf_generate_dataset_path(G));
+  /* every output up front: a missing folder must not be found after the campaign */
+  SF_CHECK_GOTO(sf_generate_check_outputs(G, "-dataset", sf_generate_dataset_path(G)));
+  SF_CHECK_GOTO(sf_generate_check_outputs(G, "-model", sf_train_model_path(T)));
+  SF_CHECK_GOTO(sf_generate_check_outputs(G, "-summary", sf_train_summary_path(T)));
+  SF_CHECK_GOTO(generate_stage(G));
+  SF_CHECK_GOTO(sf_train_execute(T));
+  if (rank == 0) SF_CHECK_GOTO(print_table(sf_train_summary_path(T)));
+cleanup:
   sf_train_cfg_free(&T);
   sf_generate_free(&G);
   return st;

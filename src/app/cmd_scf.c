@@ -41,61 +41,84 @@ static int check_outputs(const sf_input *in)
   return SF_OK;
 }
 
-/* Shared by scf and relax: relax != 0 moves the atoms first. */
+/* The options of relax: the cell degrees of freedom, the uniaxial load and the stopping
+ * rules of the atomic relaxation. */
+static int read_relax_opts(int *uniaxial, sf_relax_params *rp, sf_uniaxial_params *up)
+{
+  char mode[32];
+  SF_CHECK(sf_opt_string("-relax_cell", "none", "cell degrees of freedom: none (atoms only) or uniaxial", mode,
+                         sizeof mode, NULL));
+  if (!strcmp(mode, "uniaxial")) *uniaxial = 1;
+  else if (strcmp(mode, "none")) SF_ERROR(SF_ERR_INPUT, "-relax_cell '%s': expected none or uniaxial", mode);
+  int dir1 = 2;
+  SF_CHECK(sf_opt_int("-uniaxial_dir", 2, "uniaxial: the loaded direction i (1, 2, 3); eps_ii is prescribed", &dir1, NULL));
+  SF_CHECK(sf_opt_real("-uniaxial_strain", 0.0, "uniaxial: eps_ii relative to the input cell", &up->strain, NULL));
+  SF_CHECK(sf_opt_real("-tolstress", 1e-7, "uniaxial: stop when the five relaxed stress components <= tolstress (Ha/Bohr^3)", &up->tolstress, NULL));
+  SF_CHECK(sf_opt_int("-ncell_steps", 30, "uniaxial: maximum strain iterations", &up->ncell_steps, NULL));
+  int nst;
+  const double zero6[6] = {0};
+  SF_CHECK(sf_opt_real_array("-uniaxial_strtarget", 6, 6, zero6, 6,
+                             "uniaxial: Voigt target (11,22,33,23,13,12, Ha/Bohr^3) of the five relaxed components: "
+                             "(1/V) dF/de_v = (V0/V) s_v at the end (e.g. the reference cell's residual stress)",
+                             up->strtarget, &nst, NULL));
+  SF_CHECK(sf_opt_passthrough("-tao_", "PETSc TAO options of the atomic relaxation"));
+  SF_CHECK(sf_opt_passthrough("-cell_tao_", "PETSc TAO options of the uniaxial strain relaxation"));
+  if (dir1 < 1 || dir1 > 3) SF_ERROR(SF_ERR_INPUT, "-uniaxial_dir %d must be 1, 2 or 3", dir1);
+  up->dir = dir1 - 1;
+  SF_CHECK(sf_opt_real("-tolmxf", 5e-6, "stop the relaxation when max |force| <= tolmxf (Ha/Bohr)", &rp->tolmxf, NULL));
+  SF_CHECK(sf_opt_int("-ntime", 60, "maximum number of ionic steps", &rp->ntime, NULL));
+  if (!(rp->tolmxf > 0)) SF_ERROR(SF_ERR_INPUT, "-tolmxf %g must be positive", rp->tolmxf);
+  if (rp->ntime < 1) SF_ERROR(SF_ERR_INPUT, "-ntime %d must be >= 1", rp->ntime);
+  return SF_OK;
+}
+
+/* -fields: the four fields of the converged state (collective; rank 0 writes). */
+static int write_fields_output(sf_scf *s, const sf_input *in)
+{
+  int rank, st = SF_OK;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  double *f[4] = {NULL, NULL, NULL, NULL};
+  for (int i = 0; i < 4; i++) st = st ? st : sf_calloc((void **)&f[i], s->box.nfft, sizeof(double));
+  SF_CHECK_GOTO(sf_status_agree(MPI_COMM_WORLD, st));
+  SF_CHECK_GOTO(sf_scf_fields(s, f[0], f[1], f[2], f[3]));
+  if (rank == 0) SF_CHECK_GOTO(sf_write_fields(in->fields, s, f[0], f[1], f[2], f[3]));
+cleanup:
+  for (int i = 0; i < 4; i++) sf_free(f[i]);
+  return st;
+}
+
+/* Shared by scf and relax: relax != 0 moves the atoms first.  Returns the calculation's
+ * status (SF_ERR_NOCONV after writing the outputs of an unconverged state). */
 static int ground_state(int relax)
 {
   sf_input in;
   sf_scf s;
   sf_relax_params rp = {5e-6, 60};
   sf_uniaxial_params up = {.dir = 1, .strain = 0.0, .tolstress = 1e-7, .ncell_steps = 30};
-  int uniaxial = 0;
+  sf_relax_result rr = {0};
+  sf_uniaxial_result ur;
+  double (*fcart)[3] = NULL, stress[3][3] = {{0}};
+  int uniaxial = 0, have_s = 0, st = SF_OK, rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   SF_CHECK(sf_input_read(&in));
-  if (relax) {
-    char mode[32];
-    SF_CHECK(sf_opt_string("-relax_cell", "none", "cell degrees of freedom: none (atoms only) or uniaxial", mode,
-                           sizeof mode, NULL));
-    if (!strcmp(mode, "uniaxial")) uniaxial = 1;
-    else if (strcmp(mode, "none")) SF_ERROR(SF_ERR_INPUT, "-relax_cell '%s': expected none or uniaxial", mode);
-    int dir1 = 2;
-    SF_CHECK(sf_opt_int("-uniaxial_dir", 2, "uniaxial: the loaded direction i (1, 2, 3); eps_ii is prescribed", &dir1, NULL));
-    SF_CHECK(sf_opt_real("-uniaxial_strain", 0.0, "uniaxial: eps_ii relative to the input cell", &up.strain, NULL));
-    SF_CHECK(sf_opt_real("-tolstress", 1e-7, "uniaxial: stop when the five relaxed stress components <= tolstress (Ha/Bohr^3)", &up.tolstress, NULL));
-    SF_CHECK(sf_opt_int("-ncell_steps", 30, "uniaxial: maximum strain iterations", &up.ncell_steps, NULL));
-    int nst;
-    const double zero6[6] = {0};
-    SF_CHECK(sf_opt_real_array("-uniaxial_strtarget", 6, 6, zero6, 6,
-                               "uniaxial: Voigt target (11,22,33,23,13,12, Ha/Bohr^3) of the five relaxed components: "
-                               "(1/V) dF/de_v = (V0/V) s_v at the end (e.g. the reference cell's residual stress)",
-                               up.strtarget, &nst, NULL));
-    SF_CHECK(sf_opt_passthrough("-tao_", "PETSc TAO options of the atomic relaxation"));
-    SF_CHECK(sf_opt_passthrough("-cell_tao_", "PETSc TAO options of the uniaxial strain relaxation"));
-    if (dir1 < 1 || dir1 > 3) SF_ERROR(SF_ERR_INPUT, "-uniaxial_dir %d must be 1, 2 or 3", dir1);
-    up.dir = dir1 - 1;
-    SF_CHECK(sf_opt_real("-tolmxf", 5e-6, "stop the relaxation when max |force| <= tolmxf (Ha/Bohr)", &rp.tolmxf, NULL));
-    SF_CHECK(sf_opt_int("-ntime", 60, "maximum number of ionic steps", &rp.ntime, NULL));
-    if (!(rp.tolmxf > 0)) SF_ERROR(SF_ERR_INPUT, "-tolmxf %g must be positive", rp.tolmxf);
-    if (rp.ntime < 1) SF_ERROR(SF_ERR_INPUT, "-ntime %d must be >= 1", rp.ntime);
-  }
-  SF_CHECK(sf_options_finish());
-  SF_CHECK(check_outputs(&in));
-  SF_CHECK(sf_scf_setup(&s, &in.scf, &in.cell, in.psps, MPI_COMM_WORLD));
+  if (relax) SF_CHECK_GOTO(read_relax_opts(&uniaxial, &rp, &up));
+  SF_CHECK_GOTO(sf_options_finish());
+  SF_CHECK_GOTO(check_outputs(&in));
+  SF_CHECK_GOTO(sf_scf_setup(&s, &in.scf, &in.cell, in.psps, MPI_COMM_WORLD));
+  have_s = 1;
   sf_log(1, "strainfield %s: %d atoms, %g electrons, %d k-points (%d symmetry ops), FFT %dx%dx%d, nband %d\n",
          relax ? "relax" : "scf", in.cell.natom, s.nelect, s.kp.nkpt, s.sym.nsym, s.box.n[0], s.box.n[1], s.box.n[2],
          in.scf.nband);
   sf_layout_print(&s.layout);
   double t0 = sf_wtime();
-  sf_relax_result rr = {0};
-  double (*fcart)[3] = NULL, stress[3][3] = {{0}};
-  SF_CHECK(sf_calloc((void **)&fcart, in.cell.natom, sizeof *fcart));
-  int status;
-  sf_uniaxial_result ur;
+  SF_CHECK_GOTO(sf_calloc((void **)&fcart, in.cell.natom, sizeof *fcart));
   double ref[3][3];
   memcpy(ref, in.cell.rprimd, sizeof ref);
+  int status;
   if (uniaxial) status = sf_relax_uniaxial(&s, &in.cell, (const double(*)[3])ref, &rp, &up, &ur, &rr);
   else if (relax) status = sf_relax_atoms(&s, &in.cell, &rp, &rr);
   else status = sf_scf_run(&s);
-  int have_state = !status || status == SF_ERR_NOCONV;
-  if (!have_state) return sf_error_trace(status, __FILE__, __LINE__, __func__);
+  if (status != SF_OK && status != SF_ERR_NOCONV) SF_CHECK_GOTO(status); /* no state to report */
   sf_log(1, "  SCF %s after %d iterations, F = %.12f Ha (%.2f s)\n", s.converged ? "converged" : "NOT converged",
          s.iterations, s.E.free, sf_wtime() - t0);
   if (uniaxial)
@@ -107,30 +130,24 @@ static int ground_state(int relax)
            rr.converged ? "converged" : "NOT converged", rr.steps, rr.evaluations, rr.fmax);
   print_energies(&s);
   if (s.converged) {
-    SF_CHECK(sf_scf_forces(&s, fcart));
-    SF_CHECK(sf_scf_stress(&s, stress));
+    SF_CHECK_GOTO(sf_scf_forces(&s, fcart));
+    SF_CHECK_GOTO(sf_scf_stress(&s, stress));
     print_forces_stress(&in.cell, fcart, stress);
   }
-  int rank;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  double *f[4] = {NULL, NULL, NULL, NULL};
-  if (in.have_fields && s.converged) {
-    for (int i = 0; i < 4; i++) SF_CHECK(sf_calloc((void **)&f[i], s.box.nfft, sizeof(double)));
-    SF_CHECK(sf_scf_fields(&s, f[0], f[1], f[2], f[3]));
-    if (rank == 0) SF_CHECK(sf_write_fields(in.fields, &s, f[0], f[1], f[2], f[3]));
-  }
+  if (in.have_fields && s.converged) SF_CHECK_GOTO(write_fields_output(&s, &in));
   /* the summary is written even when the SCF or relaxation failed, marked as such */
   sf_summary_extra extra = {s.converged ? (const double(*)[3])fcart : NULL,
                             s.converged ? (const double(*)[3])stress : NULL, relax ? &rr : NULL,
                             uniaxial ? &ur : NULL, up.dir};
   if (rank == 0 && in.have_summary)
-    SF_CHECK(sf_write_summary(in.summary, &in, &s, &extra, status, status ? sf_error_message() : ""));
-  for (int i = 0; i < 4; i++) sf_free(f[i]);
+    SF_CHECK_GOTO(sf_write_summary(in.summary, &in, &s, &extra, status, status ? sf_error_message() : ""));
+  st = status;
+cleanup:
   sf_free(fcart);
   sf_relax_result_free(&rr);
-  sf_scf_free(&s);
+  if (have_s) sf_scf_free(&s);
   sf_input_free(&in);
-  return status;
+  return st;
 }
 
 int sf_cmd_scf(void) { return ground_state(0); }

@@ -2,7 +2,7 @@
  * of a running campaign (written atomically, checked on -resume; see dataset.h). */
 #include "dataset_internal.h"
 #include "strainfield/core.h"
-#include "strainfield/output.h"
+#include "strainfield/h5io.h"
 
 #include <dirent.h>
 #include <errno.h>

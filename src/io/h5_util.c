@@ -1,8 +1,8 @@
 /* h5_util.c — the small HDF5 helpers every file writer and reader shares (the model, the
  * train checkpoint, predict's and scf's fields files): one dataset or attribute per
- * call, with errors that name it.  Declared in output.h. */
+ * call, with errors that name it.  Declared in h5io.h. */
 #include "strainfield/core.h"
-#include "strainfield/output.h"
+#include "strainfield/h5io.h"
 
 #include <hdf5.h>
 #include <stdio.h>

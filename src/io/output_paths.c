@@ -1,9 +1,9 @@
 /* output_paths.c — every output of a subcommand checked before any work starts (see
- * sf_check_outputs in output.h): an output that is the same file as an input (the
+ * sf_check_outputs in h5io.h): an output that is the same file as an input (the
  * dataset, the model, a pseudopotential, an -options_file) would destroy it, and a
  * missing folder found after hours of work wastes them. */
 #include "strainfield/core.h"
-#include "strainfield/output.h"
+#include "strainfield/h5io.h"
 
 #include <petscsys.h>
 #include <string.h>

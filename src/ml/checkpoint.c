@@ -10,8 +10,8 @@
  * plus the dataset id, so a checkpoint of another run is refused. */
 #include "strainfield/core.h"
 #include "strainfield/options.h"
-#include "strainfield/output.h"
-#include "train_internal.h"
+#include "strainfield/h5io.h"
+#include "strainfield/train.h"
 
 #include <cjson/cJSON.h>
 #include <hdf5.h>
@@ -59,6 +59,26 @@ static void first_difference(const char *a, const char *b, char *out, size_t len
   cJSON_Delete(y);
 }
 
+/* One network's group: its widths, epoch, step, loss, weights and Adam moments. */
+static int write_net_state(hid_t file, const char *label, const sf_mlp *m, const sf_mlp_state *s)
+{
+  hid_t g = H5Gcreate2(file, label, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (g < 0) SF_ERROR(SF_ERR_FILE, "checkpoint: cannot create group %s", label);
+  sf_h5_attr_ints(g, "widths", m->nlayer + 1, m->width);
+  sf_h5_attr_ints(g, "epoch", 1, &s->epoch);
+  double step = (double)s->step; /* exact below 2^53 */
+  sf_h5_attr_double(g, "step", 1, &step);
+  sf_h5_attr_double(g, "loss", 1, &s->loss);
+  hsize_t np = m->nparam;
+  int st = SF_OK;
+  SF_CHECK_GOTO(sf_h5_write(g, "params", H5T_NATIVE_DOUBLE, 1, &np, m->params));
+  SF_CHECK_GOTO(sf_h5_write(g, "adam_m", H5T_NATIVE_FLOAT, 1, &np, s->mom));
+  SF_CHECK_GOTO(sf_h5_write(g, "adam_v", H5T_NATIVE_FLOAT, 1, &np, s->vel));
+cleanup:
+  H5Gclose(g);
+  return st;
+}
+
 int sf_train_checkpoint_write(const char *path, const char *identity, int nnet, const char *const *label,
                               sf_mlp *const *nets, sf_mlp_state *const *states)
 {
@@ -69,30 +89,12 @@ int sf_train_checkpoint_write(const char *path, const char *identity, int nnet, 
   sf_h5_attr_str(file, "format", CHECKPOINT_FORMAT);
   sf_h5_attr_str(file, "version", SF_VERSION);
   sf_h5_attr_str(file, "identity", identity);
-  int size, st = 0;
+  int size, st = SF_OK;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   sf_h5_attr_ints(file, "nranks", 1, &size);
-  for (int i = 0; i < nnet && !st; i++) {
-    const sf_mlp *m = nets[i];
-    const sf_mlp_state *s = states[i];
-    hid_t g = H5Gcreate2(file, label[i], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0) {
-      st = sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "checkpoint: cannot create group %s", label[i]);
-      break;
-    }
-    sf_h5_attr_ints(g, "widths", m->nlayer + 1, m->width);
-    sf_h5_attr_ints(g, "epoch", 1, &s->epoch);
-    double step = (double)s->step; /* exact below 2^53 */
-    sf_h5_attr_double(g, "step", 1, &step);
-    sf_h5_attr_double(g, "loss", 1, &s->loss);
-    hsize_t np = m->nparam;
-    st = sf_h5_write(g, "params", H5T_NATIVE_DOUBLE, 1, &np, m->params);
-    if (!st) st = sf_h5_write(g, "adam_m", H5T_NATIVE_FLOAT, 1, &np, s->mom);
-    if (!st) st = sf_h5_write(g, "adam_v", H5T_NATIVE_FLOAT, 1, &np, s->vel);
-    H5Gclose(g);
-  }
-  SF_CHECK(sf_h5_finish(file, st, tmp, path));
-  return SF_OK;
+  for (int i = 0; i < nnet; i++) SF_CHECK_GOTO(write_net_state(file, label[i], nets[i], states[i]));
+cleanup: /* removes the partial file on failure */
+  return sf_h5_finish(file, st, tmp, path);
 }
 
 static int read_net_state(hid_t file, const char *path, const char *label, sf_mlp *m, sf_mlp_state *s)
@@ -102,20 +104,20 @@ static int read_net_state(hid_t file, const char *path, const char *label, sf_ml
   int w[SF_MLP_MAXLAYER + 1], nw = sf_h5_attr_ints_read(g, "widths", SF_MLP_MAXLAYER + 1, w), same = nw == m->nlayer + 1;
   for (int l = 0; same && l < nw; l++) same = w[l] == m->width[l];
   double step = 0;
-  int st = same ? 0
-                : sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__,
-                               "checkpoint %s: the %s network has other layer widths than these options give", path,
-                               label);
-  if (!st && (sf_h5_attr_ints_read(g, "epoch", 1, &s->epoch) != 1 || sf_h5_attr_double_read(g, "step", 1, &step) != 1 ||
-              sf_h5_attr_double_read(g, "loss", 1, &s->loss) != 1))
-    st = sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "checkpoint %s: %s lacks epoch, step or loss", path, label);
+  int st = SF_OK;
+  if (!same)
+    SF_ERROR_GOTO(SF_ERR_INPUT, "checkpoint %s: the %s network has other layer widths than these options give", path,
+                  label);
+  if (sf_h5_attr_ints_read(g, "epoch", 1, &s->epoch) != 1 || sf_h5_attr_double_read(g, "step", 1, &step) != 1 ||
+      sf_h5_attr_double_read(g, "loss", 1, &s->loss) != 1)
+    SF_ERROR_GOTO(SF_ERR_FILE, "checkpoint %s: %s lacks epoch, step or loss", path, label);
   s->step = (long)step;
-  if (!st) st = sf_h5_read(g, path, "params", H5T_NATIVE_DOUBLE, m->nparam, m->params);
-  if (!st) st = sf_h5_read(g, path, "adam_m", H5T_NATIVE_FLOAT, m->nparam, s->mom);
-  if (!st) st = sf_h5_read(g, path, "adam_v", H5T_NATIVE_FLOAT, m->nparam, s->vel);
+  SF_CHECK_GOTO(sf_h5_read(g, path, "params", H5T_NATIVE_DOUBLE, m->nparam, m->params));
+  SF_CHECK_GOTO(sf_h5_read(g, path, "adam_m", H5T_NATIVE_FLOAT, m->nparam, s->mom));
+  SF_CHECK_GOTO(sf_h5_read(g, path, "adam_v", H5T_NATIVE_FLOAT, m->nparam, s->vel));
+cleanup:
   H5Gclose(g);
-  SF_CHECK(st);
-  return SF_OK;
+  return st;
 }
 
 int sf_train_checkpoint_read(const char *path, const char *identity, int nnet, const char *const *label,
@@ -125,20 +127,18 @@ int sf_train_checkpoint_read(const char *path, const char *identity, int nnet, c
   hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0) SF_ERROR(SF_ERR_FILE, "-resume: cannot open the checkpoint %s", path);
   char *fmt = sf_h5_attr_str_read(file, "format"), *id = sf_h5_attr_str_read(file, "identity");
-  int st = 0;
-  if (!fmt || strcmp(fmt, CHECKPOINT_FORMAT) || !id)
-    st = sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "-resume: %s is not a train checkpoint", path);
-  else if (strcmp(id, identity)) {
+  int st = SF_OK;
+  if (!fmt || strcmp(fmt, CHECKPOINT_FORMAT) || !id) SF_ERROR_GOTO(SF_ERR_FILE, "-resume: %s is not a train checkpoint", path);
+  if (strcmp(id, identity)) {
     char why[512];
     first_difference(id, identity, why, sizeof why);
-    st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__,
-                      "-resume: the checkpoint %s is of another run (%s); resume with its options, or remove it", path,
-                      why);
+    SF_ERROR_GOTO(SF_ERR_INPUT, "-resume: the checkpoint %s is of another run (%s); resume with its options, or remove it",
+                  path, why);
   }
-  for (int i = 0; i < nnet && !st; i++) st = read_net_state(file, path, label[i], nets[i], states[i]);
+  for (int i = 0; i < nnet; i++) SF_CHECK_GOTO(read_net_state(file, path, label[i], nets[i], states[i]));
+cleanup:
   free(fmt);
   free(id);
   H5Fclose(file);
-  SF_CHECK(st);
-  return SF_OK;
+  return st;
 }

@@ -1,5 +1,5 @@
 /* model.c — evaluating a trained model: energy, positions and PCA coefficients for many
- * strains, field reconstruction, ∂F/∂D, and the dataset-identity check (see ml.h). */
+ * strains, field reconstruction and ∂F/∂D (see ml.h). */
 #include "strainfield/core.h"
 #include "strainfield/ml.h"
 
@@ -13,19 +13,6 @@
 #define SF_CLONES_MODEL
 #endif
 
-int sf_model_check_dataset(const sf_model *m, const sf_dataset *ds)
-{
-  if (ds->ngrid[0] != m->ngrid[0] || ds->ngrid[1] != m->ngrid[1] || ds->ngrid[2] != m->ngrid[2])
-    SF_ERROR(SF_ERR_INPUT, "model was trained on a %dx%dx%d grid, dataset %s is on %dx%dx%d: refusing", m->ngrid[0],
-             m->ngrid[1], m->ngrid[2], ds->path, ds->ngrid[0], ds->ngrid[1], ds->ngrid[2]);
-  if (ds->natom != m->natom)
-    SF_ERROR(SF_ERR_INPUT, "model was trained for %d atoms, dataset %s has %d: refusing", m->natom, ds->path, ds->natom);
-  if (strcmp(ds->checksum, m->dataset_checksum))
-    SF_ERROR(SF_ERR_INPUT, "model was trained on dataset %s, %s is dataset %s: refusing", m->dataset_checksum, ds->path,
-             ds->checksum);
-  return SF_OK;
-}
-
 int sf_model_predict64(const sf_model *m, const double *D, int n, double *F, double *xred, double *coef)
 {
   if (F) SF_CHECK(sf_mlp_predict(&m->net_energy, D, n, F, NULL));
@@ -34,16 +21,16 @@ int sf_model_predict64(const sf_model *m, const double *D, int n, double *F, dou
     int ktot = 0;
     for (int f = 0; f < SF_NFIELD; f++) ktot += m->ncomp[f];
     double *c = NULL;
+    int st = SF_OK;
     SF_CHECK(sf_calloc((void **)&c, (size_t)n * ktot, sizeof *c));
-    int off = 0, st = 0;
-    for (int f = 0; f < SF_NFIELD && !st; f++) {
+    for (int f = 0, off = 0; f < SF_NFIELD; off += m->ncomp[f], f++) {
       int k = m->ncomp[f];
-      st = sf_mlp_predict(&m->net_field[f], D, n, c, NULL);
-      for (int i = 0; i < n && !st; i++) memcpy(coef + (size_t)i * ktot + off, c + (size_t)i * k, k * sizeof *c);
-      off += k;
+      SF_CHECK_GOTO(sf_mlp_predict(&m->net_field[f], D, n, c, NULL));
+      for (int i = 0; i < n; i++) memcpy(coef + (size_t)i * ktot + off, c + (size_t)i * k, k * sizeof *c);
     }
+  cleanup:
     sf_free(c);
-    SF_CHECK(st);
+    return st;
   }
   return SF_OK;
 }

@@ -2,7 +2,7 @@
  * weights and scalers, linear baselines, architecture, train options and the identity of
  * the dataset.  Written by rank 0 to PATH.tmp and renamed when complete. */
 #include "strainfield/core.h"
-#include "strainfield/output.h"
+#include "strainfield/h5io.h"
 #include "strainfield/ml.h"
 
 #include <cjson/cJSON.h>

@@ -16,27 +16,6 @@ static cJSON *matrix(const double *a, int rows, int cols)
   return m;
 }
 
-int sf_write_json_file(const char *path, cJSON *root)
-{
-  char *text = cJSON_Print(root);
-  if (!text) SF_ERROR(SF_ERR_MEM, "cannot format JSON for %s", path);
-  char tmp[1100];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    free(text);
-    SF_ERROR(SF_ERR_FILE, "cannot write %s", tmp);
-  }
-  int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-  ok = (fclose(f) == 0) && ok;
-  free(text);
-  if (!ok || rename(tmp, path)) {
-    remove(tmp); /* never leave a partial file behind */
-    SF_ERROR(SF_ERR_FILE, "cannot write %s", path);
-  }
-  return SF_OK;
-}
-
 static void add_extra(cJSON *root, const sf_scf *s, const sf_summary_extra *x)
 {
   if (!x) return;

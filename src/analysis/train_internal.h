@@ -1,0 +1,43 @@
+/* train_internal.h — shared by the two halves of the training workflow: train_workflow.c
+ * (the split, the PCA and targets of each network, the training) and train_metrics.c (the
+ * linear baselines and the test-set metrics, paper eq. 12, and their JSON). */
+#ifndef STRAINFIELD_ANALYSIS_TRAIN_INTERNAL_H
+#define STRAINFIELD_ANALYSIS_TRAIN_INTERNAL_H
+
+#include "strainfield/training.h"
+
+#include <cjson/cJSON.h>
+
+/* The samples of a run: first ntrain train, last ntest test, failed ones skipped. */
+typedef struct {
+  const sf_dataset *ds;
+  const int *itr, *ite;
+  int ntr, nte;
+  double *Dtr, *Dte; /* their strains, ntr × 6 and nte × 6 */
+} sf_train_split;
+
+typedef struct {
+  double mean, max, pca_mean, pca_max, lin_mean, lin_max, explained;
+} sf_field_metrics;
+
+typedef struct {
+  double F_mae, F_max, F_lin_mae, x_mae, x_max, x_lin_mae;
+} sf_scalar_metrics;
+
+/* This rank's grid planes [pl0, pl0 + npl) of the distributed fields; returns their points. */
+long sf_train_my_planes(MPI_Comm comm, const sf_dataset *ds, int *pl0, int *npl);
+
+/* Linear baseline (*lin, allocated) of field f from the training coefficients Ctr of the
+ * first ntr samples, and the test-set metrics of the trained network.  Collective. */
+int sf_train_field_metrics(MPI_Comm comm, const sf_train_split *sp, int f, int ntr, const sf_pca *pca,
+                           const sf_mlp *net, const double *Ctr, double **lin, sf_field_metrics *fm);
+/* Linear baselines (*linx when there are atoms, *linF) from the training targets Xtr
+ * (unwrapped xred) and Ftr, and the test errors of the xred and energy networks. */
+int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_mlp *netx, const double *Xtr, double **linx,
+                            const sf_mlp *netF, const double *Ftr, double **linF, sf_scalar_metrics *sm);
+/* The metrics of one pipeline into res: nrmse, energy and position errors, times and the
+ * architectures of the model's networks. */
+void sf_train_metrics_json(cJSON *res, const sf_model *m, const sf_field_metrics *fm, const sf_scalar_metrics *sm,
+                           int ntr, const double time_s[3]);
+
+#endif

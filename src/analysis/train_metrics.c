@@ -1,0 +1,218 @@
+/* train_metrics.c — what a trained model is measured by: for each field the test NRMSE
+ * of the paper's eq. 12 (range-normalised RMS error of the reconstructed field) of the
+ * network, of the PCA alone and of the linear baseline; the free-energy and position
+ * errors; and their JSON.  The fields stay distributed over the ranks by grid planes. */
+#include "strainfield/core.h"
+#include "train_internal.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+long sf_train_my_planes(MPI_Comm comm, const sf_dataset *ds, int *pl0, int *npl)
+{
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  sf_split_planes(ds->ngrid[0], size, rank, pl0, npl);
+  return *npl * (long)ds->ngrid[1] * ds->ngrid[2];
+}
+
+/* per-sample NRMSE (paper eq. 12) of distributed fields: pred, truth n × nloc */
+static int nrmse_dist(MPI_Comm comm, const double *pred, const double *truth, int n, long nloc, long npt, double *out)
+{
+  double *a = NULL;
+  SF_CHECK(sf_status_agree(comm, sf_calloc((void **)&a, 3 * (size_t)n, sizeof *a)));
+  double *sse = a, *mx = a + n, *mn = a + 2 * n;
+  for (int i = 0; i < n; i++) {
+    const double *p = pred + (size_t)i * nloc, *t = truth + (size_t)i * nloc;
+    double s = 0, hi = -INFINITY, lo = INFINITY;
+    for (long q = 0; q < nloc; q++) {
+      double d = p[q] - t[q];
+      s += d * d;
+      if (t[q] > hi) hi = t[q];
+      if (t[q] < lo) lo = t[q];
+    }
+    sse[i] = s;
+    mx[i] = hi;
+    mn[i] = -lo;
+  }
+  MPI_Allreduce(MPI_IN_PLACE, sse, n, MPI_DOUBLE, MPI_SUM, comm);
+  MPI_Allreduce(MPI_IN_PLACE, mx, 2 * n, MPI_DOUBLE, MPI_MAX, comm);
+  for (int i = 0; i < n; i++) {
+    double range = mx[i] + mn[i];
+    out[i] = sqrt(sse[i] / npt) / (range > 0 ? range : 1);
+  }
+  sf_free(a);
+  return SF_OK;
+}
+
+static void mean_max(const double *v, int n, double *mean, double *max)
+{
+  double s = 0, m = 0;
+  for (int i = 0; i < n; i++) {
+    s += v[i];
+    if (v[i] > m) m = v[i];
+  }
+  *mean = n ? s / n : 0;
+  *max = m;
+}
+
+/* The NRMSE of the reconstruction of coefficients C (nte × k) against the true fields X. */
+static int nrmse_of(MPI_Comm comm, const sf_train_split *sp, const sf_pca *pca, const double *C, const double *X,
+                    long nloc, double *R, double *v, double *mean, double *max)
+{
+  sf_pca_reconstruct(pca, C, sp->nte, R);
+  SF_CHECK(nrmse_dist(comm, R, X, sp->nte, nloc, sp->ds->npt, v));
+  mean_max(v, sp->nte, mean, max);
+  return SF_OK;
+}
+
+int sf_train_field_metrics(MPI_Comm comm, const sf_train_split *sp, int f, int ntr, const sf_pca *pca,
+                           const sf_mlp *net, const double *Ctr, double **lin, sf_field_metrics *fm)
+{
+  const sf_dataset *ds = sp->ds;
+  int pl0, npl, st = SF_OK;
+  const long nloc = sf_train_my_planes(comm, ds, &pl0, &npl);
+  const int nte = sp->nte, k = pca->k;
+  double *X = NULL, *Cte = NULL, *Cpred = NULL, *R = NULL, *v = NULL;
+  SF_CHECK_GOTO(sf_calloc((void **)lin, 7 * (size_t)k, sizeof(double)));
+  SF_CHECK_GOTO(sf_linear_fit(sp->Dtr, Ctr, ntr, 6, k, *lin));
+  /* test set: true fields (distributed), PCA-only, network and linear reconstructions */
+  SF_CHECK_GOTO(sf_calloc((void **)&X, (size_t)nte * (nloc ? nloc : 1), sizeof *X));
+  SF_CHECK_GOTO(sf_calloc((void **)&R, (size_t)nte * (nloc ? nloc : 1), sizeof *R));
+  SF_CHECK_GOTO(sf_calloc((void **)&Cte, (size_t)nte * k, sizeof *Cte));
+  SF_CHECK_GOTO(sf_calloc((void **)&Cpred, (size_t)nte * k, sizeof *Cpred));
+  SF_CHECK_GOTO(sf_calloc((void **)&v, nte, sizeof *v));
+  SF_CHECK_GOTO(sf_dataset_read_field(ds, f, sp->ite, nte, pl0, npl, X));
+  SF_CHECK_GOTO(sf_pca_project(comm, pca, X, nte, Cte));
+  SF_CHECK_GOTO(nrmse_of(comm, sp, pca, Cte, X, nloc, R, v, &fm->pca_mean, &fm->pca_max));
+  SF_CHECK_GOTO(sf_mlp_predict(net, sp->Dte, nte, Cpred, NULL));
+  SF_CHECK_GOTO(nrmse_of(comm, sp, pca, Cpred, X, nloc, R, v, &fm->mean, &fm->max));
+  sf_linear_predict(*lin, sp->Dte, nte, 6, k, Cpred);
+  SF_CHECK_GOTO(nrmse_of(comm, sp, pca, Cpred, X, nloc, R, v, &fm->lin_mean, &fm->lin_max));
+  double s = 0;
+  for (int j = 0; j < k; j++) s += pca->eig[j];
+  fm->explained = pca->total_var > 0 ? s / pca->total_var : 1;
+  sf_log(1, "  %-4s test NRMSE: mean %.4e max %.4e | PCA-only mean %.4e | linear mean %.4e\n", sf_ml_field_names[f],
+         fm->mean, fm->max, fm->pca_mean, fm->lin_mean);
+cleanup:
+  sf_free(X);
+  sf_free(R);
+  sf_free(Cte);
+  sf_free(Cpred);
+  sf_free(v);
+  return st;
+}
+
+/* Mean and largest Cartesian distance (Bohr; reduced units without a lattice) between
+ * predicted and true positions, each taken to the nearest periodic image. */
+static void xred_errors(const sf_dataset *ds, const int *idx, int n, const double *pred, double *mae, double *max)
+{
+  const int na = ds->natom;
+  double s = 0, mx = 0;
+  for (int i = 0; i < n; i++) {
+    const double *R = ds->rprimd ? ds->rprimd + 9 * (size_t)idx[i] : NULL;
+    for (int a = 0; a < na; a++) {
+      double d[3], c[3] = {0, 0, 0};
+      for (int j = 0; j < 3; j++) {
+        d[j] = pred[(size_t)i * 3 * na + 3 * a + j] - ds->xred[((size_t)idx[i] * na + a) * 3 + j];
+        d[j] -= round(d[j]);
+      }
+      for (int k = 0; k < 3; k++)
+        for (int j = 0; j < 3; j++) c[k] += d[j] * (R ? R[3 * j + k] : (j == k));
+      double e = sqrt(c[0] * c[0] + c[1] * c[1] + c[2] * c[2]);
+      s += e;
+      if (e > mx) mx = e;
+    }
+  }
+  *mae = s / ((double)n * na);
+  *max = mx;
+}
+
+int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_mlp *netx, const double *Xtr, double **linx,
+                            const sf_mlp *netF, const double *Ftr, double **linF, sf_scalar_metrics *sm)
+{
+  const sf_dataset *ds = sp->ds;
+  const int m = 3 * ds->natom, nte = sp->nte;
+  int st = SF_OK;
+  double *pred = NULL;
+  SF_CHECK_GOTO(sf_calloc((void **)&pred, (size_t)nte * (m ? m : 1) + nte, sizeof *pred));
+  if (m) {
+    double dummy;
+    SF_CHECK_GOTO(sf_calloc((void **)linx, 7 * (size_t)m, sizeof(double)));
+    SF_CHECK_GOTO(sf_linear_fit(sp->Dtr, Xtr, ntr, 6, m, *linx));
+    SF_CHECK_GOTO(sf_mlp_predict(netx, sp->Dte, nte, pred, NULL));
+    xred_errors(ds, sp->ite, nte, pred, &sm->x_mae, &sm->x_max);
+    sf_linear_predict(*linx, sp->Dte, nte, 6, m, pred);
+    xred_errors(ds, sp->ite, nte, pred, &sm->x_lin_mae, &dummy);
+  }
+  SF_CHECK_GOTO(sf_calloc((void **)linF, 7, sizeof(double)));
+  SF_CHECK_GOTO(sf_linear_fit(sp->Dtr, Ftr, ntr, 6, 1, *linF));
+  SF_CHECK_GOTO(sf_mlp_predict(netF, sp->Dte, nte, pred, NULL));
+  double s = 0, mx = 0, sl = 0;
+  for (int i = 0; i < nte; i++) {
+    double e = fabs(pred[i] - ds->F[sp->ite[i]]);
+    s += e;
+    if (e > mx) mx = e;
+  }
+  sf_linear_predict(*linF, sp->Dte, nte, 6, 1, pred);
+  for (int i = 0; i < nte; i++) sl += fabs(pred[i] - ds->F[sp->ite[i]]);
+  sm->F_mae = 1e3 * s / nte;
+  sm->F_max = 1e3 * mx;
+  sm->F_lin_mae = 1e3 * sl / nte;
+  sf_log(1, "  free energy test |error|: mean %.4f mHa, max %.4f mHa (linear mean %.4f mHa)\n", sm->F_mae, sm->F_max,
+         sm->F_lin_mae);
+  sf_log(1, "  positions test error: mean %.5f Bohr, max %.5f Bohr (linear mean %.5f Bohr)%s\n", sm->x_mae, sm->x_max,
+         sm->x_lin_mae, ds->rprimd ? "" : " [no lattice in dataset: reduced units]");
+cleanup:
+  sf_free(pred);
+  return st;
+}
+
+/* The metrics' JSON keys, in the order of the file. */
+static const struct {
+  const char *key;
+  size_t offset;
+} field_keys[] = {{"mean", offsetof(sf_field_metrics, mean)},
+                  {"max", offsetof(sf_field_metrics, max)},
+                  {"pca_mean", offsetof(sf_field_metrics, pca_mean)},
+                  {"pca_max", offsetof(sf_field_metrics, pca_max)},
+                  {"linear_mean", offsetof(sf_field_metrics, lin_mean)},
+                  {"linear_max", offsetof(sf_field_metrics, lin_max)},
+                  {"explained_variance", offsetof(sf_field_metrics, explained)}},
+  scalar_keys[] = {{"free_energy_mae_mHa", offsetof(sf_scalar_metrics, F_mae)},
+                   {"free_energy_max_mHa", offsetof(sf_scalar_metrics, F_max)},
+                   {"free_energy_linear_mae_mHa", offsetof(sf_scalar_metrics, F_lin_mae)},
+                   {"xred_mae_bohr", offsetof(sf_scalar_metrics, x_mae)},
+                   {"xred_max_bohr", offsetof(sf_scalar_metrics, x_max)},
+                   {"xred_linear_mae_bohr", offsetof(sf_scalar_metrics, x_lin_mae)}};
+
+static cJSON *field_json(const sf_field_metrics *fm, int k)
+{
+  cJSON *o = cJSON_CreateObject();
+  for (size_t i = 0; i < sizeof field_keys / sizeof field_keys[0]; i++)
+    cJSON_AddNumberToObject(o, field_keys[i].key, *(const double *)((const char *)fm + field_keys[i].offset));
+  cJSON_AddNumberToObject(o, "ncomp", k);
+  return o;
+}
+
+static cJSON *arch_json(const sf_mlp *m) { return cJSON_CreateIntArray(m->width, m->nlayer + 1); }
+
+void sf_train_metrics_json(cJSON *res, const sf_model *m, const sf_field_metrics *fm, const sf_scalar_metrics *sm,
+                           int ntr, const double time_s[3])
+{
+  cJSON *nr = cJSON_AddObjectToObject(res, "nrmse");
+  for (int f = 0; f < SF_NFIELD; f++) cJSON_AddItemToObject(nr, sf_ml_field_names[f], field_json(&fm[f], m->pca[f].k));
+  for (size_t i = 0; i < sizeof scalar_keys / sizeof scalar_keys[0]; i++)
+    cJSON_AddNumberToObject(res, scalar_keys[i].key, *(const double *)((const char *)sm + scalar_keys[i].offset));
+  cJSON_AddNumberToObject(res, "ntrain_used", ntr);
+  cJSON *tj = cJSON_AddObjectToObject(res, "time_s");
+  cJSON_AddNumberToObject(tj, "pca", time_s[0]);
+  cJSON_AddNumberToObject(tj, "networks", time_s[1]);
+  cJSON_AddNumberToObject(tj, "total", time_s[2]);
+  cJSON *aj = cJSON_AddObjectToObject(res, "architecture");
+  for (int f = 0; f < SF_NFIELD; f++) cJSON_AddItemToObject(aj, sf_train_net_names[f], arch_json(&m->net_field[f]));
+  cJSON_AddItemToObject(aj, "xred", arch_json(&m->net_xred));
+  cJSON_AddItemToObject(aj, "energy", arch_json(&m->net_energy));
+}
