@@ -8,6 +8,7 @@
 #include "strainfield/app.h"
 #include "strainfield/core.h"
 #include "strainfield/dataset.h"
+#include "strainfield/layout.h"
 #include "strainfield/options.h"
 #include "strainfield/sampling.h"
 
@@ -417,8 +418,7 @@ static int execute_locked(sf_generate *G, int *lock_fd, int *remove_dir)
          g.lam[0], g.lam[1], g.theta[0], g.theta[1], smp.dist == SF_DIST_NORMAL ? " (+-nsigma of a truncated normal)" : "");
   sf_log(1, "  %d atoms, ecut %g Ha, k-mesh %dx%dx%d, fixed grid %dx%dx%d, nband %d, tolmxf %g Ha/Bohr\n", in.cell.natom,
          par.ecut, par.ngkpt[0], par.ngkpt[1], par.ngkpt[2], par.ngfft[0], par.ngfft[1], par.ngfft[2], par.nband, rp.tolmxf);
-  sf_log(1, "  layout: %d ranks = %d sample groups x %d ranks (k-point/band groups inside each: %s)\n", size, ns, size / ns,
-         par.nkpt_groups ? "as -par_kpt_groups" : "automatic");
+  sf_layout_print_campaign(size, ns, par.nkpt_groups, par.nband_groups);
 
   sf_campaign c = {.in = &in, .scf = par, .relax = rp, .sampler = &smp, .parts_dir = g.parts,
                    .nsamples = g.nsamples, .have = have, .nsample_groups = ns, .walltime = g.walltime,

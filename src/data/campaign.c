@@ -4,6 +4,7 @@
  * signal stops the claiming (see dataset.h). */
 #include "strainfield/core.h"
 #include "strainfield/dataset.h"
+#include "strainfield/layout.h"
 #include "strainfield/props.h"
 
 #include <limits.h>
@@ -143,10 +144,10 @@ int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok_out, long *fa
   MPI_Comm_rank(world, &rank);
   MPI_Comm_size(world, &size);
   int ns = c->nsample_groups, gsize = size / ns;
-  MPI_Comm gcomm;
-  MPI_Comm_split(world, rank / gsize, rank, &gcomm);
-  int grank;
-  MPI_Comm_rank(gcomm, &grank);
+  sf_layout_groups sg; /* contiguous sample groups: group rank / gsize (layout.h) */
+  SF_CHECK(sf_layout_groups_create(world, ns, "sample", &sg));
+  MPI_Comm gcomm = sg.comm;
+  int grank = sg.rank;
   long *pending = NULL, npending = 0, nearlier = 0;
   SF_CHECK(sf_calloc((void **)&pending, c->nsamples > 0 ? c->nsamples : 1, sizeof(long)));
   for (long i = 0; i < c->nsamples; i++) {
@@ -222,7 +223,7 @@ int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok_out, long *fa
   sf_free(pending);
   long loc[3] = {grank == 0 ? my_ok : 0, grank == 0 ? my_failed : 0, err};
   MPI_Allreduce(MPI_IN_PLACE, loc, 3, MPI_LONG, MPI_SUM, world);
-  MPI_Comm_free(&gcomm);
+  sf_layout_groups_free(&sg);
   *ok_out = loc[0];
   *failed_out = loc[1];
   *stopped = sf_stop_agreed(world);

@@ -74,7 +74,8 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
   SF_CHECK(sf_layout_create(comm, 1, par->nkpt_groups, par->nband_groups, s->kp.nkpt, &s->layout));
   s->nkpt_groups = s->layout.nkpt_groups;
   s->my_kpt_group = s->layout.my_kpt_group;
-  MPI_Comm_dup(s->layout.kpt, &s->band_comm);
+  if (MPI_Comm_dup(s->layout.kpt, &s->band_comm) != MPI_SUCCESS)
+    SF_ERROR(SF_ERR_MPI, "MPI_Comm_dup of the k-point-group communicator (band_comm) failed");
 
   int nk = 0;
   for (int ik = 0; ik < s->kp.nkpt; ik++) nk += sf_layout_kpt_owner(&s->layout, ik) == s->my_kpt_group;

@@ -1,6 +1,8 @@
 /* test_layout.c — the communicator tree: the pure splitting rule on many (ranks,
- * k-points, requests) cases, k-point ownership, and the real communicators on however
- * many ranks the test runs with (test_layout.mpi asks for 2).
+ * k-points, requests) cases, the contiguous block rule, k-point ownership, the printed
+ * tree, and the real communicators (the tree of a calculation, and the contiguous
+ * groups of a campaign or of training) on however many ranks the test runs with
+ * (test_layout.mpi asks for 2).
  */
 #include "strainfield/core.h"
 #include "strainfield/layout.h"
@@ -56,6 +58,66 @@ static void test_choose(void)
   expect_error(8, 10, 0, -1, 0, "-par_kpt_groups");
   /* 4 x 2^30 wrapped to 0 in int: the divisibility test divided by zero (SIGFPE) */
   expect_error(4, 8, 0, 4, 1 << 30, "-par_band_groups");
+}
+
+/* The block rule: contiguous, balanced (earlier groups get the extra), r / (n/g) when g
+ * divides n — not the round-robin rank % g that training once used. */
+static void test_blocks(void)
+{
+  for (int n = 1; n <= 13; n++)
+    for (int g = 1; g <= n; g++) {
+      int next = 0;
+      for (int h = 0; h < g; h++) {
+        int first, count;
+        sf_layout_block_range(n, g, h, &first, &count);
+        EXPECT(first == next && (count == n / g || count == n / g + 1) && (h == 0 || count <= n / g + (h < n % g)),
+               "block %d of %d over %d: first %d count %d", h, g, n, first, count);
+        for (int i = first; i < first + count; i++)
+          EXPECT(sf_layout_block_owner(n, g, i) == h, "owner(%d) of %d/%d != %d", i, n, g, h);
+        if (n % g == 0)
+          for (int i = first; i < first + count; i++)
+            EXPECT(sf_layout_block_owner(n, g, i) == i / (n / g), "divisible: owner(%d) != %d / %d", i, i, n / g);
+        next = first + count;
+      }
+      EXPECT(next == n, "blocks of %d/%d cover %d", n, g, next);
+      EXPECT(sf_layout_block_owner(n, g, -1) == -1 && sf_layout_block_owner(n, g, n) == -1, "out of range");
+    }
+  /* 5 ranks in 2 training groups: 0 1 2 | 3 4 */
+  int want[5] = {0, 0, 0, 1, 1};
+  for (int r = 0; r < 5; r++) EXPECT(sf_layout_block_owner(5, 2, r) == want[r], "5/2: rank %d", r);
+}
+
+static void expect_text(const char *text, const char *part)
+{
+  EXPECT(strstr(text, part) != NULL, "tree lacks '%s':\n%s", part, text);
+}
+
+static void test_describe(void)
+{
+  char buf[2048];
+  sf_layout_shape s = {2, 2, 2, 1};
+  size_t n = sf_layout_describe(8, &s, 5, buf, sizeof buf);
+  EXPECT(n == strlen(buf), "describe returns the length");
+  expect_text(buf, "parallel layout: 8 MPI ranks\n  world: ranks 0-7\n");
+  expect_text(buf, "\n  `- 2 sample groups of 4 ranks: 0-3 | 4-7\n");
+  expect_text(buf, "\n     `- 2 k-point groups of 2 ranks: 0-1 | 2-3; 5 k-points, 2 or 3 per group\n");
+  expect_text(buf, "\n        `- 2 band groups of 1 rank: 0 | 1\n");
+  sf_layout_shape one = {1, 1, 1, 1};
+  sf_layout_describe(1, &one, 4, buf, sizeof buf);
+  expect_text(buf, "parallel layout: 1 MPI rank\n  world: ranks 0\n");
+  expect_text(buf, "`- 1 k-point group of 1 rank: 0; 4 k-points, 4 per group\n");
+  sf_layout_shape bs = {1, 2, 1, 3}; /* leftover ranks share a band group */
+  sf_layout_describe(6, &bs, 2, buf, sizeof buf);
+  expect_text(buf, "`- 1 band group of 3 ranks: 0-2\n");
+  sf_layout_shape camp = {16, 0, 2, 0}; /* a campaign: only the sample level is fixed */
+  sf_layout_describe(16, &camp, 0, buf, sizeof buf);
+  expect_text(buf, "`- 16 sample groups of 1 rank: 0 | 1 | 2 | 3 | 4 | 5 | ... | 15\n");
+  expect_text(buf, "`- k-point and band groups: chosen for each sample from its k-points "
+                   "(k-point groups automatic, -par_band_groups 2)\n");
+  char small[40];
+  memset(small, 'x', sizeof small);
+  n = sf_layout_describe(8, &s, 5, small, 30);
+  EXPECT(n < 30 && small[n] == 0 && small[30] == 'x', "a short buffer is cut, not overrun (n = %zu)", n);
 }
 
 static void test_kpt_owner(void)
@@ -129,6 +191,42 @@ static void test_comms(void)
   }
 }
 
+/* Contiguous groups (sample groups, training groups) on every count this rank count
+ * allows: each group holds exactly the world ranks of its block, in order, and its
+ * leader is the block's first rank. */
+static void test_groups(void)
+{
+  int P, rank;
+  MPI_Comm_size(MPI_COMM_WORLD, &P);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  for (int G = 1; G <= P; G++) {
+    sf_layout_groups tg;
+    int st = sf_layout_groups_create(MPI_COMM_WORLD, G, "test", &tg);
+    EXPECT(st == 0, "groups %d: %s", G, sf_error_message());
+    if (st) continue;
+    int first, count;
+    sf_layout_block_range(P, G, tg.my_group, &first, &count);
+    EXPECT(tg.ngroups == G && tg.parent_size == P && tg.my_group == sf_layout_block_owner(P, G, rank),
+           "groups %d: rank %d in group %d", G, rank, tg.my_group);
+    EXPECT(comm_size(tg.comm) == count && tg.rank == rank - first, "groups %d: size/rank", G);
+    EXPECT(sf_layout_group_leader(&tg, tg.my_group) == first, "groups %d: leader", G);
+    int members[64] = {0};
+    if (count <= 64) {
+      MPI_Allgather(&rank, 1, MPI_INT, members, 1, MPI_INT, tg.comm);
+      for (int i = 0; i < count; i++)
+        EXPECT(members[i] == first + i, "groups %d: member %d is world rank %d, want %d", G, i, members[i], first + i);
+    }
+    if (rank == 0 && G == P) sf_layout_groups_print(&tg, NULL);
+    sf_layout_groups_free(&tg);
+    EXPECT(tg.comm == MPI_COMM_NULL, "freed");
+  }
+  sf_layout_groups bad;
+  EXPECT(sf_layout_groups_create(MPI_COMM_WORLD, 0, "test", &bad) == SF_ERR_INTERNAL, "0 groups refused");
+  sf_error_reset();
+  EXPECT(sf_layout_groups_create(MPI_COMM_WORLD, P + 1, "test", &bad) == SF_ERR_INTERNAL, "P+1 groups refused");
+  sf_error_reset();
+}
+
 int main(int argc, char **argv)
 {
   MPI_Init(&argc, &argv);
@@ -136,8 +234,11 @@ int main(int argc, char **argv)
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   sf_log_set_rank(rank);
   test_choose();
+  test_blocks();
+  test_describe();
   test_kpt_owner();
   test_comms();
+  test_groups();
   int total = 0;
   MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   if (rank == 0) printf("test_layout: %d failures\n", total);
