@@ -6,9 +6,7 @@
  * (networks and cross-validation tasks side by side), the automatic choice of the
  * counts, which group owns which k-point or sample, and the printed tree.  Every
  * MPI_Comm_split / MPI_Comm_dup of the program is in mpi_layout.c, each checked
- * (SF_ERR_MPI naming the split); the one other, sf_scf's band_comm (a duplicate of
- * L.kpt in scf_setup.c), goes when band_comm is replaced by L.kpt.  Nothing here
- * knows about physics.
+ * (SF_ERR_MPI naming the split).  Nothing here knows about physics.
  *
  * Ranks are assigned contiguously: a parent of P ranks split into G groups gives group g
  * the balanced block of ranks sf_layout_block_range(P, G, g) (sizes differ by at most one,

@@ -69,8 +69,8 @@ typedef struct {
   const sf_psp *psps;
   double nelect;
   MPI_Comm comm;           /* all ranks of this calculation */
-  sf_layout layout;        /* k-point groups x band groups of comm */
-  MPI_Comm band_comm;      /* the ranks of my k-point group: they split the bands */
+  sf_layout layout;        /* k-point groups x band groups of comm; the bands of a
+                            * k-point are spread over the ranks of layout.kpt */
   int nkpt_groups, my_kpt_group;
   sf_symmetry sym;
   sf_kpoints kp;

@@ -41,14 +41,14 @@ static int diagonalize(sf_scf *s, int maxiter)
   memset(s->eig, 0, sizeof(double) * s->kp.nkpt * nband);
   memset(s->resid, 0, sizeof(double) * s->kp.nkpt * nband);
   int brank;
-  MPI_Comm_rank(s->band_comm, &brank);
+  MPI_Comm_rank(s->layout.kpt, &brank);
   for (int j = 0; j < s->nk_local; j++) {
     int ik = s->k_local[j];
     const sf_nonlocal_k *nl;
     SF_CHECK(sf_scf_projectors(s, j, &nl));
-    band_split_ctx ctx = {{&s->H, &s->pw[j], nl}, s->band_comm};
+    band_split_ctx ctx = {{&s->H, &s->pw[j], nl}, s->layout.kpt};
     /* ScaLAPACK pays off only for large subspaces (the idea of ABINIT's np_slk) */
-    MPI_Comm slk = 3 * nband >= s->par.slk_min_order ? s->band_comm : MPI_COMM_NULL;
+    MPI_Comm slk = 3 * nband >= s->par.slk_min_order ? s->layout.kpt : MPI_COMM_NULL;
     /* bands that held no electrons in the previous step need not be converged tightly:
      * they do not enter the density, and their eigenvalues are still good to resid² */
     double btol[nband];
@@ -79,8 +79,8 @@ static int diagonalize(sf_scf *s, int maxiter)
 static int band_sum_field(sf_scf *s, const double *weight, double *f)
 {
   int nband = s->par.nband, bsize, brank;
-  MPI_Comm_size(s->band_comm, &bsize);
-  MPI_Comm_rank(s->band_comm, &brank);
+  MPI_Comm_size(s->layout.kpt, &bsize);
+  MPI_Comm_rank(s->layout.kpt, &brank);
   memset(f, 0, sizeof(double) * s->box.nfft);
   double w[nband];
   for (int j = 0; j < s->nk_local; j++) {
@@ -101,8 +101,8 @@ static int scf_projectors(void *ctx, int j, const sf_nonlocal_k **nl)
 void sf_scf_term_state(sf_scf *s, sf_term_state *v)
 {
   int bsize, brank;
-  MPI_Comm_size(s->band_comm, &bsize);
-  MPI_Comm_rank(s->band_comm, &brank);
+  MPI_Comm_size(s->layout.kpt, &bsize);
+  MPI_Comm_rank(s->layout.kpt, &brank);
   *v = (sf_term_state){.H = &s->H, .rho_r = s->rho_r, .rho_g = s->rho_g, .nk = s->nk_local, .k_index = s->k_local,
                        .pw = s->pw, .psi = s->psi, .nband = s->par.nband, .band_rank = brank, .band_size = bsize,
                        .wtk = s->kp.wtk, .occ = s->occ, .ecut = s->par.ecut, .ecutsm = s->par.ecutsm,

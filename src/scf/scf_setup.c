@@ -74,8 +74,6 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
   SF_CHECK(sf_layout_create(comm, 1, par->nkpt_groups, par->nband_groups, s->kp.nkpt, &s->layout));
   s->nkpt_groups = s->layout.nkpt_groups;
   s->my_kpt_group = s->layout.my_kpt_group;
-  if (MPI_Comm_dup(s->layout.kpt, &s->band_comm) != MPI_SUCCESS)
-    SF_ERROR(SF_ERR_MPI, "MPI_Comm_dup of the k-point-group communicator (band_comm) failed");
 
   int nk = 0;
   for (int ik = 0; ik < s->kp.nkpt; ik++) nk += sf_layout_kpt_owner(&s->layout, ik) == s->my_kpt_group;
@@ -218,7 +216,6 @@ void sf_scf_free(sf_scf *s)
   if (s->xc) sf_xc_destroy(&s->xc);
   sf_kpoints_free(&s->kp);
   sf_fftbox_free(&s->box);
-  if (s->band_comm != MPI_COMM_NULL && s->band_comm) MPI_Comm_free(&s->band_comm);
   if (s->layout.world) sf_layout_free(&s->layout);
   memset(s, 0, sizeof *s);
 }
