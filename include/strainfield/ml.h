@@ -1,47 +1,23 @@
-/* ml.h — the learning stage: the dataset reader used by training, the model (PCA bases,
- * networks, scalers, linear baselines, provenance), its HDF5 file (docs/model.md),
- * prediction, and the train entry point.
+/* ml.h — the learning stage: the model (PCA bases, networks, scalers, linear baselines,
+ * provenance), its HDF5 file (docs/model.md), prediction, and the train entry point.
  *
- * Dataset contract (written by `generate`, docs/formats.md): /samples/D (N×6: λa λb λc
- * θa θb θc, degrees), /samples/free_energy (N), /samples/xred (N×natom×3),
- * /samples/status (N: 1 ok, 0 missing, −1 failed), optional /samples/lattice or /samples/rprimd (N×3×3),
- * /fields/{rho,phi,u,s} (N×n1×n2×n3, i3 fastest), file attributes (grid and settings).
- * The dataset identity is an FNV-1a 64-bit hash of every root attribute (name, type
- * size, bytes, in name order) and of /samples/D.
+ * The fields and their names come from fields.h (the field half of the dataset schema,
+ * owned by data/); the dataset reader (sf_dataset) is data/'s, in dataset.h.
  */
 #ifndef STRAINFIELD_ML_H
 #define STRAINFIELD_ML_H
 
+#include "strainfield/fields.h"
 #include "strainfield/mlp.h"
 #include "strainfield/pca.h"
 
 #include <mpi.h>
 
-#define SF_NFIELD 4
-extern const char *const sf_ml_field_names[SF_NFIELD]; /* "rho", "phi", "u", "s" */
+/* The old name of fields.h's sf_field_names, until train.c and cmd_predict.c use that. */
+#define sf_ml_field_names sf_field_names
 
-typedef struct {
-  char path[1024];
-  int N, natom, ngrid[3];
-  long npt;
-  double *D;      /* [N][6] */
-  double *F;      /* [N] free energy, Ha */
-  double *xred;   /* [N][natom][3] */
-  int *status;    /* [N] */
-  double *rprimd; /* [N][9] lattice of each sample (from the file, or ref + D), NULL if unknown */
-  double ref_rprimd[9];
-  int have_ref;
-  int has_field[SF_NFIELD];
-  char checksum[17];  /* hex FNV-1a 64 */
-  char *settings;     /* JSON object text of the root attributes */
-} sf_dataset;
-
-/* Reads the small arrays (every rank reads them); fields are read on demand. */
-int sf_dataset_open(const char *path, sf_dataset *ds);
-/* out (n × nplanes·n2·n3) = planes [plane0, plane0+nplanes) of field f for samples idx[]. */
-int sf_dataset_read_field(const sf_dataset *ds, int f, const int *idx, int n, int plane0, int nplanes,
-                          double *out);
-void sf_dataset_free(sf_dataset *ds);
+/* Defined in dataset.h (data/); only named here, so that ml/ needs no data/ header. */
+typedef struct sf_dataset sf_dataset;
 
 typedef struct {
   int natom, ngrid[3];

@@ -5,6 +5,7 @@
 #include "strainfield/output.h"
 #include "strainfield/core.h"
 #include "strainfield/crystal.h"
+#include "strainfield/dataset.h"
 #include "strainfield/ml.h"
 #include "strainfield/options.h"
 

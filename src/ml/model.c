@@ -1,6 +1,7 @@
 /* model.c — evaluating a trained model: energy, positions and PCA coefficients for many
  * strains, field reconstruction, ∂F/∂D, and the dataset-identity check (see ml.h). */
 #include "strainfield/core.h"
+#include "strainfield/dataset.h"
 #include "strainfield/ml.h"
 
 #include <cblas.h>

@@ -4,6 +4,7 @@
  * cross-validation and learning curve, and the model file.  Every rank takes part; the
  * snapshot matrix is split by grid planes and never gathered. */
 #include "strainfield/core.h"
+#include "strainfield/dataset.h"
 #include "strainfield/ml.h"
 #include "strainfield/options.h"
 #include "strainfield/output.h"
