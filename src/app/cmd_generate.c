@@ -252,10 +252,12 @@ const char *sf_generate_dataset_path(const sf_generate *gen) { return gen->g.dat
 
 int sf_cmd_generate(void)
 {
+  int st = SF_OK;
   sf_generate *G = NULL;
-  int st = sf_generate_prepare(&G, 0);
-  if (!st) st = sf_options_finish();
-  if (!st) st = sf_generate_execute(G);
+  SF_CHECK_GOTO(sf_generate_prepare(&G, 0));
+  SF_CHECK_GOTO(sf_options_finish());
+  SF_CHECK_GOTO(sf_generate_execute(G));
+cleanup:
   sf_generate_free(&G);
   return st;
 }

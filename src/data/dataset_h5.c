@@ -216,9 +216,9 @@ static int write_fields(MPI_Comm comm, hid_t gf, hid_t dxpl, const char *parts_d
   double nan = NAN;
   H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan);
   if (m->compress > 0) { H5Pset_shuffle(dcpl); H5Pset_deflate(dcpl, (unsigned)m->compress); }
-  for (int f = 0; f < SF_NFIELD && !st; f++) {
+  for (int f = 0; f < SF_NFIELD; f++) { /* collective: every rank creates all four */
     fset[f] = H5Dcreate2(gf, sf_field_names[f], H5T_NATIVE_DOUBLE, fspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    if (fset[f] < 0) st = sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "HDF5: cannot create /" SF_FIELDS_GROUP "/%s", sf_field_names[f]);
+    if (fset[f] < 0 && !st) st = sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "HDF5: cannot create /" SF_FIELDS_GROUP "/%s", sf_field_names[f]);
   }
   H5Pclose(dcpl);
   SF_CHECK_GOTO(sf_status_agree(comm, st));
@@ -278,6 +278,15 @@ cleanup:
   return st;
 }
 
+/* Rank 0: the complete temporary, flushed, becomes the dataset. */
+static int publish(const char *tmp, const char *path)
+{
+  SF_CHECK(sf_fsync_path(tmp));
+  if (rename(tmp, path)) SF_ERROR(SF_ERR_FILE, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+  SF_CHECK(sf_fsync_dir_of(path));
+  return SF_OK;
+}
+
 int sf_dataset_assemble(MPI_Comm comm, const char *path, const char *parts_dir, const sf_dataset_meta *m,
                         const double *Dall, long counts_out[3])
 {
@@ -292,12 +301,7 @@ int sf_dataset_assemble(MPI_Comm comm, const char *path, const char *parts_dir, 
   char tmp[1300];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   SF_CHECK_GOTO(write_tmp(comm, tmp, parts_dir, m, &b, counts));
-  if (rank == 0) {
-    st = sf_fsync_path(tmp);
-    if (!st && rename(tmp, path)) st = sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    if (!st) sf_fsync_dir_of(path);
-  }
-  SF_CHECK_GOTO(sf_status_agree(comm, st));
+  SF_CHECK_GOTO(sf_status_agree(comm, rank == 0 ? publish(tmp, path) : SF_OK));
   memcpy(counts_out, counts, sizeof counts);
 cleanup:
   block_free(&b);

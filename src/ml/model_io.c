@@ -237,8 +237,7 @@ int sf_model_write(MPI_Comm comm, const char *path, const sf_model *mc)
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   if (rank == 0) {
     file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    st = file < 0 ? sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "cannot create %s", tmp) : SF_OK;
-    if (!st) st = write_header(file, m);
+    st = file < 0 ? sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "cannot create %s", tmp) : write_header(file, m);
   }
   SF_CHECK_GOTO(sf_status_agree(comm, st));
   SF_CHECK_GOTO(sf_status_agree(comm, alloc_gather(rank, size, m->npt, &counts, &displs, &row)));
