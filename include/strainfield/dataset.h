@@ -1,24 +1,27 @@
-/* dataset.h — the campaign dataset (docs/dataset.md): one record per sample, the
- * crash-safe per-sample part files and the parallel HDF5 assembly of the final file.
+/* dataset.h — the campaign dataset (docs/dataset.md): its schema, one record per sample,
+ * the crash-safe per-sample part files, the parallel HDF5 assembly of the final file,
+ * the reader used by training, and the campaign loop that fills it.
  *
- * Owns: the schema (one table of columns used for the part files and the final file, so
- * the two can never disagree), writing a part atomically (tmp → fsync → rename → fsync
- * of the directory), scanning the parts of an interrupted campaign, the campaign
- * settings record and its comparison on -resume, and the collective write of OUT.h5
- * (MPI-IO driver, each rank writes its block of samples by hyperslab).
+ * Owns: the schema (one table of columns, sf_columns below: /samples/<name>; and the
+ * field list, fields.h: /fields/<name>), used by the part files, the final file, the
+ * reader and the docs (tests/unit/test_schema.c checks docs/dataset.md against both);
+ * writing a part atomically (tmp → fsync → rename → fsync of the directory), scanning
+ * the parts of an interrupted campaign, the campaign settings record and its comparison
+ * on -resume, the collective write of OUT.h5 (MPI-IO driver, each rank writes its block
+ * of samples by hyperslab), and reading it back (sf_dataset).
  */
 #ifndef STRAINFIELD_DATASET_H
 #define STRAINFIELD_DATASET_H
 
 #include <mpi.h>
+#include <stddef.h>
 
-#include "strainfield/app.h"
+#include "strainfield/fields.h"
 #include "strainfield/relax.h"
 #include "strainfield/sampling.h"
 #include "strainfield/terms.h"
 
 #define SF_REASON_LEN 256
-#define SF_NFIELD 4
 enum { SF_SAMPLE_MISSING = 0, SF_SAMPLE_OK = 1, SF_SAMPLE_FAILED = -1 };
 
 /* Everything stored for one sample.  Arrays are owned by the record. */
@@ -34,10 +37,53 @@ typedef struct {
   double wall_time;
   int natom, n[3];
   double *xred, *fcart;             /* [natom*3] */
-  double *field[SF_NFIELD];         /* rho, phi, u, s: [n1*n2*n3], i3 fastest */
+  double *field[SF_NFIELD];         /* indexed by SF_FIELD_* (fields.h): [n1*n2*n3], i3 fastest */
 } sf_sample_record;
 
-extern const char *const sf_field_names[SF_NFIELD]; /* "rho", "phi", "u", "s" */
+/* ---- the schema (schema.c) ---- */
+/* The HDF5 groups of a dataset and of a part file: /samples/<column>, /fields/<field>. */
+#define SF_SAMPLES_GROUP "samples"
+#define SF_FIELDS_GROUP "fields"
+
+/* Root attributes that the reader needs by name (the others: dataset_h5.c, docs). */
+#define SF_ATTR_REFERENCE_LATTICE "reference_lattice"
+#define SF_ATTR_NSAMPLES_OK "nsamples_ok"           /* progress counters: not part of */
+#define SF_ATTR_NSAMPLES_FAILED "nsamples_failed"   /* the dataset's identity */
+#define SF_ATTR_NSAMPLES_MISSING "nsamples_missing"
+
+enum { SF_COL_DOUBLE, SF_COL_INT, SF_COL_STRING /* SF_REASON_LEN bytes, NUL-terminated */ };
+
+/* One column of /samples: per sample `rank` dimensions `dims` (-1 = natom), stored in the
+ * record at `offset` (through a pointer when `pointer`: xred, fcart).  The dataset's
+ * `units` attribute is "units; meaning" (or the one that is not empty). */
+typedef struct {
+  const char *name;
+  int type;           /* SF_COL_* */
+  int rank;           /* per-sample rank (0 = scalar) */
+  int dims[2];
+  size_t offset;      /* into sf_sample_record */
+  int pointer;
+  const char *units;  /* "" for counts, flags and text */
+  const char *meaning;
+} sf_column;
+
+extern const sf_column sf_columns[];
+extern const int sf_ncolumns;
+
+/* A field's description (the X-macro of fields.h as a table). */
+typedef struct {
+  const char *name, *units, *meaning;
+} sf_field_info;
+extern const sf_field_info sf_fields[SF_NFIELD];
+
+/* The column called name, or NULL. */
+const sf_column *sf_column_find(const char *name);
+/* Number of values of a column for one sample, and a pointer to them in r. */
+size_t sf_column_count(const sf_column *c, int natom);
+void *sf_column_data(const sf_column *c, sf_sample_record *r);
+/* Paths inside a file: "/samples/<column>" and "/fields/<field>". */
+void sf_column_path(const sf_column *c, char *path, size_t len);
+void sf_field_path(int f, char *path, size_t len);
 
 /* Allocates the arrays (fields too when with_fields) and fills every double with NaN,
  * status missing. */
@@ -62,6 +108,9 @@ int sf_part_verify(const char *path, int natom, const int n[3], char *why, size_
  * 0 <= i < n that passes sf_part_verify.  A damaged part is reported (by name) and
  * deleted, so that the campaign computes it again. */
 int sf_parts_scan(const char *dir, long n, int natom, const int grid[3], char *have);
+/* Removes every part of DIR, then DIR/campaign.json (last: while it exists, DIR is a
+ * campaign); the lock stays for sf_campaign_unlock. */
+void sf_parts_remove(const char *dir);
 
 /* One campaign per dataset (lock.c): an fcntl write lock on DIR/lock, created with DIR
  * when missing (*created_dir = 1), holding "pid P on host H".  Refused with SF_ERR_INPUT
@@ -108,13 +157,21 @@ int sf_dataset_assemble(MPI_Comm comm, const char *path, const char *parts_dir, 
  * serial).  *settings_json and *status are malloc'd (caller frees). */
 int sf_dataset_read_state(const char *path, char **settings_json, int **status, long *n);
 
+/* The settings record of a running campaign (DIR/campaign.json): its path, read (*text
+ * malloc'd, caller frees), and written atomically (tmp → fsync → rename → fsync of the
+ * folder). */
+#define SF_SETTINGS_FILE "campaign.json"
+void sf_settings_path(const char *dir, char *path, size_t len);
+int sf_settings_read(const char *path, char **text);
+int sf_settings_write(const char *path, const char *text);
 /* Compares two settings JSON objects; returns 0 when equal, else SF_ERR_INPUT with a
  * message listing each differing key as "key: dataset <old>, now <new>". */
 int sf_settings_compare(const char *stored, const char *now, const char *where);
 
 /* ---- the campaign loop (campaign.c) ---- */
 typedef struct {
-  const sf_input *in;         /* reference cell (atoms at their start), psps */
+  const sf_cell *ref_cell;    /* the reference cell, atoms at their start positions */
+  const sf_psp *psps;         /* one per type of ref_cell */
   sf_scf_params scf;          /* the campaign's settings; ngfft fixed (never 0) */
   sf_relax_params relax;
   const sf_sampler *sampler;
@@ -139,5 +196,34 @@ int sf_campaign_sample(MPI_Comm comm, const sf_campaign *c, long i, sf_sample_re
  * sample, a sample in flight is abandoned at its next SCF iteration, and *stopped is the
  * signal (the same on every rank; 0 when the campaign ran to its end). */
 int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok, long *failed, int *stopped);
+
+/* ---- the reader (dataset_read.c) ---- */
+/* The training view of a finished dataset: the small columns on every rank, the fields
+ * read on demand by plane ranges (so a snapshot matrix can stay distributed).  The
+ * dataset identity is an FNV-1a 64-bit hash of every root attribute (name, type size,
+ * bytes, in name order; the progress counters nsamples_ok/failed/missing left out) and
+ * of /samples/D. */
+typedef struct sf_dataset {
+  char path[1024];
+  int N, natom, ngrid[3];
+  long npt;
+  double *D;      /* [N][6] */
+  double *F;      /* [N] free energy, Ha */
+  double *xred;   /* [N][natom][3] */
+  int *status;    /* [N] (all 1 when the file has no status column) */
+  double *rprimd; /* [N][9] lattice of each sample (from the file, or ref + D), NULL if unknown */
+  double ref_rprimd[9];
+  int have_ref;
+  int has_field[SF_NFIELD];
+  char checksum[17];  /* hex FNV-1a 64 */
+  char *settings;     /* JSON object text of the root attributes */
+} sf_dataset;
+
+/* Reads the small arrays (every rank reads them); fields are read on demand. */
+int sf_dataset_open(const char *path, sf_dataset *ds);
+/* out (n × nplanes·n2·n3) = planes [plane0, plane0+nplanes) of field f for samples idx[]. */
+int sf_dataset_read_field(const sf_dataset *ds, int f, const int *idx, int n, int plane0, int nplanes,
+                          double *out);
+void sf_dataset_free(sf_dataset *ds);
 
 #endif

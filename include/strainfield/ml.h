@@ -1,49 +1,21 @@
-/* ml.h — the learning stage's numerics: the dataset reader used by training, the model
+/* ml.h — the learning stage's numerics: the model
  * (PCA bases, networks, scalers, linear baselines, provenance), its HDF5 file
  * (docs/model.md) and its evaluation.  Layer ml: depends on core (and io's file helpers)
  * only; the workflows that use a model (training, prediction, stress paths) are in
  * analysis/ (training.h, predict.h, stresspath.h), the commands in app/.
  *
- * Dataset contract (written by `generate`, docs/formats.md): /samples/D (N×6: λa λb λc
- * θa θb θc, degrees), /samples/free_energy (N), /samples/xred (N×natom×3),
- * /samples/status (N: 1 ok, 0 missing, −1 failed), optional /samples/lattice or /samples/rprimd (N×3×3),
- * /fields/{rho,phi,u,s} (N×n1×n2×n3, i3 fastest), file attributes (grid and settings).
- * The dataset identity is an FNV-1a 64-bit hash of every root attribute (name, type
- * size, bytes, in name order) and of /samples/D.
+ * The fields and their names come from fields.h (the field half of the dataset schema,
+ * owned by data/); the dataset reader (sf_dataset) is data/'s, in dataset.h.
  */
 #ifndef STRAINFIELD_ML_H
 #define STRAINFIELD_ML_H
 
+#include "strainfield/fields.h"
 #include "strainfield/mlp.h"
 #include "strainfield/pca.h"
 
 #include <mpi.h>
 
-#define SF_NFIELD 4
-extern const char *const sf_ml_field_names[SF_NFIELD]; /* "rho", "phi", "u", "s" */
-
-typedef struct {
-  char path[1024];
-  int N, natom, ngrid[3];
-  long npt;
-  double *D;      /* [N][6] */
-  double *F;      /* [N] free energy, Ha */
-  double *xred;   /* [N][natom][3] */
-  int *status;    /* [N] */
-  double *rprimd; /* [N][9] lattice of each sample (from the file, or ref + D), NULL if unknown */
-  double ref_rprimd[9];
-  int have_ref;
-  int has_field[SF_NFIELD];
-  char checksum[17];  /* hex FNV-1a 64 */
-  char *settings;     /* JSON object text of the root attributes */
-} sf_dataset;
-
-/* Reads the small arrays (every rank reads them); fields are read on demand. */
-int sf_dataset_open(const char *path, sf_dataset *ds);
-/* out (n × nplanes·n2·n3) = planes [plane0, plane0+nplanes) of field f for samples idx[]. */
-int sf_dataset_read_field(const sf_dataset *ds, int f, const int *idx, int n, int plane0, int nplanes,
-                          double *out);
-void sf_dataset_free(sf_dataset *ds);
 
 typedef struct {
   int natom, ngrid[3];

@@ -6,6 +6,7 @@
 #ifndef STRAINFIELD_PREDICT_H
 #define STRAINFIELD_PREDICT_H
 
+#include "strainfield/dataset.h"
 #include "strainfield/ml.h"
 
 #include <cjson/cJSON.h>

@@ -8,7 +8,10 @@
 
 #include "strainfield/ml.h"
 
-#define SF_NNET 6 /* four fields, xred, energy */
+#define SF_NNET (SF_NFIELD + 2) /* the fields, xred, energy */
+
+/* The networks in training order: the fields (fields.h), "xred", "energy". */
+extern const char *const sf_train_net_names[SF_NNET];
 
 typedef struct sf_train_cfg_s {
   char dataset[1024], model[1024], summary[1024];

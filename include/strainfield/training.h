@@ -8,14 +8,13 @@
 #ifndef STRAINFIELD_TRAINING_H
 #define STRAINFIELD_TRAINING_H
 
+#include "strainfield/dataset.h"
 #include "strainfield/ml.h"
 #include "strainfield/train.h"
 
 #include <cjson/cJSON.h>
 #include <mpi.h>
 
-/* The networks in training order: the four fields, xred, energy. */
-extern const char *const sf_train_net_names[SF_NNET];
 
 /* The whole workflow on dataset ds with the resolved settings c (c->ntrain and c->ntest
  * are set to the counts used; c->checkpoint_written says whether a stop was saved): the

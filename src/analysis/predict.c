@@ -150,7 +150,7 @@ int sf_predict_write_fields(const char *path, const sf_model *m, const double *D
     for (int i = 0; i < n; i++) sf_model_reconstruct(m, f, p->coef + (size_t)i * ktot + off, fld + (size_t)i * m->npt);
     sf_predict_threads_off();
     hsize_t df[4] = {(hsize_t)n, (hsize_t)m->ngrid[0], (hsize_t)m->ngrid[1], (hsize_t)m->ngrid[2]};
-    SF_CHECK_GOTO(sf_h5_write_doubles(g, sf_ml_field_names[f], 4, df, fld));
+    SF_CHECK_GOTO(sf_h5_write_doubles(g, sf_field_names[f], 4, df, fld));
   }
 cleanup:
   if (g >= 0) H5Gclose(g);
@@ -203,7 +203,7 @@ int sf_predict_write_xsf(const char *prefix, const sf_model *m, const double D[6
   SF_CHECK_GOTO(sf_calloc((void **)&fld, m->npt, sizeof *fld));
   for (int f = 0, off = 0; f < SF_NFIELD; off += m->ncomp[f], f++) {
     char p[1100];
-    snprintf(p, sizeof p, "%s_%s.xsf", prefix, sf_ml_field_names[f]);
+    snprintf(p, sizeof p, "%s_%s.xsf", prefix, sf_field_names[f]);
     sf_predict_threads_on();
     sf_model_reconstruct(m, f, coef + off, fld);
     sf_predict_threads_off();

@@ -94,7 +94,7 @@ int sf_train_field_metrics(MPI_Comm comm, const sf_train_split *sp, int f, int n
   double s = 0;
   for (int j = 0; j < k; j++) s += pca->eig[j];
   fm->explained = pca->total_var > 0 ? s / pca->total_var : 1;
-  sf_log(1, "  %-4s test NRMSE: mean %.4e max %.4e | PCA-only mean %.4e | linear mean %.4e\n", sf_ml_field_names[f],
+  sf_log(1, "  %-4s test NRMSE: mean %.4e max %.4e | PCA-only mean %.4e | linear mean %.4e\n", sf_field_names[f],
          fm->mean, fm->max, fm->pca_mean, fm->lin_mean);
 cleanup:
   sf_free(X);
@@ -203,7 +203,7 @@ void sf_train_metrics_json(cJSON *res, const sf_model *m, const sf_field_metrics
                            int ntr, const double time_s[3])
 {
   cJSON *nr = cJSON_AddObjectToObject(res, "nrmse");
-  for (int f = 0; f < SF_NFIELD; f++) cJSON_AddItemToObject(nr, sf_ml_field_names[f], field_json(&fm[f], m->pca[f].k));
+  for (int f = 0; f < SF_NFIELD; f++) cJSON_AddItemToObject(nr, sf_field_names[f], field_json(&fm[f], m->pca[f].k));
   for (size_t i = 0; i < sizeof scalar_keys / sizeof scalar_keys[0]; i++)
     cJSON_AddNumberToObject(res, scalar_keys[i].key, *(const double *)((const char *)sm + scalar_keys[i].offset));
   cJSON_AddNumberToObject(res, "ntrain_used", ntr);

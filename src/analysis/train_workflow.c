@@ -14,8 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const sf_train_net_names[SF_NNET] = {"rho", "phi", "u", "s", "xred", "energy"};
-
 /* Sample selection: first ntrain train, last ntest test; failed/missing samples skipped. */
 static int make_split(const sf_dataset *ds, sf_train_cfg *c, int **itr, int **ite, int *ntr, int *nte, int *nskip)
 {
@@ -121,7 +119,7 @@ static int field_prepare(MPI_Comm comm, sf_train_cfg *c, const sf_train_split *s
   double expl = 0;
   for (int j = 0; j < k; j++) expl += pca->eig[j];
   if (pca->total_var > 0) expl /= pca->total_var;
-  sf_log(1, "  %-4s PCA: %d components explain %.8f of the variance (read %.2f s, PCA %.2f s)\n", sf_ml_field_names[f],
+  sf_log(1, "  %-4s PCA: %d components explain %.8f of the variance (read %.2f s, PCA %.2f s)\n", sf_field_names[f],
          k, expl, t1 - t0, t2 - t1);
   c->sample_w = tg->wts[f]; /* cross-validation weighs its folds alike */
   if (cvjson) st = sf_train_cv(comm, c, f, sp->Dtr, Ctr, k, pca, ntr, cvjson);

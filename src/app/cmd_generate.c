@@ -13,7 +13,6 @@
 #include "strainfield/sampling.h"
 
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
@@ -122,56 +121,29 @@ static int make_settings(const char *opts_json, const sf_input *in, char md5[][3
   return SF_OK;
 }
 
-static int read_text(const char *path, char **text)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f) SF_ERROR(SF_ERR_FILE, "cannot read %s: %s", path, strerror(errno));
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  *text = calloc((size_t)n + 1, 1);
-  size_t got = fread(*text, 1, (size_t)n, f);
-  fclose(f);
-  if ((long)got != n) SF_ERROR(SF_ERR_FILE, "cannot read %s", path);
-  return SF_OK;
-}
-
-static int write_text_atomic(const char *path, const char *text)
-{
-  char tmp[1300];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) SF_ERROR(SF_ERR_FILE, "cannot write %s: %s", tmp, strerror(errno));
-  int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-  ok = fclose(f) == 0 && ok;
-  if (!ok) SF_ERROR(SF_ERR_FILE, "cannot write %s", tmp);
-  SF_CHECK(sf_fsync_path(tmp));
-  if (rename(tmp, path)) SF_ERROR(SF_ERR_FILE, "cannot rename %s: %s", tmp, strerror(errno));
-  SF_CHECK(sf_fsync_dir_of(path));
-  return SF_OK;
-}
-
-/* Everything but the lock, which sf_campaign_unlock removes with the folder. */
-static void remove_parts(const char *dir)
-{
-  DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *e;
-  char p[1400];
-  while ((e = readdir(d))) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "campaign.json") ||
-        !strcmp(e->d_name, "lock"))
-      continue;
-    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-    unlink(p);
-    sf_test_kill_point("parts-removal");
-  }
-  closedir(d);
-  snprintf(p, sizeof p, "%s/campaign.json", dir); /* last: while it exists the dir is a campaign */
-  unlink(p);
-}
-
 static int exists(const char *p) { struct stat sb; return stat(p, &sb) == 0; }
+
+/* An existing final dataset: its settings must be the campaign's; prev = its ok and
+ * failed counts, *missing = its missing samples. */
+static int check_finished(const gen_opts *g, const char *settings, long prev[2], long *missing)
+{
+  int st = SF_OK;
+  char *old = NULL;
+  int *status = NULL;
+  long n = 0;
+  SF_CHECK_GOTO(sf_dataset_read_state(g->dataset, &old, &status, &n));
+  SF_CHECK_GOTO(sf_settings_compare(old, settings, g->dataset));
+  prev[0] = prev[1] = 0;
+  *missing = 0;
+  for (long i = 0; i < n; i++) {
+    if (status[i] == SF_SAMPLE_MISSING) (*missing)++;
+    else prev[status[i] > 0 ? 0 : 1]++;
+  }
+cleanup:
+  free(old);
+  free(status);
+  return st;
+}
 
 /* Rank 0: what is on disk and what to do.  Returns 1 in *complete when the dataset is
  * already complete (nothing to run); fills have[] from the parts otherwise. */
@@ -180,42 +152,30 @@ static int decide_locked(const gen_opts *g, const char *settings, int natom, con
 {
   *complete = 0;
   char cj[1200];
-  snprintf(cj, sizeof cj, "%s/campaign.json", g->parts);
+  sf_settings_path(g->parts, cj, sizeof cj);
   int have_ds = exists(g->dataset), have_parts = exists(cj);
   /* we hold the lock: no campaign is running on this dataset, so -resume is safe advice */
   if ((have_ds || have_parts) && !g->resume)
     SF_ERROR(SF_ERR_INPUT, "%s exists%s: rerun with -resume to complete that campaign, or choose another -dataset",
              have_parts ? g->parts : g->dataset, have_parts ? " (an interrupted campaign; no process is running it)" : "");
   if (have_ds) {
-    char *old = NULL;
-    int *status = NULL;
-    long n = 0;
-    int st = sf_dataset_read_state(g->dataset, &old, &status, &n);
-    if (!st) st = sf_settings_compare(old, settings, g->dataset);
     long missing = 0;
-    prev[0] = prev[1] = 0;
-    for (long i = 0; !st && i < n; i++) {
-      if (status[i] == 0) missing++;
-      else prev[status[i] > 0 ? 0 : 1]++;
-    }
-    free(old);
-    free(status);
-    SF_CHECK(st);
+    SF_CHECK(check_finished(g, settings, prev, &missing));
     if (!missing) {
       *complete = 1;
-      remove_parts(g->parts); /* left over from a job killed while cleaning up */
+      sf_parts_remove(g->parts); /* left over from a job killed while cleaning up */
       return SF_OK;
     }
     if (!have_parts) SF_ERROR(SF_ERR_FILE, "%s is incomplete (%ld samples missing) and %s is gone: cannot resume", g->dataset, missing, g->parts);
   }
   if (have_parts) {
     char *old = NULL;
-    SF_CHECK(read_text(cj, &old));
+    SF_CHECK(sf_settings_read(cj, &old));
     int st = sf_settings_compare(old, settings, g->parts);
     free(old);
     SF_CHECK(st);
   } else {
-    SF_CHECK(write_text_atomic(cj, settings));
+    SF_CHECK(sf_settings_write(cj, settings));
   }
   SF_CHECK(sf_parts_scan(g->parts, g->nsamples, natom, grid, have));
   return SF_OK;
@@ -231,7 +191,7 @@ static int decide(const gen_opts *g, const char *settings, int natom, const int 
   int st = decide_locked(g, settings, natom, grid, have, complete, prev);
   if (st) {
     char cj[1200];
-    snprintf(cj, sizeof cj, "%s/campaign.json", g->parts);
+    sf_settings_path(g->parts, cj, sizeof cj);
     sf_campaign_unlock(g->parts, *lock_fd, created && !exists(cj));
     *lock_fd = -1;
   }
@@ -293,10 +253,12 @@ const char *sf_generate_dataset_path(const sf_generate *gen) { return gen->g.dat
 
 int sf_cmd_generate(void)
 {
+  int st = SF_OK;
   sf_generate *G = NULL;
-  int st = sf_generate_prepare(&G, 0);
-  if (!st) st = sf_options_finish();
-  if (!st) st = sf_generate_execute(G);
+  SF_CHECK_GOTO(sf_generate_prepare(&G, 0));
+  SF_CHECK_GOTO(sf_options_finish());
+  SF_CHECK_GOTO(sf_generate_execute(G));
+cleanup:
   sf_generate_free(&G);
   return st;
 }
@@ -353,126 +315,148 @@ int sf_generate_execute(sf_generate *G)
   return st;
 }
 
-static int execute_locked(sf_generate *G, int *lock_fd, int *remove_dir)
+/* The campaign's fixed grid: -ngfft, or ABINIT's choice for the reference cell stretched
+ * by the largest lambda. */
+static int campaign_grid(const sf_input *in, const gen_opts *g, sf_scf_params *par)
 {
-  sf_input in = G->in;
-  gen_opts g = G->g;
-  sf_relax_params rp = G->rp;
-  sf_sampler smp = G->smp;
-  int rank, size;
+  if (par->ngfft[0] > 0) return SF_OK;
+  int st = SF_OK;
+  sf_cell big;
+  SF_CHECK(sf_cell_alloc(&big, in->cell.natom, in->cell.ntypat));
+  double lmax = fmax(1.0, g->lam[1]);
+  for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) big.rprimd[i][j] = lmax * in->cell.rprimd[i][j];
+  for (int a = 0; a < in->cell.natom; a++) memcpy(big.xred[a], in->cell.xred[a], sizeof big.xred[a]);
+  SF_CHECK_GOTO(sf_cell_finish(&big, 0.0));
+  SF_CHECK_GOTO(sf_fftbox_default_size(&big, NULL, par->ecut, 2.0, par->ngfft));
+cleanup:
+  sf_cell_free(&big);
+  return st;
+}
+
+/* Rank 0 looks at the disk (and takes the lock); every rank learns the outcome: have[]
+ * from the parts, or *complete with the previous counts. */
+static int start_campaign(const gen_opts *g, const char *settings, int natom, const int grid[3], char *have,
+                          int *complete, long prev[2], int *lock_fd)
+{
+  int rank, st = SF_OK;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  /* the same FFT plans in every run, resume and rank, unless the user trades that for speed */
-  if (g.fft_reproducible) SF_CHECK(sf_fft_plans_deterministic(MPI_COMM_WORLD));
-  if (in.cell.natom > SF_MAXATOM_RELAX) SF_ERROR(SF_ERR_INPUT, "generate relaxes at most %d atoms", SF_MAXATOM_RELAX);
-
-  /* the campaign's fixed grid: given, or ABINIT's choice for the largest stretch */
-  sf_scf_params par = in.scf;
-  if (par.ngfft[0] <= 0) {
-    sf_cell big;
-    SF_CHECK(sf_cell_alloc(&big, in.cell.natom, in.cell.ntypat));
-    double lmax = fmax(1.0, g.lam[1]);
-    for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) big.rprimd[i][j] = lmax * in.cell.rprimd[i][j];
-    for (int a = 0; a < in.cell.natom; a++) memcpy(big.xred[a], in.cell.xred[a], sizeof big.xred[a]);
-    SF_CHECK(sf_cell_finish(&big, 0.0));
-    SF_CHECK(sf_fftbox_default_size(&big, NULL, par.ecut, 2.0, par.ngfft));
-    sf_cell_free(&big);
-  }
-  char md5[SF_MAXTYPAT][33];
-  for (int t = 0; t < in.npsp; t++) SF_CHECK(sf_md5_file(in.psp_paths[t], md5[t]));
-  SF_CHECK(sf_generate_check_outputs(G, "-dataset", g.dataset)); /* every rank: same verdict */
-  char *opts = G->opts, *settings = NULL;
-  SF_CHECK(make_settings(opts, &in, md5, par.ngfft, &smp, &settings));
-
-  /* rank 0 looks at the disk; everyone learns the outcome */
-  char *have = NULL;
-  SF_CHECK(sf_calloc((void **)&have, g.nsamples, 1));
-  int complete = 0, st = 0;
-  long prev[2] = {0, 0};
   if (rank == 0) {
-    st = decide(&g, settings, in.cell.natom, par.ngfft, have, &complete, prev, lock_fd);
+    st = decide(g, settings, natom, grid, have, complete, prev, lock_fd);
     if (st) sf_error_print(stderr), sf_error_reset();
   }
-  int flag[2] = {st, complete};
+  int flag[2] = {st, *complete};
   MPI_Bcast(flag, 2, MPI_INT, 0, MPI_COMM_WORLD);
   if (flag[0]) {
     if (rank == 0) SF_ERROR(flag[0], "cannot start the campaign (see above)");
     return flag[0];
   }
-  if (flag[1]) {
-    MPI_Bcast(prev, 2, MPI_LONG, 0, MPI_COMM_WORLD);
-    sf_log(1, "strainfield generate: %s is already complete (%ld ok, %ld failed); nothing to do\n", g.dataset, prev[0], prev[1]);
+  *complete = flag[1];
+  if (*complete) MPI_Bcast(prev, 2, MPI_LONG, 0, MPI_COMM_WORLD);
+  else MPI_Bcast(have, (int)g->nsamples, MPI_CHAR, 0, MPI_COMM_WORLD);
+  return SF_OK;
+}
+
+static void log_campaign(const sf_generate *G, const sf_scf_params *par, long nhave, int ns)
+{
+  const gen_opts *g = &G->g;
+  int size;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  sf_log(1, "strainfield generate: %ld samples (%ld done earlier, %ld to run) -> %s\n", g->nsamples, nhave, g->nsamples - nhave, g->dataset);
+  sf_log(1, "  sampling %s/%s, seed %d, lambda in [%g, %g], theta in [%g, %g] deg%s\n", g->sampling, g->dist, g->seed,
+         g->lam[0], g->lam[1], g->theta[0], g->theta[1], G->smp.dist == SF_DIST_NORMAL ? " (+-nsigma of a truncated normal)" : "");
+  sf_log(1, "  %d atoms, ecut %g Ha, k-mesh %dx%dx%d, fixed grid %dx%dx%d, nband %d, tolmxf %g Ha/Bohr\n", G->in.cell.natom,
+         par->ecut, par->ngkpt[0], par->ngkpt[1], par->ngkpt[2], par->ngfft[0], par->ngfft[1], par->ngfft[2], par->nband, G->rp.tolmxf);
+  sf_layout_print_campaign(size, ns, par->nkpt_groups, par->nband_groups);
+}
+
+/* Collective: the final file from every part (missing samples get the D of the sampler). */
+static int assemble(const sf_generate *G, const char *settings, char md5[][33], const int grid[3], long counts[3])
+{
+  int st = SF_OK;
+  const sf_input *in = &G->in;
+  const gen_opts *g = &G->g;
+  double *Dall = NULL;
+  SF_CHECK_GOTO(sf_calloc((void **)&Dall, 6 * (size_t)g->nsamples, sizeof(double)));
+  for (long i = 0; i < g->nsamples; i++) SF_CHECK_GOTO(sf_sampler_D(&G->smp, i, Dall + 6 * i));
+  sf_dataset_meta meta = {.options_json = G->opts, .settings_json = settings, .npsp = in->npsp,
+                          .psp_paths = (const char(*)[1024])in->psp_paths, .psp_md5 = (const char(*)[33])md5,
+                          .natom = in->cell.natom, .ntypat = in->cell.ntypat, .typat = in->cell.typat,
+                          .znucl = in->cell.znucl, .ref_xred = (const double(*)[3])in->cell.xred,
+                          .nsamples = g->nsamples, .compress = g->compress};
+  memcpy(meta.n, grid, sizeof meta.n);
+  memcpy(meta.ref_rprimd, in->cell.rprimd, sizeof meta.ref_rprimd);
+  SF_CHECK_GOTO(sf_dataset_assemble(MPI_COMM_WORLD, g->dataset, g->parts, &meta, Dall, counts));
+cleanup:
+  sf_free(Dall);
+  return st;
+}
+
+static int execute_locked(sf_generate *G, int *lock_fd, int *remove_dir)
+{
+  const sf_input *in = &G->in;
+  const gen_opts *g = &G->g;
+  int rank, size, st = SF_OK;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  char *settings = NULL, *have = NULL;
+  /* the same FFT plans in every run, resume and rank, unless the user trades that for speed */
+  if (g->fft_reproducible) SF_CHECK_GOTO(sf_fft_plans_deterministic(MPI_COMM_WORLD));
+  if (in->cell.natom > SF_MAXATOM_RELAX) SF_ERROR_GOTO(SF_ERR_INPUT, "generate relaxes at most %d atoms", SF_MAXATOM_RELAX);
+  sf_scf_params par = in->scf;
+  SF_CHECK_GOTO(campaign_grid(in, g, &par));
+  char md5[SF_MAXTYPAT][33];
+  for (int t = 0; t < in->npsp; t++) SF_CHECK_GOTO(sf_md5_file(in->psp_paths[t], md5[t]));
+  SF_CHECK_GOTO(sf_generate_check_outputs(G, "-dataset", g->dataset)); /* every rank: same verdict */
+  SF_CHECK_GOTO(make_settings(G->opts, in, md5, par.ngfft, &G->smp, &settings));
+
+  SF_CHECK_GOTO(sf_calloc((void **)&have, g->nsamples, 1));
+  int complete = 0;
+  long prev[2] = {0, 0};
+  SF_CHECK_GOTO(start_campaign(g, settings, in->cell.natom, par.ngfft, have, &complete, prev, lock_fd));
+  if (complete) {
+    sf_log(1, "strainfield generate: %s is already complete (%ld ok, %ld failed); nothing to do\n", g->dataset, prev[0], prev[1]);
     *remove_dir = 1;
-    sf_free(have); free(settings);
-    if (prev[1]) SF_ERROR(SF_ERR_NOCONV, "%ld of %ld samples in %s failed (status -1; see /samples/reason)", prev[1], g.nsamples, g.dataset);
-    return SF_OK;
+    if (prev[1]) SF_ERROR_GOTO(SF_ERR_NOCONV, "%ld of %ld samples in %s failed (status -1; see /samples/reason)", prev[1], g->nsamples, g->dataset);
+    goto cleanup;
   }
-  MPI_Bcast(have, (int)g.nsamples, MPI_CHAR, 0, MPI_COMM_WORLD);
   long nhave = 0;
-  for (long i = 0; i < g.nsamples; i++) nhave += have[i];
-
+  for (long i = 0; i < g->nsamples; i++) nhave += have[i];
   int ns = 1;
-  SF_CHECK(choose_groups(g.nsample_groups, size, g.nsamples, &ns));
-  sf_log(1, "strainfield generate: %ld samples (%ld done earlier, %ld to run) -> %s\n", g.nsamples, nhave, g.nsamples - nhave, g.dataset);
-  sf_log(1, "  sampling %s/%s, seed %d, lambda in [%g, %g], theta in [%g, %g] deg%s\n", g.sampling, g.dist, g.seed,
-         g.lam[0], g.lam[1], g.theta[0], g.theta[1], smp.dist == SF_DIST_NORMAL ? " (+-nsigma of a truncated normal)" : "");
-  sf_log(1, "  %d atoms, ecut %g Ha, k-mesh %dx%dx%d, fixed grid %dx%dx%d, nband %d, tolmxf %g Ha/Bohr\n", in.cell.natom,
-         par.ecut, par.ngkpt[0], par.ngkpt[1], par.ngkpt[2], par.ngfft[0], par.ngfft[1], par.ngfft[2], par.nband, rp.tolmxf);
-  sf_layout_print_campaign(size, ns, par.nkpt_groups, par.nband_groups);
+  SF_CHECK_GOTO(choose_groups(g->nsample_groups, size, g->nsamples, &ns));
+  log_campaign(G, &par, nhave, ns);
 
-  sf_campaign c = {.in = &in, .scf = par, .relax = rp, .sampler = &smp, .parts_dir = g.parts,
-                   .nsamples = g.nsamples, .have = have, .nsample_groups = ns, .walltime = g.walltime,
-                   .sample_timeout = g.sample_timeout};
+  sf_campaign c = {.ref_cell = &in->cell, .psps = in->psps, .scf = par, .relax = G->rp, .sampler = &G->smp,
+                   .parts_dir = g->parts, .nsamples = g->nsamples, .have = have, .nsample_groups = ns,
+                   .walltime = g->walltime, .sample_timeout = g->sample_timeout};
   long ok = 0, failed = 0;
   int stopped = 0;
   sf_test_kill_point("start");
   double t0 = sf_wtime();
-  SF_CHECK(sf_campaign_run(MPI_COMM_WORLD, &c, &ok, &failed, &stopped));
+  SF_CHECK_GOTO(sf_campaign_run(MPI_COMM_WORLD, &c, &ok, &failed, &stopped));
   double el = sf_wtime() - t0;
-  if (stopped) { /* what is complete is in the parts; the final file waits for -resume */
-    sf_free(have);
-    free(settings);
-    SF_ERROR(SF_STOPPED, "stopped by %s: %ld of %ld samples are complete in %s (%ld in this run); to finish the "
-             "campaign, rerun the same command with -resume", sf_signal_name(stopped), nhave + ok + failed,
-             g.nsamples, g.parts, ok + failed);
-  }
-  int room = rank == 0 ? check_room(&g, par.ngfft) : SF_OK;
-  MPI_Bcast(&room, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (room) {
-    sf_free(have);
-    free(settings);
-    if (rank == 0) return sf_error_trace(room, __FILE__, __LINE__, __func__);
-    SF_ERROR(room, "not enough room for %s (rank 0 says)", g.dataset);
-  }
+  if (stopped) /* what is complete is in the parts; the final file waits for -resume */
+    SF_ERROR_GOTO(SF_STOPPED, "stopped by %s: %ld of %ld samples are complete in %s (%ld in this run); to finish the "
+                  "campaign, rerun the same command with -resume", sf_signal_name(stopped), nhave + ok + failed,
+                  g->nsamples, g->parts, ok + failed);
+  SF_CHECK_GOTO(sf_status_agree(MPI_COMM_WORLD, rank == 0 ? check_room(g, par.ngfft) : SF_OK));
 
-  /* the final file, from every part */
-  double *Dall = NULL;
-  SF_CHECK(sf_calloc((void **)&Dall, 6 * (size_t)g.nsamples, sizeof(double)));
-  for (long i = 0; i < g.nsamples; i++) SF_CHECK(sf_sampler_D(&smp, i, Dall + 6 * i));
-  sf_dataset_meta meta = {.options_json = opts, .settings_json = settings, .npsp = in.npsp,
-                          .psp_paths = (const char(*)[1024])in.psp_paths, .psp_md5 = (const char(*)[33])md5,
-                          .natom = in.cell.natom, .ntypat = in.cell.ntypat, .typat = in.cell.typat,
-                          .znucl = in.cell.znucl, .ref_xred = (const double(*)[3])in.cell.xred,
-                          .nsamples = g.nsamples, .compress = g.compress};
-  memcpy(meta.n, par.ngfft, sizeof meta.n);
-  memcpy(meta.ref_rprimd, in.cell.rprimd, sizeof meta.ref_rprimd);
   long counts[3];
   double ta = sf_wtime();
-  SF_CHECK(sf_dataset_assemble(MPI_COMM_WORLD, g.dataset, g.parts, &meta, Dall, counts));
+  SF_CHECK_GOTO(assemble(G, settings, md5, par.ngfft, counts));
   ta = sf_wtime() - ta;
-  if (rank == 0 && counts[2] == 0 && !g.keep_parts) {
-    remove_parts(g.parts);
+  if (rank == 0 && counts[2] == 0 && !g->keep_parts) {
+    sf_parts_remove(g->parts);
     *remove_dir = 1;
   }
   MPI_Barrier(MPI_COMM_WORLD);
   sf_log(1, "\nstrainfield generate: %ld ok, %ld failed, %ld missing of %ld samples -> %s (written in %.1f s)\n",
-         counts[0], counts[1], counts[2], g.nsamples, g.dataset, ta);
+         counts[0], counts[1], counts[2], g->nsamples, g->dataset, ta);
   sf_log(1, "  this run: %ld samples in %.1f s = %.1f samples/h on %d ranks (%d sample groups)\n", ok + failed, el,
          el > 0 ? (ok + failed) / el * 3600.0 : 0.0, size, ns);
-  sf_free(Dall);
+  if (counts[1]) SF_ERROR_GOTO(SF_ERR_NOCONV, "%ld of %ld samples failed (status -1; reasons in /samples/reason)", counts[1], g->nsamples);
+  if (counts[2]) sf_log(1, "  incomplete (-walltime reached): rerun the same command with -resume to finish\n");
+cleanup:
   sf_free(have);
   free(settings);
-  if (counts[1]) SF_ERROR(SF_ERR_NOCONV, "%ld of %ld samples failed (status -1; reasons in /samples/reason)", counts[1], g.nsamples);
-  if (counts[2]) sf_log(1, "  incomplete (-walltime reached): rerun the same command with -resume to finish\n");
-  return SF_OK;
+  return st;
 }

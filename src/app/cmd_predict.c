@@ -121,7 +121,7 @@ static int check_outputs(const predict_opts *o)
                                       {"-fields", o->have_fields ? o->fields : NULL}};
   char xsf_path[SF_NFIELD][1100];
   for (int f = 0; f < SF_NFIELD; f++) {
-    snprintf(xsf_path[f], sizeof xsf_path[f], "%s_%s.xsf", o->have_xsf ? o->xsf : "", sf_ml_field_names[f]);
+    snprintf(xsf_path[f], sizeof xsf_path[f], "%s_%s.xsf", o->have_xsf ? o->xsf : "", sf_field_names[f]);
     out[2 + f] = (sf_path_input){"-xsf", o->have_xsf ? xsf_path[f] : NULL};
   }
   SF_CHECK(sf_check_outputs(out, 2 + SF_NFIELD, in, 3));

@@ -35,13 +35,12 @@ static int print_table(const char *path)
   free(text);
   if (!root) SF_ERROR(SF_ERR_FILE, "%s is not valid JSON", path);
   const cJSON *nr = cJSON_GetObjectItemCaseSensitive(root, "nrmse");
-  const char *fields[4] = {"rho", "phi", "u", "s"};
   sf_log(1, "\nstrainfield run: test errors (%g training, %g test samples)\n", num(root, "ntrain", NULL),
          num(root, "ntest", NULL));
   sf_log(1, "  %-14s %12s %12s %12s %12s\n", "field", "NRMSE mean", "NRMSE max", "PCA only", "linear");
-  for (int i = 0; i < 4; i++) {
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(nr, fields[i]);
-    sf_log(1, "  %-14s %12.3e %12.3e %12.3e %12.3e\n", fields[i], num(o, "mean", NULL), num(o, "max", NULL),
+  for (int i = 0; i < SF_NFIELD; i++) {
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(nr, sf_field_names[i]);
+    sf_log(1, "  %-14s %12.3e %12.3e %12.3e %12.3e\n", sf_field_names[i], num(o, "mean", NULL), num(o, "max", NULL),
            num(o, "pca_mean", NULL), num(o, "linear_mean", NULL));
   }
   sf_log(1, "  %-14s mean %.4f mHa, max %.4f mHa\n", "free energy", num(root, "free_energy_mae_mHa", NULL),

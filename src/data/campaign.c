@@ -15,46 +15,53 @@
 
 static void kill_mid_sample(void *ctx) { sf_test_kill_point("mid-sample"); }
 
+/* The quantities of a converged relaxation into r. */
+static int store_results(sf_scf *s, const sf_cell *cell, sf_sample_record *r)
+{
+  double stress[3][3];
+  SF_CHECK(sf_scf_forces(s, (double(*)[3])r->fcart));
+  SF_CHECK(sf_scf_stress(s, stress));
+  SF_CHECK(sf_scf_fields(s, r->field[SF_FIELD_RHO], r->field[SF_FIELD_PHI], r->field[SF_FIELD_U], r->field[SF_FIELD_S]));
+  const sf_energies *E = &s->E;
+  memcpy(r->stress, stress, sizeof stress);
+  memcpy(r->xred, cell->xred, sizeof(double) * 3 * cell->natom);
+  r->free_energy = E->free;
+  r->internal_energy = E->internal;
+  r->band_energy = E->band;
+  r->entropy_term = E->entropy_term;
+  r->fermi_energy = s->fermi;
+  memcpy(r->e_term, E->term, sizeof r->e_term);
+  double fm = 0;
+  for (int a = 0; a < cell->natom; a++) {
+    const double *f = r->fcart + 3 * a;
+    fm = fmax(fm, sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2]));
+  }
+  r->max_force = fm;
+  return SF_OK;
+}
+
 /* *timed_out = 1 when the SCF stopped at the sample's deadline (par->deadline). */
 static int attempt(MPI_Comm comm, const sf_campaign *c, const sf_scf_params *par, sf_sample_record *r,
                    int *timed_out)
 {
-  const sf_cell *ref = &c->in->cell;
+  int st = SF_OK;
+  const sf_cell *ref = c->ref_cell;
   sf_cell cell;
+  sf_scf s;
+  memset(&s, 0, sizeof s);
+  sf_relax_result rr;
+  memset(&rr, 0, sizeof rr);
   SF_CHECK(sf_cell_alloc(&cell, ref->natom, ref->ntypat));
   memcpy(cell.typat, ref->typat, sizeof(int) * ref->natom);
   memcpy(cell.xred, ref->xred, sizeof(double) * 3 * ref->natom);
   memcpy(cell.znucl, ref->znucl, sizeof(double) * ref->ntypat);
   memcpy(cell.zion, ref->zion, sizeof(double) * ref->ntypat);
   memcpy(cell.rprimd, r->lattice, sizeof cell.rprimd);
-  sf_scf s;
-  memset(&s, 0, sizeof s);
-  sf_relax_result rr;
-  memset(&rr, 0, sizeof rr);
-  double stress[3][3];
-  int st = sf_cell_finish(&cell, 0.5);
-  if (!st) st = sf_scf_setup(&s, par, &cell, c->in->psps, comm);
-  if (!st) st = sf_relax_atoms(&s, &cell, &c->relax, &rr);
-  if (!st) st = sf_scf_forces(&s, (double(*)[3])r->fcart);
-  if (!st) st = sf_scf_stress(&s, stress);
-  if (!st) st = sf_scf_fields(&s, r->field[0], r->field[1], r->field[2], r->field[3]);
-  if (!st) {
-    const sf_energies *E = &s.E;
-    memcpy(r->stress, stress, sizeof stress);
-    memcpy(r->xred, cell.xred, sizeof(double) * 3 * cell.natom);
-    r->free_energy = E->free;
-    r->internal_energy = E->internal;
-    r->band_energy = E->band;
-    r->entropy_term = E->entropy_term;
-    r->fermi_energy = s.fermi;
-    memcpy(r->e_term, E->term, sizeof r->e_term);
-    double fm = 0;
-    for (int a = 0; a < cell.natom; a++) {
-      const double *f = r->fcart + 3 * a;
-      fm = fmax(fm, sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2]));
-    }
-    r->max_force = fm;
-  }
+  SF_CHECK_GOTO(sf_cell_finish(&cell, 0.5));
+  SF_CHECK_GOTO(sf_scf_setup(&s, par, &cell, c->psps, comm));
+  SF_CHECK_GOTO(sf_relax_atoms(&s, &cell, &c->relax, &rr));
+  SF_CHECK_GOTO(store_results(&s, &cell, r));
+cleanup:
   /* counts of the last attempt, kept for failed samples too */
   r->scf_runs = rr.evaluations;
   r->ionic_steps = rr.steps;
@@ -67,15 +74,22 @@ static int attempt(MPI_Comm comm, const sf_campaign *c, const sf_scf_params *par
   return st;
 }
 
+/* The strained lattice of r->D and its strain measures. */
+static int strain_sample(const double ref[3][3], sf_sample_record *r)
+{
+  SF_CHECK(sf_lattice_from_strain(ref, r->D, r->lattice));
+  SF_CHECK(sf_strain_measures(ref, (const double(*)[3])r->lattice, r->strain_F, r->strain_E, r->strain_eps));
+  return SF_OK;
+}
+
 int sf_campaign_sample(MPI_Comm comm, const sf_campaign *c, long i, sf_sample_record *r)
 {
   double t0 = sf_wtime();
-  SF_CHECK(sf_record_alloc(r, c->in->cell.natom, c->scf.ngfft, 1));
+  SF_CHECK(sf_record_alloc(r, c->ref_cell->natom, c->scf.ngfft, 1));
   r->index = i;
   SF_CHECK(sf_sampler_D(c->sampler, i, r->D));
   char reason[2][SF_REASON_LEN];
-  int st = sf_lattice_from_strain(c->in->cell.rprimd, r->D, r->lattice);
-  if (!st) st = sf_strain_measures(c->in->cell.rprimd, (const double(*)[3])r->lattice, r->strain_F, r->strain_E, r->strain_eps);
+  int st = strain_sample(c->ref_cell->rprimd, r);
   int na = 0, timed_out = 0;
   if (st) { snprintf(reason[0], SF_REASON_LEN, "%s", sf_error_message()); sf_error_reset(); na = 1; }
   while (!st && na < 2) {
@@ -126,6 +140,17 @@ int sf_campaign_sample(MPI_Comm comm, const sf_campaign *c, long i, sf_sample_re
   return SF_OK;
 }
 
+/* One line per finished sample (-v), from its group's leader. */
+static void report_sample(const sf_sample_record *r, int group)
+{
+  if (r->status == SF_SAMPLE_OK)
+    printf("  sample %6ld [group %d]: F = %.10f Ha, max|f| = %.1e Ha/Bohr, %d ionic steps, %d SCF runs, "
+           "%d SCF iterations%s, %.1f s\n", r->index, group, r->free_energy, r->max_force, r->ionic_steps,
+           r->scf_runs, r->scf_iterations, r->attempts > 1 ? " (retried)" : "", r->wall_time);
+  else printf("  sample %6ld [group %d]: FAILED after %d attempts: %s\n", r->index, group, r->attempts, r->reason);
+  fflush(stdout);
+}
+
 static void progress(MPI_Win win, long npending, long nearlier, double t0)
 {
   long v[3];
@@ -149,7 +174,12 @@ int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok_out, long *fa
   MPI_Comm gcomm = sg.comm;
   int grank = sg.rank;
   long *pending = NULL, npending = 0, nearlier = 0;
-  SF_CHECK(sf_calloc((void **)&pending, c->nsamples > 0 ? c->nsamples : 1, sizeof(long)));
+  int st = sf_status_agree(world, sf_calloc((void **)&pending, c->nsamples > 0 ? c->nsamples : 1, sizeof(long)));
+  if (st) { /* agreed before the collective window */
+    sf_free(pending);
+    MPI_Comm_free(&gcomm);
+    return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  }
   for (long i = 0; i < c->nsamples; i++) {
     if (!c->have[i]) pending[npending++] = i;
     else nearlier++;
@@ -206,14 +236,7 @@ int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok_out, long *fa
       MPI_Win_flush(0, win);
       if (r.status == SF_SAMPLE_OK) my_ok++;
       else my_failed++;
-      if (lvl >= 2) {
-        if (r.status == SF_SAMPLE_OK)
-          printf("  sample %6ld [group %d]: F = %.10f Ha, max|f| = %.1e Ha/Bohr, %d ionic steps, %d SCF runs, "
-                 "%d SCF iterations%s, %.1f s\n", i, rank / gsize, r.free_energy, r.max_force, r.ionic_steps,
-                 r.scf_runs, r.scf_iterations, r.attempts > 1 ? " (retried)" : "", r.wall_time);
-        else printf("  sample %6ld [group %d]: FAILED after %d attempts: %s\n", i, rank / gsize, r.attempts, r.reason);
-        fflush(stdout);
-      }
+      if (lvl >= 2) report_sample(&r, rank / gsize);
     }
     if (rank == 0) progress(win, npending, nearlier, t0);
     sf_record_free(&r);
@@ -228,13 +251,8 @@ int sf_campaign_run(MPI_Comm world, const sf_campaign *c, long *ok_out, long *fa
   *failed_out = loc[1];
   *stopped = sf_stop_agreed(world);
   if (!loc[2]) return SF_OK;
-  /* Only world rank 0 prints errors, but the failure may be another group's: the first
-   * failing rank sends its message (which names the file) so that the user sees it. */
-  int first = err ? rank : INT_MAX;
-  MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, world);
-  char why[1024];
-  snprintf(why, sizeof why, "%s", sf_error_message());
-  MPI_Bcast(why, (int)sizeof why, MPI_CHAR, first, world);
-  if (err) return sf_error_trace(err, __FILE__, __LINE__, __func__);
-  SF_ERROR(SF_ERR_FILE, "%s", why);
+  /* Only world rank 0 prints errors, but the failure may be another group's: every rank
+   * gets the first failing rank's message (which names the file). */
+  SF_CHECK(sf_status_agree(world, err));
+  return SF_OK;
 }

@@ -27,7 +27,7 @@ void sf_record_md5(const sf_sample_record *r, char hex[33])
   for (int k = 0; k < sf_ncolumns; k++) {
     const sf_column *c = &sf_columns[k];
     const void *data = sf_column_data(c, (sf_sample_record *)r);
-    if (c->type == COL_STRING) { /* only up to the NUL: HDF5 need not keep what follows */
+    if (c->type == SF_COL_STRING) { /* only up to the NUL: HDF5 need not keep what follows */
       size_t len = strnlen(data, SF_REASON_LEN);
       memcpy(p, data, len);
       p += SF_REASON_LEN;

@@ -1,11 +1,50 @@
-/* settings.c — what a campaign's samples depend on, and the refusal to mix datasets
- * written with different settings on -resume. */
+/* settings.c — what a campaign's samples depend on: the settings record of a running
+ * campaign (DATASET.parts/campaign.json), and the refusal to mix datasets written with
+ * different settings on -resume. */
 #include "strainfield/core.h"
 #include "strainfield/dataset.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+void sf_settings_path(const char *dir, char *path, size_t len) { snprintf(path, len, "%s/" SF_SETTINGS_FILE, dir); }
+
+int sf_settings_read(const char *path, char **text)
+{
+  int st = SF_OK;
+  *text = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) SF_ERROR_GOTO(SF_ERR_FILE, "cannot read %s: %s", path, strerror(errno));
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  if (n < 0) SF_ERROR_GOTO(SF_ERR_FILE, "cannot read %s: %s", path, strerror(errno));
+  *text = calloc((size_t)n + 1, 1);
+  if (!*text) SF_ERROR_GOTO(SF_ERR_MEM, "out of memory reading %s", path);
+  if ((long)fread(*text, 1, (size_t)n, f) != n) SF_ERROR_GOTO(SF_ERR_FILE, "cannot read %s", path);
+cleanup:
+  if (f) fclose(f);
+  if (st) { free(*text); *text = NULL; }
+  return st;
+}
+
+int sf_settings_write(const char *path, const char *text)
+{
+  char tmp[1300];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) SF_ERROR(SF_ERR_FILE, "cannot write %s: %s", tmp, strerror(errno));
+  int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+  ok = fclose(f) == 0 && ok;
+  if (!ok) SF_ERROR(SF_ERR_FILE, "cannot write %s", tmp);
+  SF_CHECK(sf_fsync_path(tmp));
+  if (rename(tmp, path)) SF_ERROR(SF_ERR_FILE, "cannot rename %s: %s", tmp, strerror(errno));
+  SF_CHECK(sf_fsync_dir_of(path));
+  return SF_OK;
+}
 
 static char *value_text(const cJSON *v)
 {

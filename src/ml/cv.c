@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const label[] = {"rho", "phi", "u", "s", "xred", "energy"};
 
 /* One fold's training and validation rows (inputs D, targets Y, loss weights W), the
  * predictions, and every task's score. */
@@ -68,7 +67,7 @@ static int cv_task(MPI_Comm gc, const sf_train_cfg *c, sf_train_cfg *cc, int i, 
   sf_train_params tp = cc->tp;
   tp.weight = c->sample_w ? w->Wt : NULL;
   char name[64];
-  snprintf(name, sizeof name, "%s cross-validation", label[i]);
+  snprintf(name, sizeof name, "%s cross-validation", sf_train_net_names[i]);
   tp.name = name;
   SF_CHECK_GOTO(sf_mlp_train(gc, &m, w->Dt, w->Yt, nt, &tp, NULL));
   SF_CHECK_GOTO(sf_mlp_predict(&m, w->Dv, nv, w->yp, NULL));
@@ -91,7 +90,7 @@ cleanup:
 static void cv_choose(sf_train_cfg *c, int i, const double *score, int ngroups, cJSON *json, double t0)
 {
   const int K = c->cv_folds, ncand = c->ncv_w * c->ncv_d;
-  cJSON *o = cJSON_AddObjectToObject(json, label[i]);
+  cJSON *o = cJSON_AddObjectToObject(json, sf_train_net_names[i]);
   cJSON *arr = cJSON_AddArrayToObject(o, "candidates");
   int best = 0;
   double bestv = 0;
@@ -111,7 +110,7 @@ static void cv_choose(sf_train_cfg *c, int i, const double *score, int ngroups, 
   cJSON_AddNumberToObject(o, "chosen_width", c->hidden[i][0]);
   cJSON_AddNumberToObject(o, "time_s", sf_wtime() - t0);
   sf_log(1, "  cv %-6s: %d folds x %d candidates on %d rank groups: chosen %d x %d (val MSE %.3e, %.1f s)\n",
-         label[i], K, ncand, ngroups, c->nhidden[i], c->hidden[i][0], bestv, sf_wtime() - t0);
+         sf_train_net_names[i], K, ncand, ngroups, c->nhidden[i], c->hidden[i][0], bestv, sf_wtime() - t0);
 }
 
 int sf_train_cv(MPI_Comm comm, sf_train_cfg *c, int i, const double *D, const double *Y, int nout,

@@ -6,6 +6,12 @@
 
 #include <math.h>
 
+const char *const sf_train_net_names[SF_NNET] = {
+#define SF_NET_NAME_(id, name, units, meaning) #name,
+    SF_FIELDS(SF_NET_NAME_)
+#undef SF_NET_NAME_
+    "xred", "energy"};
+
 int sf_train_make_net(const sf_train_cfg *c, int i, int nout, uint64_t seed, sf_mlp *m)
 {
   int w[SF_MLP_MAXLAYER + 1];

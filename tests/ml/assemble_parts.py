@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """assemble_parts.py — a training dataset from the first K finished samples of a running
 (or interrupted) `generate` campaign: reads DATASET.parts/sample_*.h5 (one per sample)
-and writes the schema of include/strainfield/ml.h (D, free_energy, xred, status, rprimd
-from each sample's lattice, fields).  Only the contiguous prefix 0..K-1 is used, so the
-sample order (and the train/test split by position) is that of the campaign.
+and writes the part of the dataset schema that training reads (src/data/schema.c: D,
+free_energy, xred, status, lattice, band_energy, entropy_term, fields).  Only the
+contiguous prefix 0..K-1 is used, so the sample order (and the train/test split by position) is that of the campaign.
 
 usage: assemble_parts.py DATASET.parts OUT.h5 [-max K]
 """
@@ -29,14 +29,14 @@ with h5py.File(a.out, "w") as h:
     h.attrs["campaign"] = json.dumps(camp)
     smp, fld = h.create_group("samples"), h.create_group("fields")
     fs = {k: fld.create_dataset(k, (K,) + shape, "f8", chunks=(1,) + shape) for k in ("rho", "phi", "u", "s")}
-    cols = {"D": [], "free_energy": [], "xred": [], "status": [], "rprimd": [], "band_energy": [], "entropy_term": []}
+    cols = {"D": [], "free_energy": [], "xred": [], "status": [], "lattice": [], "band_energy": [], "entropy_term": []}
     for i in range(K):
         with h5py.File(os.path.join(a.parts, f"sample_{i:07d}.h5"), "r") as s:
             for k in fs:
                 fs[k][i] = s["fields/" + k][...]
             cols["D"].append(s["samples/D"][...])
             cols["xred"].append(s["samples/xred"][...])
-            cols["rprimd"].append(s["samples/lattice"][...])
+            cols["lattice"].append(s["samples/lattice"][...])
             for k in ("free_energy", "status", "band_energy", "entropy_term"):
                 cols[k].append(s["samples/" + k][0])
     for k, v in cols.items():

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""make_synthetic.py — a synthetic dataset in the `generate` schema (see include/strainfield/ml.h).
+"""make_synthetic.py — a synthetic dataset in the `generate` schema (src/data/schema.c, docs/dataset.md).
 
 The fields are smooth, known functions of the strain D on a grid in reduced coordinates,
 shaped like the real ones: rho and u are sums of atom-centred Gaussians that follow the
