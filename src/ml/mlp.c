@@ -214,24 +214,6 @@ int sf_mlp_jacobian(const sf_mlp *m, const double *x, double *y, double *J)
   return SF_OK;
 }
 
-int sf_mlp_mse(const sf_mlp *m, const double *X, const double *Y, int n, double *mse)
-{
-  const int nout = m->width[m->nlayer];
-  double *y = NULL;
-  SF_CHECK(sf_calloc((void **)&y, (size_t)n * nout, sizeof *y));
-  int st = sf_mlp_predict(m, X, n, y, NULL);
-  double s = 0;
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < nout; j++) {
-      double d = (y[(size_t)i * nout + j] - Y[(size_t)i * nout + j]) / m->ystd[j];
-      s += d * d;
-    }
-  *mse = s / ((double)n * nout);
-  sf_free(y);
-  SF_CHECK(st);
-  return SF_OK;
-}
-
 /* ---- single-precision inference copy (prediction only; training never uses it) ---- */
 
 /* z = tanh(z + b) in float32: tanh|x| = (1 − e)/(1 + e), e = exp(−2|x|) by round-to-nearest
