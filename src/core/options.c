@@ -193,7 +193,7 @@ int sf_opt_real(const char *name, double def, const char *help, double *val, int
   PetscBool flg = PETSC_FALSE;
   snprintf(d, sizeof d, "%g", def);
   SF_CHECK(sfo_query_begin(name, "real", d, help, "a real number", p, &raw, &given));
-  SFO_QUIET(PetscOptionsGetReal(NULL, NULL, p, &v, &flg), ierr);
+  SFO_QUIET(SF_PETSC, PetscOptionsGetReal(NULL, NULL, p, &v, &flg), ierr);
   if (ierr || (flg && !isfinite((double)v)))
     SF_ERROR(SF_ERR_INPUT, "option %s: cannot read '%s' as a finite real number", p,
              raw ? raw : "");
@@ -210,7 +210,7 @@ int sf_opt_bool(const char *name, int def, const char *help, int *val, int *set)
   PetscErrorCode ierr;
   PetscBool v = def ? PETSC_TRUE : PETSC_FALSE, flg = PETSC_FALSE;
   SF_CHECK(sfo_query_begin(name, "bool", def ? "true" : "false", help, NULL, p, &raw, &given));
-  SFO_QUIET(PetscOptionsGetBool(NULL, NULL, p, &v, &flg), ierr);
+  SFO_QUIET(SF_PETSC, PetscOptionsGetBool(NULL, NULL, p, &v, &flg), ierr);
   if (ierr)
     SF_ERROR(SF_ERR_INPUT, "option %s: cannot read '%s' as a boolean (use true/false, yes/no, 1/0)",
              p, raw ? raw : "");

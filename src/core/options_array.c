@@ -114,7 +114,7 @@ int sf_opt_real_array(const char *name, int nmax, int exact, const double *def, 
   array_type_text(type, "real", nmax, exact);
   SF_CHECK(sfo_query_begin(name, type, d, help, "comma-separated real numbers", p, &raw, &given));
   SF_CHECK_GOTO(sf_calloc((void **)&tmp, (size_t)nmax + 1, sizeof *tmp));
-  SFO_QUIET_GOTO(PetscOptionsGetRealArray(NULL, NULL, p, tmp, &cnt, &flg), ierr);
+  SFO_QUIET(SF_PETSC_GOTO, PetscOptionsGetRealArray(NULL, NULL, p, tmp, &cnt, &flg), ierr);
   if (!ierr && flg)
     for (PetscInt i = 0; i < cnt && i <= nmax; i++)
       if (!isfinite((double)tmp[i])) ierr = 1;
@@ -150,7 +150,7 @@ int sf_opt_string_array(const char *name, int nmax, const char *help, char (*val
   snprintf(type, sizeof type, "string[<=%d]", nmax);
   SF_CHECK(sfo_query_begin(name, type, "(none)", help, "comma-separated strings", p, &raw, &given));
   SF_CHECK_GOTO(sf_calloc((void **)&tmp, (size_t)nmax + 1, sizeof *tmp));
-  SFO_QUIET_GOTO(PetscOptionsGetStringArray(NULL, NULL, p, tmp, &room, &flg), ierr);
+  SFO_QUIET(SF_PETSC_GOTO, PetscOptionsGetStringArray(NULL, NULL, p, tmp, &room, &flg), ierr);
   if (ierr)
     SF_ERROR_GOTO(SF_ERR_INPUT, "option %s: cannot read '%s' as comma-separated strings", p,
                   raw ? raw : "");

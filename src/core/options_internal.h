@@ -50,19 +50,13 @@ int sfo_range_error(const char *p, const char *pre, const char *what, int min, i
 int sfo_petsc_internal(const char *b);
 
 /* A PETSc getter whose errors are bad input: PETSc's full error report is silenced
- * (its handler pushed and popped, each checked) and its code left in ierr for the
- * caller's message.  The _GOTO form for a function in the cleanup form. */
-#define SFO_QUIET(call, ierr)                                         \
+ * (its handler pushed and popped, each checked with `check`: SF_PETSC, or SF_PETSC_GOTO in
+ * a function in the cleanup form) and its code left in ierr for the caller's message. */
+#define SFO_QUIET(check, call, ierr)                                  \
   do {                                                                \
-    SF_PETSC(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));   \
+    check(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));      \
     ierr = (call);                                                    \
-    SF_PETSC(PetscPopErrorHandler());                                 \
-  } while (0)
-#define SFO_QUIET_GOTO(call, ierr)                                    \
-  do {                                                                \
-    SF_PETSC_GOTO(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); \
-    ierr = (call);                                                    \
-    SF_PETSC_GOTO(PetscPopErrorHandler());                            \
+    check(PetscPopErrorHandler());                                    \
   } while (0)
 
 #endif
