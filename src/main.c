@@ -34,6 +34,17 @@ static void usage(FILE *out)
   fprintf(out, "\n'strainfield <subcommand> -help' lists that subcommand's options with their defaults.\n");
 }
 
+/* The options every subcommand shares (the log level), then the subcommand itself. */
+static int run_subcommand(const subcommand *sub, const char *name)
+{
+  int verbose = 0, verbosity = 1;
+  SF_CHECK(sf_options_begin(name));
+  SF_CHECK(sf_opt_bool("-v", 0, "verbose: per-iteration SCF residuals (same as -verbosity 2)", &verbose, NULL));
+  SF_CHECK(sf_opt_int("-verbosity", 1, "0 quiet, 1 normal, 2 per-iteration, 3 debug", &verbosity, NULL));
+  sf_log_set_level(verbose && verbosity < 2 ? 2 : verbosity);
+  return sub->run();
+}
+
 int main(int argc, char **argv)
 {
   /* before MPI starts: a version query must work on a login node without mpirun */
@@ -71,12 +82,7 @@ int main(int argc, char **argv)
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   sf_log_set_rank(rank);
-  int status = sf_options_begin(name);
-  int verbose = 0, verbosity = 1;
-  if (!status) status = sf_opt_bool("-v", 0, "verbose: per-iteration SCF residuals (same as -verbosity 2)", &verbose, NULL);
-  if (!status) status = sf_opt_int("-verbosity", 1, "0 quiet, 1 normal, 2 per-iteration, 3 debug", &verbosity, NULL);
-  if (!status) sf_log_set_level(verbose && verbosity < 2 ? 2 : verbosity);
-  if (!status) status = sub->run();
+  int status = run_subcommand(sub, name);
   int code = 0;
   if (status == SF_HELP_SHOWN) code = 0;
   else if (status) {

@@ -36,8 +36,6 @@ int sf_mixer_create(const sf_mixer_params *p, int n, const double *g2, double uc
  * create errors: history outside [0,100], alpha outside (0,2], q0 < 0, ucvol <= 0. */
 int sf_mixer_step(sf_mixer *m, const double complex *rho_in, const double complex *rho_out,
                   double complex *rho_next);
-/* Forget the history (e.g. after the ions move). */
-void sf_mixer_reset(sf_mixer *m);
 void sf_mixer_destroy(sf_mixer **m);
 
 #endif

@@ -88,8 +88,6 @@ int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int
  * SF_TEST_STOP_AT_EPOCH=N requests a stop (as SIGTERM) at the start of epoch N. */
 int sf_mlp_train_state(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int n,
                        const sf_train_params *p, sf_mlp_state *state, double *loss);
-/* Mean squared error (standardised units) of the network on (X, Y). */
-int sf_mlp_mse(const sf_mlp *m, const double *X, const double *Y, int n, double *mse);
 
 /* Single-precision inference copy of a network, made once (e.g. at model load) for fast
  * prediction; training and ∂y/∂x keep the float64 network.  Weights are float32 in one

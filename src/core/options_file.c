@@ -181,17 +181,23 @@ static int read_whole(const char *path, const char *where, char **text, size_t *
   FILE *f = fopen(path, "rb");
   if (!f) SF_ERROR(SF_ERR_FILE, "cannot open options file %s%s", path, where);
   size_t cap = 4096, n = 0;
-  char *buf = NULL;
-  int st = sf_calloc((void **)&buf, cap + 1, 1);
-  while (!st && (n += fread(buf + n, 1, cap - n, f)) == cap) {
-    char *bigger = NULL;
-    st = sf_calloc((void **)&bigger, 2 * cap + 1, 1);
-    if (!st) memcpy(bigger, buf, n);
+  char *buf = NULL, *bigger = NULL;
+  int st = SF_OK;
+  SF_CHECK_GOTO(sf_calloc((void **)&buf, cap + 1, 1));
+  while ((n += fread(buf + n, 1, cap - n, f)) == cap) {
+    SF_CHECK_GOTO(sf_calloc((void **)&bigger, 2 * cap + 1, 1));
+    memcpy(bigger, buf, n);
     sf_free(buf);
     buf = bigger;
+    bigger = NULL;
     cap *= 2;
   }
+cleanup:
   fclose(f);
+  if (st) {
+    sf_free(buf);
+    buf = NULL;
+  }
   *text = buf;
   *len = n;
   return st;
@@ -220,15 +226,16 @@ static int walk_file(void *ctx, const char *path, const char *from, int from_lin
   }
   char *text = NULL;
   size_t len = 0;
-  int st = read_whole(path, where, &text, &len);
-  if (!st) {
-    w->name[w->depth] = path;
-    w->dev[w->depth] = sb.st_dev;
-    w->ino[w->depth] = sb.st_ino;
-    w->depth++;
-    st = sf_options_scan_text(path, text, len, walk_file, w);
-    w->depth--;
-  }
+  int st = SF_OK;
+  SF_CHECK_GOTO(read_whole(path, where, &text, &len));
+  w->name[w->depth] = path;
+  w->dev[w->depth] = sb.st_dev;
+  w->ino[w->depth] = sb.st_ino;
+  w->depth++;
+  st = sf_options_scan_text(path, text, len, walk_file, w);
+  w->depth--;
+  SF_CHECK_GOTO(st);
+cleanup:
   sf_free(text);
   return st;
 }
@@ -237,6 +244,29 @@ int sf_options_check_file(const char *path)
 {
   walk w = {0};
   return walk_file(&w, path, NULL, 0);
+}
+
+/* PETSC_OPTIONS is one line of "-key value" pairs: reuse the tokenizer, then follow
+ * its includes. */
+static int check_env_options(const char *env)
+{
+  size_t n = strlen(env);
+  char *copy = NULL;
+  int st = SF_OK;
+  SF_CHECK_GOTO(sf_calloc((void **)&copy, n + 1, 1));
+  memcpy(copy, env, n);
+  char *tok[SF_OPTIONS_MAX_LINE / 2];
+  int ntok = 0;
+  for (char *s = strtok(copy, " \t"); s && ntok < (int)(sizeof tok / sizeof tok[0]); s = strtok(NULL, " \t"))
+    tok[ntok++] = s;
+  for (int i = 0; i < ntok; i++) {
+    if (strcasecmp(tok[i], "-options_file")) continue;
+    if (i + 1 >= ntok) SF_ERROR_GOTO(SF_ERR_INPUT, "PETSC_OPTIONS: -options_file needs a file name");
+    SF_CHECK_GOTO(sf_options_check_file(tok[i + 1]));
+  }
+cleanup:
+  sf_free(copy);
+  return st;
 }
 
 /* PETSc reads, in order: ~/.petscrc, .petscrc, petscrc (unless -skip_petscrc), then
@@ -256,25 +286,7 @@ int sf_options_check_args(int argc, char **argv)
       if (rc[i] && !stat(rc[i], &sb)) SF_CHECK(sf_options_check_file(rc[i]));
   }
   const char *env = getenv("PETSC_OPTIONS");
-  if (env && env[0]) {
-    /* one line of "-key value" pairs: reuse the tokenizer, then look for includes */
-    size_t n = strlen(env);
-    char *copy;
-    SF_CHECK(sf_calloc((void **)&copy, n + 1, 1));
-    memcpy(copy, env, n);
-    char *tok[SF_OPTIONS_MAX_LINE / 2];
-    int ntok = 0, st = SF_OK;
-    for (char *s = strtok(copy, " \t"); s && ntok < (int)(sizeof tok / sizeof tok[0]);
-         s = strtok(NULL, " \t"))
-      tok[ntok++] = s;
-    for (int i = 0; i < ntok && !st; i++)
-      if (!strcasecmp(tok[i], "-options_file"))
-        st = i + 1 < ntok ? sf_options_check_file(tok[i + 1])
-                          : sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__,
-                                         "PETSC_OPTIONS: -options_file needs a file name");
-    sf_free(copy);
-    SF_CHECK(st);
-  }
+  if (env && env[0]) SF_CHECK(check_env_options(env));
   for (int i = 1; i < argc; i++) {
     if (strcasecmp(argv[i], "-options_file")) continue;
     if (i + 1 >= argc || argv[i + 1][0] == '-')

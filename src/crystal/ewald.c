@@ -24,50 +24,12 @@ static const double pi = 3.14159265358979323846;
 
 static double norm3(const double a[3]) { return sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]); }
 
-int sf_ewald(const sf_cell *cell, double *energy, double (*fcart)[3], double stress[6])
+/* The real-space sum: returns its energy; adds to fcart (may be NULL) and dE/dε. */
+static double ewald_real(const sf_cell *cell, const double *z, double eta, double rmax, const int nr[3],
+                         double (*fcart)[3], double dedeps[3][3])
 {
-  int n = cell->natom;
-  double omega = cell->ucvol;
-  if (!(omega > 0.0)) SF_ERROR(SF_ERR_INPUT, "sf_ewald needs a finished cell (ucvol = %g)", omega);
-  double *z = NULL, (*x)[3] = NULL;
-  int err = sf_calloc((void **)&z, (size_t)n, sizeof *z);
-  if (!err) err = sf_calloc((void **)&x, (size_t)n, sizeof *x);
-  if (err) {
-    sf_free(z), sf_free(x);
-    return sf_error_trace(err, __FILE__, __LINE__, __func__);
-  }
-  double q = 0.0, z2 = 0.0;
-  for (int i = 0; i < n; i++) {
-    z[i] = cell->zion[cell->typat[i]];
-    q += z[i];
-    z2 += z[i] * z[i];
-    sf_cell_xcart(cell, i, x[i]);
-  }
-  if (fcart) memset(fcart, 0, (size_t)n * sizeof *fcart);
-
-  /* η ~ √π/Ω^(1/3) roughly balances the number of real-space images and of G vectors. */
-  const double eta = sqrt(pi) / cbrt(omega);
-  const double rmax = 6.5 / eta, gmax = 2.0 * eta * sqrt(42.0);
-  double dedeps[3][3] = {{0}};
-  double ereal = 0.0, erecip = 0.0;
-
-  /* real space: with the reduced difference folded into [-1/2,1/2), |n_a| ≤ rmax|b_a| + 1/2 */
-  int nr[3], ng[3];
-  double nreal = 1.0, nrecip = 1.0;
-  for (int a = 0; a < 3; a++) {
-    double mr = ceil(rmax * norm3(cell->gprimd[a])) + 1.0, mg = ceil(gmax / (2.0 * pi) * norm3(cell->rprimd[a])) + 1.0;
-    nreal *= 2.0 * mr + 1.0;
-    nrecip *= 2.0 * mg + 1.0;
-    nr[a] = mr < 1e6 ? (int)mr : 1000000;
-    ng[a] = mg < 1e6 ? (int)mg : 1000000;
-  }
-  /* Both counts grow only as the cell flattens (nreal ~ 1/relative volume along the short
-   * reciprocal direction); refuse rather than sum for hours. */
-  if (nreal > (double)SF_CELL_MAX_POINTS || nrecip > (double)SF_CELL_MAX_POINTS) {
-    sf_free(z), sf_free(x);
-    SF_ERROR(SF_ERR_INPUT, "the Ewald sum of this cell needs %.3g real-space and %.3g reciprocal-space lattice "
-             "points (more than %ld): the cell is too flat", nreal, nrecip, SF_CELL_MAX_POINTS);
-  }
+  const int n = cell->natom;
+  double ereal = 0.0;
   const double twoeta_sqrtpi = 2.0 * eta / sqrt(pi);
   for (int i = 0; i < n; i++)
     for (int j = 0; j < n; j++) {
@@ -95,7 +57,16 @@ int sf_ewald(const sf_cell *cell, double *energy, double (*fcart)[3], double str
               for (int b = 0; b < 3; b++) dedeps[a][b] -= 0.5 * gr * d[a] * d[b];
           }
     }
+  return ereal;
+}
 
+/* The reciprocal-space sum over G ≠ 0: returns its energy; adds to fcart and dE/dε. */
+static double ewald_recip(const sf_cell *cell, const double *z, double eta, double gmax, const int ng[3],
+                          double (*fcart)[3], double dedeps[3][3])
+{
+  const int n = cell->natom;
+  const double omega = cell->ucvol;
+  double erecip = 0.0;
   const double inv4eta2 = 1.0 / (4.0 * eta * eta);
   for (int m0 = -ng[0]; m0 <= ng[0]; m0++)
     for (int m1 = -ng[1]; m1 <= ng[1]; m1++)
@@ -125,7 +96,46 @@ int sf_ewald(const sf_cell *cell, double *energy, double (*fcart)[3], double str
             for (int a = 0; a < 3; a++) fcart[i][a] += w * G[a];
           }
       }
+  return erecip;
+}
 
+int sf_ewald(const sf_cell *cell, double *energy, double (*fcart)[3], double stress[6])
+{
+  int n = cell->natom, st = SF_OK;
+  double omega = cell->ucvol;
+  if (!(omega > 0.0)) SF_ERROR(SF_ERR_INPUT, "sf_ewald needs a finished cell (ucvol = %g)", omega);
+  double *z = NULL;
+  SF_CHECK_GOTO(sf_calloc((void **)&z, (size_t)n, sizeof *z));
+  double q = 0.0, z2 = 0.0;
+  for (int i = 0; i < n; i++) {
+    z[i] = cell->zion[cell->typat[i]];
+    q += z[i];
+    z2 += z[i] * z[i];
+  }
+  if (fcart) memset(fcart, 0, (size_t)n * sizeof *fcart);
+
+  /* η ~ √π/Ω^(1/3) roughly balances the number of real-space images and of G vectors. */
+  const double eta = sqrt(pi) / cbrt(omega);
+  const double rmax = 6.5 / eta, gmax = 2.0 * eta * sqrt(42.0);
+  double dedeps[3][3] = {{0}};
+
+  /* real space: with the reduced difference folded into [-1/2,1/2), |n_a| ≤ rmax|b_a| + 1/2 */
+  int nr[3], ng[3];
+  double nreal = 1.0, nrecip = 1.0;
+  for (int a = 0; a < 3; a++) {
+    double mr = ceil(rmax * norm3(cell->gprimd[a])) + 1.0, mg = ceil(gmax / (2.0 * pi) * norm3(cell->rprimd[a])) + 1.0;
+    nreal *= 2.0 * mr + 1.0;
+    nrecip *= 2.0 * mg + 1.0;
+    nr[a] = mr < 1e6 ? (int)mr : 1000000;
+    ng[a] = mg < 1e6 ? (int)mg : 1000000;
+  }
+  /* Both counts grow only as the cell flattens (nreal ~ 1/relative volume along the short
+   * reciprocal direction); refuse rather than sum for hours. */
+  if (nreal > (double)SF_CELL_MAX_POINTS || nrecip > (double)SF_CELL_MAX_POINTS)
+    SF_ERROR_GOTO(SF_ERR_INPUT, "the Ewald sum of this cell needs %.3g real-space and %.3g reciprocal-space "
+                  "lattice points (more than %ld): the cell is too flat", nreal, nrecip, SF_CELL_MAX_POINTS);
+  const double ereal = ewald_real(cell, z, eta, rmax, nr, fcart, dedeps);
+  const double erecip = ewald_recip(cell, z, eta, gmax, ng, fcart, dedeps);
   double eself = -eta / sqrt(pi) * z2;
   double ebg = -pi * q * q / (2.0 * omega * eta * eta);
   for (int a = 0; a < 3; a++) dedeps[a][a] -= erecip + ebg; /* both scale as 1/Ω */
@@ -134,7 +144,7 @@ int sf_ewald(const sf_cell *cell, double *energy, double (*fcart)[3], double str
     static const int va[6] = {0, 1, 2, 1, 0, 0}, vb[6] = {0, 1, 2, 2, 2, 1};
     for (int v = 0; v < 6; v++) stress[v] = 0.5 * (dedeps[va[v]][vb[v]] + dedeps[vb[v]][va[v]]) / omega;
   }
+cleanup:
   sf_free(z);
-  sf_free(x);
-  return SF_OK;
+  return st;
 }

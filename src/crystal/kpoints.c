@@ -96,12 +96,9 @@ int sf_kpoints_monkhorst_pack(const sf_symmetry *sym, const int ngkpt[3], int ns
   long nk = (long)ngkpt[0] * ngkpt[1] * ngkpt[2], ntot = nk * nshiftk;
   long *star = NULL, nstar = 0;
   double (*kfull)[3] = NULL;
-  int err = sf_calloc((void **)&star, (size_t)ntot, sizeof *star);
-  if (!err) err = sf_calloc((void **)&kfull, (size_t)ntot, sizeof *kfull);
-  if (err) {
-    sf_free(star), sf_free(kfull);
-    return sf_error_trace(err, __FILE__, __LINE__, __func__);
-  }
+  int st = SF_OK;
+  SF_CHECK_GOTO(sf_calloc((void **)&star, (size_t)ntot, sizeof *star));
+  SF_CHECK_GOTO(sf_calloc((void **)&kfull, (size_t)ntot, sizeof *kfull));
   for (int is = 0; is < nshiftk; is++)
     for (long i0 = 0; i0 < ngkpt[0]; i0++)
       for (long i1 = 0; i1 < ngkpt[1]; i1++)
@@ -131,12 +128,8 @@ int sf_kpoints_monkhorst_pack(const sf_symmetry *sym, const int ngkpt[3], int ns
     nstar++;
   }
 
-  err = sf_calloc((void **)&kp->kred, (size_t)nstar, sizeof *kp->kred);
-  if (!err) err = sf_calloc((void **)&kp->wtk, (size_t)nstar, sizeof *kp->wtk);
-  if (err) {
-    sf_free(star), sf_free(kfull), sf_kpoints_free(kp);
-    return sf_error_trace(err, __FILE__, __LINE__, __func__);
-  }
+  SF_CHECK_GOTO(sf_calloc((void **)&kp->kred, (size_t)nstar, sizeof *kp->kred));
+  SF_CHECK_GOTO(sf_calloc((void **)&kp->wtk, (size_t)nstar, sizeof *kp->wtk));
   kp->nkpt = (int)nstar;
   /* Stars are numbered in order of their first member, so the representative is the first
    * point with a new star number. */
@@ -148,7 +141,9 @@ int sf_kpoints_monkhorst_pack(const sf_symmetry *sym, const int ngkpt[3], int ns
     }
     kp->wtk[star[i]] += 1.0 / (double)ntot;
   }
+cleanup:
   sf_free(star);
   sf_free(kfull);
-  return SF_OK;
+  if (st) sf_kpoints_free(kp);
+  return st;
 }

@@ -130,13 +130,16 @@ int sf_cell_alloc(sf_cell *cell, int natom, int ntypat)
   *cell = (sf_cell){0};
   if (natom < 1 || ntypat < 1)
     SF_ERROR(SF_ERR_INPUT, "a cell needs natom >= 1 and ntypat >= 1 (got %d, %d)", natom, ntypat);
+  int st = SF_OK;
   cell->natom = natom;
   cell->ntypat = ntypat;
-  SF_CHECK(sf_calloc((void **)&cell->typat, (size_t)natom, sizeof *cell->typat));
-  SF_CHECK(sf_calloc((void **)&cell->xred, (size_t)natom, sizeof *cell->xred));
-  SF_CHECK(sf_calloc((void **)&cell->znucl, (size_t)ntypat, sizeof *cell->znucl));
-  SF_CHECK(sf_calloc((void **)&cell->zion, (size_t)ntypat, sizeof *cell->zion));
-  return SF_OK;
+  SF_CHECK_GOTO(sf_calloc((void **)&cell->typat, (size_t)natom, sizeof *cell->typat));
+  SF_CHECK_GOTO(sf_calloc((void **)&cell->xred, (size_t)natom, sizeof *cell->xred));
+  SF_CHECK_GOTO(sf_calloc((void **)&cell->znucl, (size_t)ntypat, sizeof *cell->znucl));
+  SF_CHECK_GOTO(sf_calloc((void **)&cell->zion, (size_t)ntypat, sizeof *cell->zion));
+cleanup:
+  if (st) sf_cell_free(cell);
+  return st;
 }
 
 void sf_cell_free(sf_cell *cell)

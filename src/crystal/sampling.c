@@ -75,6 +75,37 @@ int sf_sampler_D(const sf_sampler *s, long i, double D[6])
   return SF_OK;
 }
 
+/* One line of a -sample_file: 6 numbers (la lb lc tha thb thc) into v, or *blank. */
+static int parse_sample_line(const char *path, long lineno, char *line, double v[7], int *blank)
+{
+  char *hash = strchr(line, '#');
+  if (hash) *hash = 0;
+  for (char *c = line; *c; c++) if (*c == ',') *c = ' ';
+  int k = 0;
+  char *p = line, *end;
+  while (k < 7) {
+    double x = strtod(p, &end);
+    if (end == p) break;
+    v[k++] = x;
+    p = end;
+  }
+  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+  *blank = k == 0 && !*p;
+  if (*blank) return SF_OK;
+  if (k != 6 || *p) SF_ERROR(SF_ERR_FILE, "%s:%ld: expected 6 numbers (la lb lc tha thb thc)", path, lineno);
+  for (int j = 0; j < 3; j++)
+    if (!(v[j] > 0)) SF_ERROR(SF_ERR_INPUT, "%s:%ld: stretch %g must be positive", path, lineno, v[j]);
+  /* Angles that make a flat cell would fail (or, before the check, hang) the sample's
+   * cell construction; refuse the file up front, naming the line. */
+  if (sf_lattice_check_angles(&v[3])) {
+    char why[512];
+    snprintf(why, sizeof why, "%s", sf_error_message());
+    sf_error_reset();
+    SF_ERROR(SF_ERR_INPUT, "%s:%ld: %s", path, lineno, why);
+  }
+  return SF_OK;
+}
+
 int sf_sampler_read_file(sf_sampler *s, const char *path)
 {
   FILE *f = fopen(path, "r");
@@ -82,52 +113,29 @@ int sf_sampler_read_file(sf_sampler *s, const char *path)
   long cap = 64, n = 0, lineno = 0;
   double(*t)[6] = malloc(cap * sizeof *t);
   char line[4096];
-  int st = t ? SF_OK : SF_ERR_MEM;
-  while (!st && fgets(line, sizeof line, f)) {
-    lineno++;
-    char *hash = strchr(line, '#');
-    if (hash) *hash = 0;
-    for (char *c = line; *c; c++) if (*c == ',') *c = ' ';
+  int st = SF_OK;
+  if (!t) SF_ERROR_GOTO(SF_ERR_MEM, "out of memory");
+  while (fgets(line, sizeof line, f)) {
     double v[7];
-    int k = 0;
-    char *p = line, *end;
-    while (k < 7) {
-      double x = strtod(p, &end);
-      if (end == p) break;
-      v[k++] = x;
-      p = end;
-    }
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
-    if (k == 0 && !*p) continue;
-    if (k != 6 || *p) {
-      st = sf_error_set(SF_ERR_FILE, __FILE__, __LINE__, __func__, "%s:%ld: expected 6 numbers (la lb lc tha thb thc)", path, lineno);
-      break;
-    }
-    for (int j = 0; j < 3 && !st; j++)
-      if (!(v[j] > 0)) st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__, "%s:%ld: stretch %g must be positive", path, lineno, v[j]);
-    /* Angles that make a flat cell would fail (or, before the check, hang) the sample's
-     * cell construction; refuse the file up front, naming the line. */
-    if (!st && sf_lattice_check_angles(&v[3])) {
-      char why[512];
-      snprintf(why, sizeof why, "%s", sf_error_message());
-      sf_error_reset();
-      st = sf_error_set(SF_ERR_INPUT, __FILE__, __LINE__, __func__, "%s:%ld: %s", path, lineno, why);
-    }
-    if (st) break;
+    int blank;
+    SF_CHECK_GOTO(parse_sample_line(path, ++lineno, line, v, &blank));
+    if (blank) continue;
     if (n == cap) {
       cap *= 2;
       void *nt = realloc(t, cap * sizeof *t);
-      if (!nt) { st = SF_ERR_MEM; break; }
+      if (!nt) SF_ERROR_GOTO(SF_ERR_MEM, "out of memory");
       t = nt;
     }
     memcpy(t[n++], v, sizeof t[0]);
   }
-  fclose(f);
-  if (st) { free(t); return st == SF_ERR_MEM ? sf_error_set(st, __FILE__, __LINE__, __func__, "out of memory") : st; }
-  if (n == 0) { free(t); SF_ERROR(SF_ERR_FILE, "-sample_file %s lists no strains", path); }
+  if (n == 0) SF_ERROR_GOTO(SF_ERR_FILE, "-sample_file %s lists no strains", path);
   s->table = t;
   s->ntable = n;
-  return SF_OK;
+  t = NULL;
+cleanup:
+  fclose(f);
+  free(t);
+  return st;
 }
 
 void sf_sampler_free(sf_sampler *s)

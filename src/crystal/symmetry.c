@@ -40,14 +40,11 @@ int sf_symmetry_find(const sf_cell *cell, double tol, sf_symmetry *sym)
   int *types = NULL, (*rot)[3][3] = NULL;
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 3; j++) lattice[i][j] = cell->rprimd[j][i];
-  int err = sf_calloc((void **)&pos, (size_t)n, sizeof *pos);
-  if (!err) err = sf_calloc((void **)&types, (size_t)n, sizeof *types);
-  if (!err) err = sf_calloc((void **)&rot, (size_t)maxop, sizeof *rot);
-  if (!err) err = sf_calloc((void **)&trans, (size_t)maxop, sizeof *trans);
-  if (err) {
-    sf_free(pos), sf_free(types), sf_free(rot), sf_free(trans);
-    return sf_error_trace(err, __FILE__, __LINE__, __func__);
-  }
+  int st = SF_OK;
+  SF_CHECK_GOTO(sf_calloc((void **)&pos, (size_t)n, sizeof *pos));
+  SF_CHECK_GOTO(sf_calloc((void **)&types, (size_t)n, sizeof *types));
+  SF_CHECK_GOTO(sf_calloc((void **)&rot, (size_t)maxop, sizeof *rot));
+  SF_CHECK_GOTO(sf_calloc((void **)&trans, (size_t)maxop, sizeof *trans));
   for (int ia = 0; ia < n; ia++) {
     for (int k = 0; k < 3; k++) pos[ia][k] = cell->xred[ia][k];
     /* Atoms of different types never map onto each other, even with the same znucl:
@@ -55,18 +52,14 @@ int sf_symmetry_find(const sf_cell *cell, double tol, sf_symmetry *sym)
     types[ia] = cell->typat[ia] + 1;
   }
   int nop = spg_get_symmetry(rot, trans, maxop, lattice, pos, types, n, tol);
-  sf_free(pos);
-  sf_free(types);
-  if (nop < 1 || nop > SF_MAXSYM) {
-    sf_free(rot), sf_free(trans);
-    if (nop < 1)
-      SF_ERROR(SF_ERR_LIB, "spglib found no symmetry operation (not even the identity): %s",
-               spg_get_error_message(spg_get_error_code()));
-    SF_ERROR(SF_ERR_INPUT,
-             "the cell has %d symmetry operations, more than SF_MAXSYM = %d: it is a large "
-             "supercell of a smaller cell; use the primitive cell or disable symmetry",
-             nop, SF_MAXSYM);
-  }
+  if (nop < 1)
+    SF_ERROR_GOTO(SF_ERR_LIB, "spglib found no symmetry operation (not even the identity): %s",
+                  spg_get_error_message(spg_get_error_code()));
+  if (nop > SF_MAXSYM)
+    SF_ERROR_GOTO(SF_ERR_INPUT,
+                  "the cell has %d symmetry operations, more than SF_MAXSYM = %d: it is a large "
+                  "supercell of a smaller cell; use the primitive cell or disable symmetry",
+                  nop, SF_MAXSYM);
 
   memset(sym, 0, sizeof *sym);
   /* identity first: callers index operation 0 as "do nothing" */
@@ -76,10 +69,7 @@ int sf_symmetry_find(const sf_cell *cell, double tol, sf_symmetry *sym)
         fabs(trans[s][1] - nearbyint(trans[s][1])) < 1e-8 &&
         fabs(trans[s][2] - nearbyint(trans[s][2])) < 1e-8)
       first = s;
-  if (first < 0) {
-    sf_free(rot), sf_free(trans);
-    SF_ERROR(SF_ERR_INTERNAL, "spglib returned %d operations without the identity", nop);
-  }
+  if (first < 0) SF_ERROR_GOTO(SF_ERR_INTERNAL, "spglib returned %d operations without the identity", nop);
   int m = 0;
   for (int pass = 0; pass < 2; pass++)
     for (int s = 0; s < nop; s++) {
@@ -95,7 +85,10 @@ int sf_symmetry_find(const sf_cell *cell, double tol, sf_symmetry *sym)
       m++;
     }
   sym->nsym = m;
+cleanup:
+  sf_free(pos);
+  sf_free(types);
   sf_free(rot);
   sf_free(trans);
-  return SF_OK;
+  return st;
 }

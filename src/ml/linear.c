@@ -22,32 +22,29 @@ int sf_linear_fit(const double *X, const double *Y, int n, int nin, int nout, do
   }
   const int na = nin + 1;
   double *A = NULL, *Bm = NULL;
-  SF_CHECK(sf_calloc((void **)&A, (size_t)n * na, sizeof *A));
-  int st = sf_calloc((void **)&Bm, (size_t)n * nout, sizeof *Bm);
-  if (!st) {
-    for (int i = 0; i < n; i++) {
-      A[(size_t)i * na] = 1;
-      for (int j = 0; j < nin; j++) A[(size_t)i * na + 1 + j] = (X[(size_t)i * nin + j] - mu[j]) / sd[j];
-    }
-    memcpy(Bm, Y, (size_t)n * nout * sizeof *Bm);
-    int info = LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', n, na, nout, A, na, Bm, nout);
-    if (info) st = sf_error_set(SF_ERR_LIB, __FILE__, __LINE__, __func__, "DGELS failed (info %d)", info);
+  int st = SF_OK;
+  SF_CHECK_GOTO(sf_calloc((void **)&A, (size_t)n * na, sizeof *A));
+  SF_CHECK_GOTO(sf_calloc((void **)&Bm, (size_t)n * nout, sizeof *Bm));
+  for (int i = 0; i < n; i++) {
+    A[(size_t)i * na] = 1;
+    for (int j = 0; j < nin; j++) A[(size_t)i * na + 1 + j] = (X[(size_t)i * nin + j] - mu[j]) / sd[j];
   }
-  if (!st) {
-    for (int o = 0; o < nout; o++) {
-      double a = Bm[o];
-      for (int j = 0; j < nin; j++) {
-        double bj = Bm[(size_t)(1 + j) * nout + o] / sd[j];
-        coef[(size_t)(1 + j) * nout + o] = bj;
-        a -= bj * mu[j];
-      }
-      coef[o] = a;
+  memcpy(Bm, Y, (size_t)n * nout * sizeof *Bm);
+  int info = LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', n, na, nout, A, na, Bm, nout);
+  if (info) SF_ERROR_GOTO(SF_ERR_LIB, "DGELS failed (info %d)", info);
+  for (int o = 0; o < nout; o++) {
+    double a = Bm[o];
+    for (int j = 0; j < nin; j++) {
+      double bj = Bm[(size_t)(1 + j) * nout + o] / sd[j];
+      coef[(size_t)(1 + j) * nout + o] = bj;
+      a -= bj * mu[j];
     }
+    coef[o] = a;
   }
+cleanup:
   sf_free(A);
   sf_free(Bm);
-  if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
-  return SF_OK;
+  return st;
 }
 
 void sf_linear_predict(const double *coef, const double *X, int n, int nin, int nout, double *Y)

@@ -71,6 +71,18 @@ double sf_ml_rng_uniform(uint64_t seed, uint64_t purpose, uint64_t counter)
   return (double)(sf_ml_rng_u64(seed, purpose, counter) >> 11) * 0x1.0p-53;
 }
 
+/* The parameters and scalers of m's shape; on an error the caller frees them. */
+static int mlp_alloc(sf_mlp *m)
+{
+  const int nin = m->width[0], nout = m->width[m->nlayer];
+  SF_CHECK(sf_calloc((void **)&m->params, m->nparam, sizeof(double)));
+  SF_CHECK(sf_calloc((void **)&m->xmean, nin, sizeof(double)));
+  SF_CHECK(sf_calloc((void **)&m->xstd, nin, sizeof(double)));
+  SF_CHECK(sf_calloc((void **)&m->ymean, nout, sizeof(double)));
+  SF_CHECK(sf_calloc((void **)&m->ystd, nout, sizeof(double)));
+  return SF_OK;
+}
+
 int sf_mlp_create(sf_mlp *m, int nlayer, const int *width, uint64_t seed)
 {
   memset(m, 0, sizeof *m);
@@ -83,11 +95,11 @@ int sf_mlp_create(sf_mlp *m, int nlayer, const int *width, uint64_t seed)
   }
   for (int l = 0; l < nlayer; l++) np += (size_t)width[l] * width[l + 1] + width[l + 1];
   m->nparam = np;
-  SF_CHECK(sf_calloc((void **)&m->params, np, sizeof(double)));
-  SF_CHECK(sf_calloc((void **)&m->xmean, width[0], sizeof(double)));
-  SF_CHECK(sf_calloc((void **)&m->xstd, width[0], sizeof(double)));
-  SF_CHECK(sf_calloc((void **)&m->ymean, width[nlayer], sizeof(double)));
-  SF_CHECK(sf_calloc((void **)&m->ystd, width[nlayer], sizeof(double)));
+  int st = mlp_alloc(m);
+  if (st) {
+    sf_mlp_free(m);
+    return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  }
   for (int i = 0; i < width[0]; i++) m->xstd[i] = 1;
   for (int i = 0; i < width[nlayer]; i++) m->ystd[i] = 1;
   double *p = m->params;
@@ -214,24 +226,6 @@ int sf_mlp_jacobian(const sf_mlp *m, const double *x, double *y, double *J)
   return SF_OK;
 }
 
-int sf_mlp_mse(const sf_mlp *m, const double *X, const double *Y, int n, double *mse)
-{
-  const int nout = m->width[m->nlayer];
-  double *y = NULL;
-  SF_CHECK(sf_calloc((void **)&y, (size_t)n * nout, sizeof *y));
-  int st = sf_mlp_predict(m, X, n, y, NULL);
-  double s = 0;
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < nout; j++) {
-      double d = (y[(size_t)i * nout + j] - Y[(size_t)i * nout + j]) / m->ystd[j];
-      s += d * d;
-    }
-  *mse = s / ((double)n * nout);
-  sf_free(y);
-  SF_CHECK(st);
-  return SF_OK;
-}
-
 /* ---- single-precision inference copy (prediction only; training never uses it) ---- */
 
 /* z = tanh(z + b) in float32: tanh|x| = (1 − e)/(1 + e), e = exp(−2|x|) by round-to-nearest
@@ -280,7 +274,11 @@ int sf_mlp32_from(sf_mlp32 *q, const sf_mlp *m)
   void *mem = NULL;
   if (posix_memalign(&mem, 64, nf * sizeof(float))) SF_ERROR(SF_ERR_MEM, "out of memory (%zu floats)", nf);
   q->mem = mem;
-  SF_CHECK(sf_calloc((void **)&q->dmem, 2 * (size_t)nin + 2 * (size_t)nout, sizeof(double)));
+  int st = sf_calloc((void **)&q->dmem, 2 * (size_t)nin + 2 * (size_t)nout, sizeof(double));
+  if (st) {
+    sf_mlp32_free(q);
+    return sf_error_trace(st, __FILE__, __LINE__, __func__);
+  }
   float *p = q->mem;
   for (int l = 0; l < m->nlayer; l++) {
     const int wi = m->width[l], wo = m->width[l + 1];

@@ -200,80 +200,168 @@ int sf_mlp_train(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int
   return sf_mlp_train_state(comm, m, X, Y, n, p, NULL, loss);
 }
 
-int sf_mlp_train_state(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int n, const sf_train_params *p,
-                       sf_mlp_state *state, double *loss)
+/* What one training run allocates: the float32 block (activations, deltas, targets, the
+ * float32 weights, Adam's moments, a weight-gradient scratch) that train_ws points into,
+ * the float64 gradient / row weights / this rank's reduced slice (dbuf), the slices of the
+ * parameters each rank updates (counts, displs), the standardised data and the shuffle. */
+typedef struct {
+  float *fbuf, *Xs, *Ys;
+  double *dbuf, *gpart;
+  int *counts, *displs, *perm;
+  size_t my0, my1; /* this rank's parameter slice */
+} train_bufs;
+
+static int train_bufs_alloc(const sf_mlp *m, int n, int size, train_bufs *b)
 {
-  int size, rank;
-  MPI_Comm_size(comm, &size);
-  MPI_Comm_rank(comm, &rank);
-  const int L = m->nlayer, nin = m->width[0], nout = m->width[L];
-  const int B = p->batch < n ? p->batch : n, K = SF_TRAIN_BLOCK;
+  const int L = m->nlayer, nin = m->width[0], nout = m->width[L], K = SF_TRAIN_BLOCK;
   int mw = 0, maxw2 = 0;
   for (int l = 0; l <= L; l++)
     if (m->width[l] > mw) mw = m->width[l];
   for (int l = 0; l < L; l++)
     if (m->width[l] * m->width[l + 1] > maxw2) maxw2 = m->width[l] * m->width[l + 1];
-  train_ws w;
-  memset(&w, 0, sizeof w);
-  float *Xs = NULL, *Ys = NULL, *fbuf = NULL;
-  double *dbuf = NULL;
-  int *perm = NULL, *counts = NULL;
   size_t nf = 0;
   for (int l = 0; l <= L; l++) nf += (size_t)K * m->width[l];
   nf += 2 * (size_t)K * mw + (size_t)K * nout + 3 * m->nparam + maxw2;
-  SF_CHECK(sf_calloc((void **)&fbuf, nf, sizeof *fbuf));
-  int st = sf_calloc((void **)&dbuf, 2 * m->nparam + K, sizeof *dbuf);
-  if (!st) st = sf_calloc((void **)&counts, 2 * (size_t)size, sizeof *counts);
-  if (!st) st = sf_calloc((void **)&Xs, (size_t)n * nin, sizeof *Xs);
-  if (!st) st = sf_calloc((void **)&Ys, (size_t)n * nout, sizeof *Ys);
-  if (!st) st = sf_calloc((void **)&perm, n, sizeof *perm);
-  if (st) {
-    sf_free(fbuf);
-    sf_free(dbuf);
-    sf_free(counts);
-    sf_free(Xs);
-    sf_free(Ys);
-    return sf_error_trace(st, __FILE__, __LINE__, __func__);
-  }
-  float *q = fbuf;
+  SF_CHECK(sf_calloc((void **)&b->fbuf, nf, sizeof *b->fbuf));
+  SF_CHECK(sf_calloc((void **)&b->dbuf, 2 * m->nparam + K, sizeof *b->dbuf));
+  SF_CHECK(sf_calloc((void **)&b->counts, 2 * (size_t)size, sizeof *b->counts));
+  SF_CHECK(sf_calloc((void **)&b->Xs, (size_t)n * nin, sizeof *b->Xs));
+  SF_CHECK(sf_calloc((void **)&b->Ys, (size_t)n * nout, sizeof *b->Ys));
+  SF_CHECK(sf_calloc((void **)&b->perm, n, sizeof *b->perm));
+  return SF_OK;
+}
+
+static void train_bufs_free(train_bufs *b)
+{
+  sf_free(b->counts);
+  sf_free(b->fbuf);
+  sf_free(b->dbuf);
+  sf_free(b->Xs);
+  sf_free(b->Ys);
+  sf_free(b->perm);
+}
+
+/* Points the workspace into the buffers, cuts the parameters into the ranks' slices and
+ * standardises the data into float32. */
+static void train_setup(const sf_mlp *m, const double *X, const double *Y, int n, const sf_train_params *p,
+                        int size, int rank, train_bufs *b, train_ws *w)
+{
+  const int L = m->nlayer, nin = m->width[0], nout = m->width[L], K = SF_TRAIN_BLOCK;
+  int mw = 0;
+  for (int l = 0; l <= L; l++)
+    if (m->width[l] > mw) mw = m->width[l];
+  float *q = b->fbuf;
   for (int l = 0; l <= L; l++) {
-    w.A[l] = q;
+    w->A[l] = q;
     q += (size_t)K * m->width[l];
   }
-  w.delta = q;
+  w->delta = q;
   q += (size_t)K * mw;
-  w.dprev = q;
+  w->dprev = q;
   q += (size_t)K * mw;
-  w.T = q;
+  w->T = q;
   q += (size_t)K * nout;
-  w.P32 = q;
+  w->P32 = q;
   q += m->nparam;
-  w.mom = q;
+  w->mom = q;
   q += m->nparam;
-  w.vel = q;
+  w->vel = q;
   q += m->nparam;
-  w.gW = q;
-  w.grad = dbuf;
-  w.wrow = p->weight ? dbuf + m->nparam : NULL;
+  w->gW = q;
+  w->grad = b->dbuf;
+  w->wrow = p->weight ? b->dbuf + m->nparam : NULL;
   /* Adam is split over the ranks: each sums and updates a contiguous slice of the
    * parameters (reduce-scatter), then the float32 copies are gathered — the same traffic
    * as one all-reduce, and 1/size of the update work. */
-  double *gpart = dbuf + m->nparam + K;
-  int *displs = counts + size;
+  b->gpart = b->dbuf + m->nparam + K;
+  b->displs = b->counts + size;
   for (int r = 0; r < size; r++) {
-    displs[r] = (int)(m->nparam * r / size);
-    counts[r] = (int)(m->nparam * (r + 1) / size) - displs[r];
+    b->displs[r] = (int)(m->nparam * r / size);
+    b->counts[r] = (int)(m->nparam * (r + 1) / size) - b->displs[r];
   }
-  const size_t my0 = (size_t)displs[rank], my1 = my0 + counts[rank];
+  b->my0 = (size_t)b->displs[rank];
+  b->my1 = b->my0 + b->counts[rank];
   for (int i = 0; i < n; i++) {
     for (int j = 0; j < nin; j++)
-      Xs[(size_t)i * nin + j] = (float)((X[(size_t)i * nin + j] - m->xmean[j]) / m->xstd[j]);
+      b->Xs[(size_t)i * nin + j] = (float)((X[(size_t)i * nin + j] - m->xmean[j]) / m->xstd[j]);
     for (int j = 0; j < nout; j++)
-      Ys[(size_t)i * nout + j] = (float)((Y[(size_t)i * nout + j] - m->ymean[j]) / m->ystd[j]);
+      b->Ys[(size_t)i * nout + j] = (float)((Y[(size_t)i * nout + j] - m->ymean[j]) / m->ystd[j]);
   }
-  to_f32(m->nparam, w.P32, m->params);
+  to_f32(m->nparam, w->P32, m->params);
+}
+
+/* One epoch: the samples in the order of a Fisher-Yates shuffle keyed by (seed, epoch),
+ * one Adam step per mini-batch; *sse the epoch's summed squared error (every rank). */
+static int train_epoch(MPI_Comm comm, sf_mlp *m, int n, const sf_train_params *p, int ep, train_bufs *b,
+                       train_ws *w, long *step, double *sse_out)
+{
+  int size, rank;
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(comm, &rank);
+  const int nin = m->width[0], nout = m->width[m->nlayer], K = SF_TRAIN_BLOCK;
+  const int B = p->batch < n ? p->batch : n;
+  int *perm = b->perm;
+  for (int i = 0; i < n; i++) perm[i] = i;
+  for (int i = n - 1; i > 0; i--) {
+    int j = (int)(sf_ml_rng_u64(p->seed, 2000000 + (uint64_t)ep, (uint64_t)i) % (uint64_t)(i + 1));
+    int t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  double sse_epoch = 0;
+  for (int b0 = 0; b0 < n; b0 += B) {
+    const int nbg = b0 + B <= n ? B : n - b0, nblk = (nbg + K - 1) / K;
+    const int k0 = (int)((long)nblk * rank / size), k1 = (int)((long)nblk * (rank + 1) / size);
+    if (k0 == k1) memset(w->grad, 0, m->nparam * sizeof(double)); /* no block here: contributes zeros */
+    double sse = 0;
+    for (int k = k0; k < k1; k++) { /* this rank's blocks of the batch */
+      const int lo = k * K, nb = lo + K <= nbg ? K : nbg - lo;
+      for (int i = 0; i < nb; i++) {
+        int s = perm[b0 + lo + i];
+        memcpy(w->A[0] + (size_t)i * nin, b->Xs + (size_t)s * nin, nin * sizeof(float));
+        memcpy(w->T + (size_t)i * nout, b->Ys + (size_t)s * nout, nout * sizeof(float));
+        if (w->wrow) w->wrow[i] = p->weight[s];
+      }
+      sse += block_grad(m, w, nb, w->grad, k == k0);
+    }
+    double wsum = nbg; /* the whole batch's weight, the same sum on every rank */
+    if (p->weight) {
+      wsum = 0;
+      for (int i = 0; i < nbg; i++) wsum += p->weight[perm[b0 + i]];
+    }
+    sse_epoch += sse;
+    if (size > 1 && MPI_Reduce_scatter(w->grad, b->gpart, b->counts, MPI_DOUBLE, MPI_SUM, comm))
+      SF_ERROR(SF_ERR_MPI, "MPI_Reduce_scatter of gradients failed");
+    (*step)++;
+    const double c1 = 1 - pow(p->beta1, (double)*step), c2 = 1 - pow(p->beta2, (double)*step);
+    const adam_coef a = {.inv = 1.0 / (wsum * nout), .l2x2 = 2 * p->l2, .b1 = p->beta1, .b2 = p->beta2,
+                         .lr_c1 = p->lr / c1, .isc2 = 1 / sqrt(c2), .eps = p->eps};
+    adam_range(m, w, b->my0, b->my1, size > 1 ? b->gpart : w->grad, &a);
+    if (size > 1 &&
+        MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, w->P32, b->counts, b->displs, MPI_FLOAT, comm))
+      SF_ERROR(SF_ERR_MPI, "MPI_Allgatherv of parameters failed");
+  }
+  if (size > 1 && MPI_Allreduce(MPI_IN_PLACE, &sse_epoch, 1, MPI_DOUBLE, MPI_SUM, comm))
+    SF_ERROR(SF_ERR_MPI, "MPI_Allreduce of the loss failed");
+  *sse_out = sse_epoch;
+  return SF_OK;
+}
+
+int sf_mlp_train_state(MPI_Comm comm, sf_mlp *m, const double *X, const double *Y, int n, const sf_train_params *p,
+                       sf_mlp_state *state, double *loss)
+{
+  int size, rank, st = SF_OK;
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(comm, &rank);
+  const int nout = m->width[m->nlayer];
+  train_ws w;
+  memset(&w, 0, sizeof w);
+  train_bufs b = {0};
   long step = 0;
   double epoch_loss = 0;
+  /* local allocations before the collective loop: the ranks agree first */
+  SF_CHECK_GOTO(sf_status_agree(comm, train_bufs_alloc(m, n, size, &b)));
+  train_setup(m, X, Y, n, p, size, rank, &b, &w);
   const int ep0 = state ? state->epoch : 0, stop_at = test_stop_epoch();
   const char *name = p->name ? p->name : "the";
   if (ep0 > 0) { /* resumed: the weights are in m, the moments and counters in the state */
@@ -283,92 +371,43 @@ int sf_mlp_train_state(MPI_Comm comm, sf_mlp *m, const double *X, const double *
     memcpy(w.vel, state->vel, m->nparam * sizeof(float));
   }
   int ep = ep0, stop = 0;
-  for (; ep < p->epochs && !st; ep++) {
+  for (; ep < p->epochs; ep++) {
     /* an epoch boundary: nothing is lost by stopping here */
     if (ep == stop_at && ep > ep0) sf_stop_request(SIGTERM);
     if ((stop = sf_stop_agreed(comm))) break;
-    for (int i = 0; i < n; i++) perm[i] = i;
-    for (int i = n - 1; i > 0; i--) { /* Fisher-Yates keyed by (seed, epoch) */
-      int j = (int)(sf_ml_rng_u64(p->seed, 2000000 + (uint64_t)ep, (uint64_t)i) % (uint64_t)(i + 1));
-      int t = perm[i];
-      perm[i] = perm[j];
-      perm[j] = t;
-    }
     double sse_epoch = 0;
-    for (int b0 = 0; b0 < n; b0 += B) {
-      const int nbg = b0 + B <= n ? B : n - b0, nblk = (nbg + K - 1) / K;
-      const int k0 = (int)((long)nblk * rank / size), k1 = (int)((long)nblk * (rank + 1) / size);
-      if (k0 == k1) memset(w.grad, 0, m->nparam * sizeof(double)); /* no block here: contributes zeros */
-      double sse = 0;
-      for (int k = k0; k < k1; k++) { /* this rank's blocks of the batch */
-        const int lo = k * K, nb = lo + K <= nbg ? K : nbg - lo;
-        for (int i = 0; i < nb; i++) {
-          int s = perm[b0 + lo + i];
-          memcpy(w.A[0] + (size_t)i * nin, Xs + (size_t)s * nin, nin * sizeof(float));
-          memcpy(w.T + (size_t)i * nout, Ys + (size_t)s * nout, nout * sizeof(float));
-          if (w.wrow) w.wrow[i] = p->weight[s];
-        }
-        sse += block_grad(m, &w, nb, w.grad, k == k0);
-      }
-      double wsum = nbg; /* the whole batch's weight, the same sum on every rank */
-      if (p->weight) {
-        wsum = 0;
-        for (int i = 0; i < nbg; i++) wsum += p->weight[perm[b0 + i]];
-      }
-      sse_epoch += sse;
-      if (size > 1 && MPI_Reduce_scatter(w.grad, gpart, counts, MPI_DOUBLE, MPI_SUM, comm)) {
-        st = sf_error_set(SF_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Reduce_scatter of gradients failed");
-        break;
-      }
-      step++;
-      const double c1 = 1 - pow(p->beta1, (double)step), c2 = 1 - pow(p->beta2, (double)step);
-      const adam_coef a = {.inv = 1.0 / (wsum * nout), .l2x2 = 2 * p->l2, .b1 = p->beta1, .b2 = p->beta2,
-                           .lr_c1 = p->lr / c1, .isc2 = 1 / sqrt(c2), .eps = p->eps};
-      adam_range(m, &w, my0, my1, size > 1 ? gpart : w.grad, &a);
-      if (size > 1 &&
-          MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, w.P32, counts, displs, MPI_FLOAT, comm)) {
-        st = sf_error_set(SF_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Allgatherv of parameters failed");
-        break;
-      }
-    }
-    if (!st && size > 1 && MPI_Allreduce(MPI_IN_PLACE, &sse_epoch, 1, MPI_DOUBLE, MPI_SUM, comm))
-      st = sf_error_set(SF_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Allreduce of the loss failed");
+    SF_CHECK_GOTO(train_epoch(comm, m, n, p, ep, &b, &w, &step, &sse_epoch));
     epoch_loss = sse_epoch / ((double)n * nout); /* weighted: relative to mean weight 1 only if normalised */
     if (p->verbose_every > 0 && (ep + 1) % p->verbose_every == 0)
       sf_log(2, "    epoch %5d  loss %.6e\n", ep + 1, epoch_loss);
     /* the same sum on every rank, so every rank stops here together */
-    if (!st && !(epoch_loss <= SF_TRAIN_DIVERGED_LOSS))
-      st = sf_error_set(SF_ERR_NOCONV, __FILE__, __LINE__, __func__,
-                        "the %s network diverged at epoch %d of %d (mean loss %.3g in standardised units, where "
-                        "predicting the mean costs about 1): no model is written; try a smaller -lr (now %g)",
-                        name, ep + 1, p->epochs, epoch_loss, p->lr);
+    if (!(epoch_loss <= SF_TRAIN_DIVERGED_LOSS))
+      SF_ERROR_GOTO(SF_ERR_NOCONV,
+                    "the %s network diverged at epoch %d of %d (mean loss %.3g in standardised units, where "
+                    "predicting the mean costs about 1): no model is written; try a smaller -lr (now %g)",
+                    name, ep + 1, p->epochs, epoch_loss, p->lr);
   }
   /* every rank leaves with the whole float64 network (and, for a state, the moments) */
-  if (!st && size > 1) st = gather_slices(comm, m->params, MPI_DOUBLE, counts, displs);
-  if (!st && state && size > 1) st = gather_slices(comm, w.mom, MPI_FLOAT, counts, displs);
-  if (!st && state && size > 1) st = gather_slices(comm, w.vel, MPI_FLOAT, counts, displs);
-  for (size_t i = 0; i < m->nparam && !st; i++)
+  if (size > 1) SF_CHECK_GOTO(gather_slices(comm, m->params, MPI_DOUBLE, b.counts, b.displs));
+  if (state && size > 1) {
+    SF_CHECK_GOTO(gather_slices(comm, w.mom, MPI_FLOAT, b.counts, b.displs));
+    SF_CHECK_GOTO(gather_slices(comm, w.vel, MPI_FLOAT, b.counts, b.displs));
+  }
+  for (size_t i = 0; i < m->nparam; i++)
     if (!isfinite(m->params[i]))
-      st = sf_error_set(SF_ERR_NOCONV, __FILE__, __LINE__, __func__,
-                        "the %s network has a non-finite weight after %d epochs: no model is written; try a "
-                        "smaller -lr (now %g)", name, ep, p->lr);
-  if (!st && state) {
+      SF_ERROR_GOTO(SF_ERR_NOCONV, "the %s network has a non-finite weight after %d epochs: no model is "
+                    "written; try a smaller -lr (now %g)", name, ep, p->lr);
+  if (state) {
     state->epoch = ep;
     state->step = step;
     state->loss = epoch_loss;
     memcpy(state->mom, w.mom, m->nparam * sizeof(float));
     memcpy(state->vel, w.vel, m->nparam * sizeof(float));
   }
-  if (!st && stop)
-    st = sf_error_set(SF_STOPPED, __FILE__, __LINE__, __func__, "stopped by %s at epoch %d of the %s network",
-                      sf_signal_name(stop), ep, name);
+  if (stop)
+    SF_ERROR_GOTO(SF_STOPPED, "stopped by %s at epoch %d of the %s network", sf_signal_name(stop), ep, name);
+cleanup:
   if (loss) *loss = epoch_loss;
-  sf_free(counts);
-  sf_free(fbuf);
-  sf_free(dbuf);
-  sf_free(Xs);
-  sf_free(Ys);
-  sf_free(perm);
-  if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
-  return SF_OK;
+  train_bufs_free(&b);
+  return st;
 }

@@ -413,20 +413,20 @@ static int psp_begin(const char *name, double qmax, double dq, sf_psp *psp)
   return SF_OK;
 }
 
-/* Parses and tabulates from an opened reader (st: the status of opening it), then frees
+/* Parses and tabulates from an opened reader (opened: the status of opening it), then frees
  * the reader; on failure psp is freed too. */
-static int psp_finish(reader *R, int st, double qmax, double dq, sf_psp *psp)
+static int psp_finish(reader *R, int opened, double qmax, double dq, sf_psp *psp)
 {
+  int st = SF_OK;
   psp_raw raw;
   memset(&raw, 0, sizeof raw);
-  if (!st) st = read_header_and_body(R, qmax, dq, psp, &raw);
+  SF_CHECK_GOTO(opened);
+  SF_CHECK_GOTO(read_header_and_body(R, qmax, dq, psp, &raw));
+cleanup:
   reader_free(R);
   psp_raw_free(&raw);
-  if (st) {
-    sf_psp_free(psp);
-    return sf_error_trace(st, __FILE__, __LINE__, __func__);
-  }
-  return SF_OK;
+  if (st) sf_psp_free(psp);
+  return st;
 }
 
 int sf_psp_read_dq(const char *path, double qmax, double dq, sf_psp *psp)

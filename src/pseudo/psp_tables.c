@@ -14,15 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRY(call)                                                  \
-  do {                                                             \
-    st = (call);                                                   \
-    if (st) {                                                      \
-      st = sf_error_trace(st, __FILE__, __LINE__, __func__);       \
-      goto done;                                                   \
-    }                                                              \
-  } while (0)
-
 static const double FOURPI = 4.0 * PSP_PI;
 
 /* j_0 alone (the core transforms need only it; sbessel_all would also build j_1..j_3). */
@@ -95,10 +86,10 @@ static int local_8(const psp_raw *raw, sf_psp *psp)
   int mn = mult * (m - 1) + 1;
   double h = raw->amesh, hn = h / mult, Z = psp->zion;
   double *g = NULL, *g2 = NULL, *gn = NULL, *f = NULL;
-  TRY(sf_calloc((void **)&g, (size_t)m, sizeof *g));
-  TRY(sf_calloc((void **)&g2, (size_t)m, sizeof *g2));
-  TRY(sf_calloc((void **)&gn, (size_t)mn, sizeof *gn));
-  TRY(sf_calloc((void **)&f, (size_t)mn, sizeof *f));
+  SF_CHECK_GOTO(sf_calloc((void **)&g, (size_t)m, sizeof *g));
+  SF_CHECK_GOTO(sf_calloc((void **)&g2, (size_t)m, sizeof *g2));
+  SF_CHECK_GOTO(sf_calloc((void **)&gn, (size_t)mn, sizeof *gn));
+  SF_CHECK_GOTO(sf_calloc((void **)&f, (size_t)mn, sizeof *f));
   for (int i = 0; i < m; i++) {
     g[i] = raw->r[i] * raw->vloc[i] + Z;
     f[i] = raw->r[i] * g[i];
@@ -108,7 +99,7 @@ static int local_8(const psp_raw *raw, sf_psp *psp)
     double yp1 = (-25 * g[0] + 48 * g[1] - 36 * g[2] + 16 * g[3] - 3 * g[4]) / (12 * h);
     double ypn = (3 * g[m - 5] - 16 * g[m - 4] + 36 * g[m - 3] - 48 * g[m - 2] + 25 * g[m - 1]) /
                  (12 * h);
-    TRY(psp_spline(m, h, g, yp1, ypn, g2));
+    SF_CHECK_GOTO(psp_spline(m, h, g, yp1, ypn, g2));
     sf_qtable tmp = {m, h, g, g2};
     for (int k = 0; k < mn; k++) gn[k] = sf_qtable_eval(&tmp, k * hn);
     gn[mn - 1] = g[m - 1];
@@ -122,7 +113,7 @@ static int local_8(const psp_raw *raw, sf_psp *psp)
     for (int k = 0; k < mn; k++) f[k] = sin(q * k * hn) * gn[k];
     t->y[iq] = FOURPI * psp_int_uniform(f, mn, hn) / q;
   }
-done:
+cleanup:
   sf_free(g);
   sf_free(g2);
   sf_free(gn);
@@ -154,13 +145,13 @@ static int nonlocal_15(const psp_raw *raw, sf_psp *psp, double *f, double *w)
         break;
       }
       psp->ekb[l][j] = dvms / eta;
-      TRY(sf_calloc((void **)&g[nch], (size_t)m, sizeof(double)));
+      SF_CHECK_GOTO(sf_calloc((void **)&g[nch], (size_t)m, sizeof(double)));
       for (int i = 0; i < m; i++)
         g[nch][i] = (!log_mesh && i == 0) ? 0.0 : r[i] * (vl[i] - v0[i]) * u[i] / sqrt(dvms);
       cl[nch] = l;
       cj[nch++] = j;
     }
-  if (!nch) goto done;
+  if (!nch) goto cleanup;
   /* Beyond the core radius ΔV vanishes up to rounding; dropping those points (with 6
    * exact zeros kept so the end formulas of the quadratures see only zeros) changes
    * nothing and saves most of the Bessel evaluations on the long Teter mesh. */
@@ -172,10 +163,10 @@ static int nonlocal_15(const psp_raw *raw, sf_psp *psp, double *f, double *w)
     }
   mq = mq + 6 < m ? mq + 6 : m;
   if (mq < 10) mq = m < 10 ? m : 10;
-  TRY(sf_calloc((void **)&J, (size_t)m * 4, sizeof *J));
+  SF_CHECK_GOTO(sf_calloc((void **)&J, (size_t)m * 4, sizeof *J));
   int nq = psp->vloc_short.n;
   double dq = psp->vloc_short.dq;
-  for (int c = 0; c < nch; c++) TRY(psp_table_alloc(&psp->proj[cl[c]][cj[c]], nq, dq));
+  for (int c = 0; c < nch; c++) SF_CHECK_GOTO(psp_table_alloc(&psp->proj[cl[c]][cj[c]], nq, dq));
   for (int iq = 0; iq < nq; iq++) {
     double q = iq * dq;
     for (int i = 0; i < mq; i++) psp_sbessel_all(q * r[i], J + 4 * i);
@@ -187,7 +178,7 @@ static int nonlocal_15(const psp_raw *raw, sf_psp *psp, double *f, double *w)
       psp->proj[l][cj[c]].y[iq] = FOURPI * res;
     }
   }
-done:
+cleanup:
   for (int c = 0; c < 8; c++) sf_free(g[c]);
   sf_free(J);
   return st;
@@ -201,7 +192,7 @@ static int nonlocal_8(const psp_raw *raw, sf_psp *psp)
   double h = raw->amesh, hn = h / mult, *p[8] = {0}, *f = NULL, *J = NULL;
   for (int l = 0; l <= psp->lmax; l++)
     for (int j = 0; j < psp->nproj[l]; j++) {
-      TRY(sf_calloc((void **)&p[nch], (size_t)mn, sizeof(double)));
+      SF_CHECK_GOTO(sf_calloc((void **)&p[nch], (size_t)mn, sizeof(double)));
       for (int k = 0; k < mn; k++) {
         double tv = lagrange4(raw->rbeta[l][j], m, h, k, mult);
         p[nch][k] = fabs(tv) > 1e-10 ? tv : 0.0; /* ABINIT's cut of the projector tail */
@@ -210,12 +201,12 @@ static int nonlocal_8(const psp_raw *raw, sf_psp *psp)
       cl[nch] = l;
       cj[nch++] = j;
     }
-  if (!nch) goto done;
-  TRY(sf_calloc((void **)&f, (size_t)mn, sizeof *f));
-  TRY(sf_calloc((void **)&J, (size_t)mn * 4, sizeof *J));
+  if (!nch) goto cleanup;
+  SF_CHECK_GOTO(sf_calloc((void **)&f, (size_t)mn, sizeof *f));
+  SF_CHECK_GOTO(sf_calloc((void **)&J, (size_t)mn * 4, sizeof *J));
   int nq = psp->vloc_short.n;
   double dq = psp->vloc_short.dq;
-  for (int c = 0; c < nch; c++) TRY(psp_table_alloc(&psp->proj[cl[c]][cj[c]], nq, dq));
+  for (int c = 0; c < nch; c++) SF_CHECK_GOTO(psp_table_alloc(&psp->proj[cl[c]][cj[c]], nq, dq));
   for (int iq = 0; iq < nq; iq++) {
     double q = iq * dq;
     for (int k = 0; k < mv; k++) psp_sbessel_all(q * k * hn, J + 4 * k);
@@ -224,7 +215,7 @@ static int nonlocal_8(const psp_raw *raw, sf_psp *psp)
       psp->proj[cl[c]][cj[c]].y[iq] = FOURPI * psp_int_uniform(f, mv, hn);
     }
   }
-done:
+cleanup:
   for (int c = 0; c < 8; c++) sf_free(p[c]);
   sf_free(f);
   sf_free(J);
@@ -295,8 +286,8 @@ static int core_8(const psp_raw *raw, sf_psp *psp)
   SF_CHECK(psp_spline(nc, h, raw->rhoc, raw->drhoc[0], raw->drhoc[nc - 1], psp->core_r.y2));
   int mn = mult * (nc - 1) + 1;
   double hn = h / mult, *c = NULL, *f = NULL;
-  TRY(sf_calloc((void **)&c, (size_t)mn, sizeof *c));
-  TRY(sf_calloc((void **)&f, (size_t)mn, sizeof *f));
+  SF_CHECK_GOTO(sf_calloc((void **)&c, (size_t)mn, sizeof *c));
+  SF_CHECK_GOTO(sf_calloc((void **)&f, (size_t)mn, sizeof *f));
   for (int k = 0; k < mn; k++) c[k] = pow(k * hn, 2) * lagrange4(raw->rhoc, nc, h, k, mult);
   sf_qtable *t = &psp->core;
   for (int iq = 0; iq < t->n; iq++) {
@@ -304,7 +295,7 @@ static int core_8(const psp_raw *raw, sf_psp *psp)
     for (int k = 0; k < mn; k++) f[k] = c[k] * sph_j0(q * k * hn);
     t->y[iq] = FOURPI * psp_int_uniform(f, mn, hn);
   }
-done:
+cleanup:
   sf_free(c);
   sf_free(f);
   return st;
@@ -346,31 +337,31 @@ int psp_tabulate(const psp_raw *raw, double qmax, double dq, sf_psp *psp)
   psp->rchrg = raw->rchrg;
   psp->fchrg = raw->fchrg;
   psp->qchrg = raw->qchrg;
-  TRY(psp_table_alloc(&psp->vloc_short, nq, dq));
+  SF_CHECK_GOTO(psp_table_alloc(&psp->vloc_short, nq, dq));
   if (raw->mesh == PSP_MESH_LINEAR) {
-    TRY(local_8(raw, psp));
-    TRY(nonlocal_8(raw, psp));
+    SF_CHECK_GOTO(local_8(raw, psp));
+    SF_CHECK_GOTO(nonlocal_8(raw, psp));
   } else {
-    TRY(sf_calloc((void **)&f, (size_t)m, sizeof *f));
-    TRY(sf_calloc((void **)&w, (size_t)m, sizeof *w));
-    TRY(sf_calloc((void **)&g, (size_t)m, sizeof *g));
-    TRY(local_15(raw, psp, f, w, g));
-    TRY(nonlocal_15(raw, psp, f, w));
+    SF_CHECK_GOTO(sf_calloc((void **)&f, (size_t)m, sizeof *f));
+    SF_CHECK_GOTO(sf_calloc((void **)&w, (size_t)m, sizeof *w));
+    SF_CHECK_GOTO(sf_calloc((void **)&g, (size_t)m, sizeof *g));
+    SF_CHECK_GOTO(local_15(raw, psp, f, w, g));
+    SF_CHECK_GOTO(nonlocal_15(raw, psp, f, w));
   }
   if (psp->has_core) {
-    TRY(psp_table_alloc(&psp->core, nq, dq));
+    SF_CHECK_GOTO(psp_table_alloc(&psp->core, nq, dq));
     if (raw->mesh == PSP_MESH_LINEAR)
-      TRY(core_8(raw, psp));
+      SF_CHECK_GOTO(core_8(raw, psp));
     else
-      TRY(core_15(psp));
-    TRY(psp_table_fit(&psp->core));
+      SF_CHECK_GOTO(core_15(psp));
+    SF_CHECK_GOTO(psp_table_fit(&psp->core));
   }
-  TRY(psp_table_fit(&psp->vloc_short));
+  SF_CHECK_GOTO(psp_table_fit(&psp->vloc_short));
   for (int l = 0; l <= SF_PSP_LMAX; l++)
     for (int j = 0; j < SF_PSP_NPROJ; j++)
-      if (psp->proj[l][j].n) TRY(psp_table_fit(&psp->proj[l][j]));
-  TRY(check_finite_tables(psp));
-done:
+      if (psp->proj[l][j].n) SF_CHECK_GOTO(psp_table_fit(&psp->proj[l][j]));
+  SF_CHECK_GOTO(check_finite_tables(psp));
+cleanup:
   sf_free(f);
   sf_free(w);
   sf_free(g);

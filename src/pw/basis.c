@@ -25,6 +25,17 @@ double sf_kinetic_smoothed(double kin_raw, double ecut, double ecutsm, double *d
   return kin_raw * fsm;
 }
 
+/* The basis arrays for count plane waves; on an error the caller frees them. */
+static int basis_alloc(sf_pwbasis *pw, size_t count)
+{
+  SF_CHECK(sf_calloc((void **)&pw->ifft, count, sizeof *pw->ifft));
+  SF_CHECK(sf_calloc((void **)&pw->g, count, sizeof *pw->g));
+  SF_CHECK(sf_calloc((void **)&pw->kpg, count, sizeof *pw->kpg));
+  SF_CHECK(sf_calloc((void **)&pw->kin, count, sizeof *pw->kin));
+  SF_CHECK(sf_calloc((void **)&pw->kin_raw, count, sizeof *pw->kin_raw));
+  return SF_OK;
+}
+
 int sf_pwbasis_create(const sf_cell *cell, const double kred[3], double ecut, double ecutsm,
                       const sf_fftbox *box, sf_pwbasis *pw)
 {
@@ -66,11 +77,11 @@ int sf_pwbasis_create(const sf_cell *cell, const double kred[3], double ecut, do
         }
     if (pass == 0) {
       pw->npw = count;
-      SF_CHECK(sf_calloc((void **)&pw->ifft, count, sizeof *pw->ifft));
-      SF_CHECK(sf_calloc((void **)&pw->g, count, sizeof *pw->g));
-      SF_CHECK(sf_calloc((void **)&pw->kpg, count, sizeof *pw->kpg));
-      SF_CHECK(sf_calloc((void **)&pw->kin, count, sizeof *pw->kin));
-      SF_CHECK(sf_calloc((void **)&pw->kin_raw, count, sizeof *pw->kin_raw));
+      int st = basis_alloc(pw, count);
+      if (st) {
+        sf_pwbasis_free(pw);
+        return sf_error_trace(st, __FILE__, __LINE__, __func__);
+      }
     }
   }
   return SF_OK;

@@ -114,47 +114,45 @@ static int get_set(sf_fftbox *box, const sf_pwbasis *pw, sphere_set **out)
   double complex *scratch = fftw_malloc(sizeof(double complex) * (size_t)box->nfft);
   if (!scratch) SF_ERROR(SF_ERR_MEM, "cannot allocate a scratch FFT box for planning");
   const int signs[2] = {FFTW_BACKWARD, FFTW_FORWARD};
-  int rc = SF_OK;
+  int st = SF_OK;
+  sphere_set *s = NULL;
   if (!c) {
-    if (sf_calloc((void **)&c, 1, sizeof *c) != SF_OK) {
-      fftw_free(scratch);
-      SF_ERROR(SF_ERR_MEM, "cannot allocate the sphere-FFT plan cache");
-    }
+    if (sf_calloc((void **)&c, 1, sizeof *c) != SF_OK)
+      SF_ERROR_GOTO(SF_ERR_MEM, "cannot allocate the sphere-FFT plan cache");
     box->sphere_plans = c;
   }
-  for (int d = 0; d < 2 && rc == SF_OK; d++) {
+  for (int d = 0; d < 2; d++) {
     if (!c->s3[d]) c->s3[d] = plan_lines(scratch, n3, 1, n1 * n2, n3, 1, 0, signs[d], 0);
-    if (!c->s3[d]) rc = SF_ERR_LIB;
+    if (!c->s3[d]) goto no_plan;
   }
-  sphere_set *s = NULL;
-  if (rc == SF_OK && sf_calloc((void **)&s, 1, sizeof *s) != SF_OK) rc = SF_ERR_MEM;
-  if (rc == SF_OK) {
-    s->m2 = m2;
-    s->m3 = m3;
-    s->r2 = make_runs(n2, m2);
-    s->r3 = make_runs(n3, m3);
-    unsigned flags = 0;
-    const int a0 = fftw_alignment_of((double *)scratch);
-    for (int b = 0; b < s->r2.nrun; b++)
-      for (int c3 = 0; c3 < s->r3.nrun; c3++)
-        if (fftw_alignment_of((double *)(scratch + (size_t)s->r2.start[b] * n3 + s->r3.start[c3])) != a0)
-          flags = FFTW_UNALIGNED;
-    for (int d = 0; d < 2 && rc == SF_OK; d++) {
-      s->s2[d] = plan_lines(scratch, n2, n3, n1, n2 * n3, s->r3.len, 1, signs[d], flags);
-      s->s1[d] = plan_lines(scratch, n1, n2 * n3, s->r2.len, n3, s->r3.len, 1, signs[d], flags);
-      if (!s->s1[d] || !s->s2[d]) rc = SF_ERR_LIB;
-    }
-  }
-  fftw_free(scratch);
-  if (rc != SF_OK) {
-    if (s) destroy_set(s);
-    if (rc == SF_ERR_MEM) SF_ERROR(SF_ERR_MEM, "cannot allocate the sphere-FFT plans");
-    SF_ERROR(SF_ERR_LIB, "FFTW could not plan the zero-padded transforms for box %dx%dx%d", n1, n2, n3);
+  if (sf_calloc((void **)&s, 1, sizeof *s) != SF_OK) SF_ERROR_GOTO(SF_ERR_MEM, "cannot allocate the sphere-FFT plans");
+  s->m2 = m2;
+  s->m3 = m3;
+  s->r2 = make_runs(n2, m2);
+  s->r3 = make_runs(n3, m3);
+  unsigned flags = 0;
+  const int a0 = fftw_alignment_of((double *)scratch);
+  for (int b = 0; b < s->r2.nrun; b++)
+    for (int c3 = 0; c3 < s->r3.nrun; c3++)
+      if (fftw_alignment_of((double *)(scratch + (size_t)s->r2.start[b] * n3 + s->r3.start[c3])) != a0)
+        flags = FFTW_UNALIGNED;
+  for (int d = 0; d < 2; d++) {
+    s->s2[d] = plan_lines(scratch, n2, n3, n1, n2 * n3, s->r3.len, 1, signs[d], flags);
+    s->s1[d] = plan_lines(scratch, n1, n2 * n3, s->r2.len, n3, s->r3.len, 1, signs[d], flags);
+    if (!s->s1[d] || !s->s2[d]) goto no_plan;
   }
   s->next = c->sets;
   c->sets = s;
   *out = s;
-  return SF_OK;
+  s = NULL; /* the cache owns it */
+  goto cleanup;
+no_plan:
+  st = sf_error_set(SF_ERR_LIB, __FILE__, __LINE__, __func__,
+                    "FFTW could not plan the zero-padded transforms for box %dx%dx%d", n1, n2, n3);
+cleanup:
+  fftw_free(scratch);
+  if (s) destroy_set(s);
+  return st;
 }
 
 static void stage1(const sf_fftbox *box, const sphere_set *s, int d)

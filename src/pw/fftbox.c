@@ -53,11 +53,7 @@ int sf_fft_plans_deterministic(MPI_Comm world)
   /* The cost model still depends on the FFTW build and on the CPU's SIMD extensions.  A
    * sample may run on any rank, so every rank must choose the same plans. */
   uint64_t mine = 0;
-  int st = probe_fingerprint(&mine);
-  int bad = st != SF_OK;
-  MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, world);
-  if (st) return st;
-  if (bad) SF_ERROR(SF_ERR_LIB, "FFTW could not plan the probe boxes on another rank");
+  SF_CHECK(sf_status_agree(world, probe_fingerprint(&mine))); /* before the Allreduces */
   uint64_t lo = mine, hi = mine;
   MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_UINT64_T, MPI_MIN, world);
   MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_UINT64_T, MPI_MAX, world);
@@ -118,6 +114,7 @@ int sf_fftbox_default_size(const sf_cell *cell, const sf_symmetry *sym, double e
 
 int sf_fftbox_create(const int n[3], sf_fftbox *box)
 {
+  int st = SF_OK;
   memset(box, 0, sizeof *box);
   for (int i = 0; i < 3; i++) {
     if (n[i] < 2 || n[i] > 4096) SF_ERROR(SF_ERR_INPUT, "-ngfft: component %d = %d is out of range", i + 1, n[i]);
@@ -125,12 +122,13 @@ int sf_fftbox_create(const int n[3], sf_fftbox *box)
   }
   box->nfft = n[0] * n[1] * n[2];
   box->work = fftw_malloc(sizeof(double complex) * (size_t)box->nfft);
-  if (!box->work) SF_ERROR(SF_ERR_MEM, "cannot allocate the FFT box %dx%dx%d", n[0], n[1], n[2]);
+  if (!box->work) SF_ERROR_GOTO(SF_ERR_MEM, "cannot allocate the FFT box %dx%dx%d", n[0], n[1], n[2]);
   /* Planned once per box: the box is reused for every band, k-point and SCF step. */
   box->to_real = fftw_plan_dft_3d(n[0], n[1], n[2], box->work, box->work, FFTW_BACKWARD, planner_flag);
   box->to_recip = fftw_plan_dft_3d(n[0], n[1], n[2], box->work, box->work, FFTW_FORWARD, planner_flag);
-  if (!box->to_real || !box->to_recip) SF_ERROR(SF_ERR_LIB, "FFTW could not plan a %dx%dx%d transform", n[0], n[1], n[2]);
-  SF_CHECK(sf_calloc((void **)&box->gvec, (size_t)box->nfft, sizeof *box->gvec));
+  if (!box->to_real || !box->to_recip)
+    SF_ERROR_GOTO(SF_ERR_LIB, "FFTW could not plan a %dx%dx%d transform", n[0], n[1], n[2]);
+  SF_CHECK_GOTO(sf_calloc((void **)&box->gvec, (size_t)box->nfft, sizeof *box->gvec));
   for (int i1 = 0; i1 < n[0]; i1++)
     for (int i2 = 0; i2 < n[1]; i2++)
       for (int i3 = 0; i3 < n[2]; i3++) {
@@ -139,7 +137,9 @@ int sf_fftbox_create(const int n[3], sf_fftbox *box)
         box->gvec[idx][1] = i2 < (n[1] + 1) / 2 ? i2 : i2 - n[1];
         box->gvec[idx][2] = i3 < (n[2] + 1) / 2 ? i3 : i3 - n[2];
       }
-  return SF_OK;
+cleanup:
+  if (st) sf_fftbox_free(box);
+  return st;
 }
 
 void sf_fftbox_free(sf_fftbox *box)

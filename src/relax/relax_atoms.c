@@ -3,6 +3,7 @@
 #include "strainfield/relax.h"
 #include "strainfield/core.h"
 #include "strainfield/props.h"
+#include "relax_internal.h"
 
 #include <math.h>
 #include <petsctao.h>
@@ -40,6 +41,15 @@ static void set_positions(sf_cell *cell, const double (*x0)[3], const PetscScala
   }
 }
 
+/* One evaluation: the SCF at the new positions (warm-started) and its forces. */
+static int scf_forces_at(sf_scf *s, double (*fc)[3])
+{
+  SF_CHECK(sf_scf_update_geometry(s));
+  SF_CHECK(sf_scf_run(s));
+  SF_CHECK(sf_scf_forces(s, fc));
+  return SF_OK;
+}
+
 static PetscErrorCode objective(Tao tao, Vec X, PetscReal *f, Vec G, void *vctx)
 {
   relax_ctx *c = vctx;
@@ -50,9 +60,9 @@ static PetscErrorCode objective(Tao tao, Vec X, PetscReal *f, Vec G, void *vctx)
   set_positions(c->cell, (const double(*)[3])c->x0, d);
   PetscCall(VecRestoreArrayRead(X, &d));
   double (*fc)[3] = c->res->fcart;
-  int st = sf_scf_update_geometry(s);
-  if (!st) st = sf_scf_run(s);
-  if (!st) st = sf_scf_forces(s, fc);
+  int st = scf_forces_at(s, fc);
+  /* every rank drives its own copy of TAO: all must take the same branch (the Bcast) */
+  st = sf_status_agree(s->comm, st);
   if (st) {
     if (!c->status) c->status = st;
     /* a failed evaluation makes TAO stop: an infinite objective rejects the step */
@@ -60,7 +70,7 @@ static PetscErrorCode objective(Tao tao, Vec X, PetscReal *f, Vec G, void *vctx)
     PetscCall(VecSet(G, 0.0));
     return 0;
   }
-  /* every rank drives its own copy of TAO: make them see bit-identical numbers */
+  /* ... and see bit-identical numbers */
   double buf[1 + 3 * SF_MAXATOM_RELAX];
   buf[0] = s->E.free;
   memcpy(buf + 1, fc, sizeof(double) * 3 * natom);
@@ -85,16 +95,21 @@ static PetscErrorCode objective(Tao tao, Vec X, PetscReal *f, Vec G, void *vctx)
   return 0;
 }
 
+PetscErrorCode sf_relax_tao_reason(Tao tao, int status, double residual, double tol, int maxits)
+{
+  PetscInt its;
+  PetscCall(TaoGetIterationNumber(tao, &its));
+  if (status) PetscCall(TaoSetConvergedReason(tao, TAO_DIVERGED_USER));
+  else if (residual <= tol) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
+  else if (its >= maxits) PetscCall(TaoSetConvergedReason(tao, TAO_DIVERGED_MAXITS));
+  else PetscCall(TaoSetConvergedReason(tao, TAO_CONTINUE_ITERATING));
+  return 0;
+}
+
 static PetscErrorCode converged_test(Tao tao, void *vctx)
 {
   relax_ctx *c = vctx;
-  PetscInt its;
-  PetscCall(TaoGetIterationNumber(tao, &its));
-  if (c->status) PetscCall(TaoSetConvergedReason(tao, TAO_DIVERGED_USER));
-  else if (c->fmax <= c->p->tolmxf) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
-  else if (its >= c->p->ntime) PetscCall(TaoSetConvergedReason(tao, TAO_DIVERGED_MAXITS));
-  else PetscCall(TaoSetConvergedReason(tao, TAO_CONTINUE_ITERATING));
-  return 0;
+  return sf_relax_tao_reason(tao, c->status, c->fmax, c->p->tolmxf, c->p->ntime);
 }
 
 int sf_relax_atoms(sf_scf *s, sf_cell *cell, const sf_relax_params *p, sf_relax_result *res)
@@ -104,36 +119,44 @@ int sf_relax_atoms(sf_scf *s, sf_cell *cell, const sf_relax_params *p, sf_relax_
   memset(res, 0, sizeof *res);
   relax_ctx c = {.s = s, .cell = cell, .p = p, .res = res, .fmax = INFINITY};
   c.capacity = 4 * p->ntime + 16;
-  SF_CHECK(sf_calloc((void **)&res->fcart, natom, sizeof *res->fcart));
-  SF_CHECK(sf_calloc((void **)&res->traj_energy, c.capacity, sizeof(double)));
-  SF_CHECK(sf_calloc((void **)&res->traj_fmax, c.capacity, sizeof(double)));
-  SF_CHECK(sf_calloc((void **)&res->traj_scf, c.capacity, sizeof(int)));
+  int st = SF_OK;
+  Tao tao = NULL;
+  Vec X = NULL;
+  SF_CHECK_GOTO(sf_calloc((void **)&res->fcart, natom, sizeof *res->fcart));
+  SF_CHECK_GOTO(sf_calloc((void **)&res->traj_energy, c.capacity, sizeof(double)));
+  SF_CHECK_GOTO(sf_calloc((void **)&res->traj_fmax, c.capacity, sizeof(double)));
+  SF_CHECK_GOTO(sf_calloc((void **)&res->traj_scf, c.capacity, sizeof(int)));
   for (int a = 0; a < natom; a++) sf_cell_xcart(cell, a, c.x0[a]);
 
-  Tao tao;
-  Vec X;
-  if (VecCreateSeq(PETSC_COMM_SELF, 3 * natom, &X) || VecSet(X, 0.0) || TaoCreate(PETSC_COMM_SELF, &tao) ||
-      TaoSetType(tao, TAOLMVM) || TaoSetSolution(tao, X) ||
-      TaoSetObjectiveAndGradient(tao, NULL, objective, &c) || TaoSetConvergenceTest(tao, converged_test, &c) ||
-      TaoSetMaximumIterations(tao, p->ntime) || TaoSetMaximumFunctionEvaluations(tao, 10 * p->ntime + 20) ||
-      TaoSetFromOptions(tao))
-    SF_ERROR(SF_ERR_LIB, "PETSc TAO could not be set up for the relaxation");
+  SF_PETSC_GOTO(VecCreateSeq(PETSC_COMM_SELF, 3 * natom, &X));
+  SF_PETSC_GOTO(VecSet(X, 0.0));
+  SF_PETSC_GOTO(TaoCreate(PETSC_COMM_SELF, &tao));
+  SF_PETSC_GOTO(TaoSetType(tao, TAOLMVM));
+  SF_PETSC_GOTO(TaoSetSolution(tao, X));
+  SF_PETSC_GOTO(TaoSetObjectiveAndGradient(tao, NULL, objective, &c));
+  SF_PETSC_GOTO(TaoSetConvergenceTest(tao, converged_test, &c));
+  SF_PETSC_GOTO(TaoSetMaximumIterations(tao, p->ntime));
+  SF_PETSC_GOTO(TaoSetMaximumFunctionEvaluations(tao, 10 * p->ntime + 20));
+  SF_PETSC_GOTO(TaoSetFromOptions(tao));
+  /* TaoSolve's own error is reported after a callback's, which is the cause */
   PetscErrorCode perr = TaoSolve(tao);
   PetscInt its;
   TaoConvergedReason reason;
-  TaoGetIterationNumber(tao, &its);
-  TaoGetConvergedReason(tao, &reason);
-  TaoDestroy(&tao);
-  VecDestroy(&X);
+  SF_PETSC_GOTO(TaoGetIterationNumber(tao, &its));
+  SF_PETSC_GOTO(TaoGetConvergedReason(tao, &reason));
   res->steps = (int)its;
   res->fmax = c.fmax;
   res->converged = c.fmax <= p->tolmxf && !c.status;
-  if (c.status) return sf_error_trace(c.status, __FILE__, __LINE__, __func__);
-  if (perr) SF_ERROR(SF_ERR_LIB, "PETSc TAO failed during the relaxation (error %d)", (int)perr);
+  SF_CHECK_GOTO(c.status);
+  if (perr) SF_ERROR_GOTO(SF_ERR_LIB, "PETSc TAO failed during the relaxation (error %d)", (int)perr);
   if (!res->converged)
-    SF_ERROR(SF_ERR_NOCONV, "relaxation did not reach -tolmxf %.2e Ha/Bohr in -ntime %d steps: max force %.3e "
-             "(TAO reason %d)", p->tolmxf, p->ntime, c.fmax, (int)reason);
-  return SF_OK;
+    SF_ERROR_GOTO(SF_ERR_NOCONV, "relaxation did not reach -tolmxf %.2e Ha/Bohr in -ntime %d steps: max force %.3e "
+                  "(TAO reason %d)", p->tolmxf, p->ntime, c.fmax, (int)reason);
+cleanup:
+  /* the result's arrays belong to the caller (sf_relax_result_free) */
+  TaoDestroy(&tao);
+  VecDestroy(&X);
+  return st;
 }
 
 void sf_relax_result_free(sf_relax_result *res)

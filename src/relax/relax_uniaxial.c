@@ -4,6 +4,7 @@
 #include "strainfield/relax.h"
 #include "strainfield/core.h"
 #include "strainfield/props.h"
+#include "relax_internal.h"
 
 #include <math.h>
 #include <petsctao.h>
@@ -55,6 +56,15 @@ static int invert3(const double m[3][3], double inv[3][3])
   return SF_OK;
 }
 
+/* The trial cell's geometry (a local check, the same on every rank), then the SCF's
+ * cell-dependent setup (collective): the ranks agree on the check first. */
+static int trial_cell(cell_ctx *c)
+{
+  SF_CHECK(sf_status_agree(c->s->comm, sf_cell_finish(c->cell, 0.5)));
+  SF_CHECK(sf_scf_update_cell(c->s));
+  return SF_OK;
+}
+
 static int evaluate(cell_ctx *c, const PetscScalar *v, double *f, double grad[5])
 {
   double eps[3][3], Finv[3][3], Fdef[3][3];
@@ -63,20 +73,19 @@ static int evaluate(cell_ctx *c, const PetscScalar *v, double *f, double grad[5]
   /* A trial cell the line search overshot to (its plane-wave sphere leaves the FFT box,
    * atoms collide) is not an error of the run: report +inf so TAO steps back, and keep
    * the last good state to restart from. */
-  int st = sf_cell_finish(c->cell, 0.5);
-  if (!st) st = sf_scf_update_cell(c->s);
+  int st = trial_cell(c);
   if (st == SF_ERR_INPUT) {
     sf_log(1, "  uniaxial: trial strain rejected (%s)\n", sf_error_message());
     sf_error_reset();
     *f = INFINITY;
     return SF_OK;
   }
-  if (st) return st;
+  SF_CHECK(st);
   sf_relax_result_free(c->ar);
-  st = sf_relax_atoms(c->s, c->cell, c->ap, c->ar);
-  if (st) return st;
+  SF_CHECK(sf_relax_atoms(c->s, c->cell, c->ap, c->ar));
   double stress[3][3];
-  SF_CHECK(sf_scf_stress(c->s, stress));
+  /* a rank whose stress failed alone must not leave the others in the Bcast */
+  SF_CHECK(sf_status_agree(c->s->comm, sf_scf_stress(c->s, stress)));
   MPI_Bcast(stress, 9, MPI_DOUBLE, 0, c->s->comm);
   double fe = c->s->E.free;
   MPI_Bcast(&fe, 1, MPI_DOUBLE, 0, c->s->comm);
@@ -139,13 +148,7 @@ static PetscErrorCode objective(Tao tao, Vec X, PetscReal *f, Vec G, void *vctx)
 static PetscErrorCode converged_test(Tao tao, void *vctx)
 {
   cell_ctx *c = vctx;
-  PetscInt its;
-  PetscCall(TaoGetIterationNumber(tao, &its));
-  if (c->status) PetscCall(TaoSetConvergedReason(tao, TAO_DIVERGED_USER));
-  else if (c->maxres <= c->up->tolstress) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
-  else if (its >= c->up->ncell_steps) PetscCall(TaoSetConvergedReason(tao, TAO_DIVERGED_MAXITS));
-  else PetscCall(TaoSetConvergedReason(tao, TAO_CONTINUE_ITERATING));
-  return 0;
+  return sf_relax_tao_reason(tao, c->status, c->maxres, c->up->tolstress, c->up->ncell_steps);
 }
 
 int sf_relax_uniaxial(sf_scf *s, sf_cell *cell, const double ref[3][3], const sf_relax_params *ap,
@@ -163,28 +166,39 @@ int sf_relax_uniaxial(sf_scf *s, sf_cell *cell, const double ref[3][3], const sf
         c.idx[m][1] = l;
         m++;
       }
-  Tao tao;
-  Vec X, lo = NULL, hi = NULL;
-  if (VecCreateSeq(PETSC_COMM_SELF, 5, &X) || VecSet(X, 0.0) || TaoCreate(PETSC_COMM_SELF, &tao) ||
-      TaoSetOptionsPrefix(tao, "cell_") || TaoSetType(tao, TAOBLMVM) || TaoSetSolution(tao, X) ||
-      VecDuplicate(X, &lo) || VecDuplicate(X, &hi) || VecSet(lo, -SF_UNIAXIAL_MAXSTRAIN / SF_UNIAXIAL_VARSCALE) ||
-      VecSet(hi, SF_UNIAXIAL_MAXSTRAIN / SF_UNIAXIAL_VARSCALE) || TaoSetVariableBounds(tao, lo, hi) ||
-      TaoSetObjectiveAndGradient(tao, NULL, objective, &c) || TaoSetConvergenceTest(tao, converged_test, &c) ||
-      TaoSetMaximumIterations(tao, up->ncell_steps) || TaoSetFromOptions(tao))
-    SF_ERROR(SF_ERR_LIB, "PETSc TAO could not be set up for the uniaxial relaxation");
+  int st = SF_OK;
+  Tao tao = NULL;
+  Vec X = NULL, lo = NULL, hi = NULL;
+  SF_PETSC_GOTO(VecCreateSeq(PETSC_COMM_SELF, 5, &X));
+  SF_PETSC_GOTO(VecSet(X, 0.0));
+  SF_PETSC_GOTO(TaoCreate(PETSC_COMM_SELF, &tao));
+  SF_PETSC_GOTO(TaoSetOptionsPrefix(tao, "cell_"));
+  SF_PETSC_GOTO(TaoSetType(tao, TAOBLMVM));
+  SF_PETSC_GOTO(TaoSetSolution(tao, X));
+  SF_PETSC_GOTO(VecDuplicate(X, &lo));
+  SF_PETSC_GOTO(VecDuplicate(X, &hi));
+  SF_PETSC_GOTO(VecSet(lo, -SF_UNIAXIAL_MAXSTRAIN / SF_UNIAXIAL_VARSCALE));
+  SF_PETSC_GOTO(VecSet(hi, SF_UNIAXIAL_MAXSTRAIN / SF_UNIAXIAL_VARSCALE));
+  SF_PETSC_GOTO(TaoSetVariableBounds(tao, lo, hi));
+  SF_PETSC_GOTO(TaoSetObjectiveAndGradient(tao, NULL, objective, &c));
+  SF_PETSC_GOTO(TaoSetConvergenceTest(tao, converged_test, &c));
+  SF_PETSC_GOTO(TaoSetMaximumIterations(tao, up->ncell_steps));
+  SF_PETSC_GOTO(TaoSetFromOptions(tao));
+  /* TaoSolve's own error is reported after a callback's, which is the cause */
   PetscErrorCode perr = TaoSolve(tao);
   PetscInt its;
-  TaoGetIterationNumber(tao, &its);
+  SF_PETSC_GOTO(TaoGetIterationNumber(tao, &its));
+  ur->steps = (int)its;
+  ur->converged = !c.status && c.maxres <= up->tolstress && ar->converged;
+  SF_CHECK_GOTO(c.status);
+  if (perr) SF_ERROR_GOTO(SF_ERR_LIB, "PETSc TAO failed during the uniaxial relaxation (error %d)", (int)perr);
+  if (!ur->converged)
+    SF_ERROR_GOTO(SF_ERR_NOCONV, "uniaxial relaxation did not reach -tolstress %.1e Ha/Bohr^3 in %d cell steps "
+                  "(largest free component of dF/deps / volume %.3e)", up->tolstress, up->ncell_steps, c.maxres);
+cleanup:
   TaoDestroy(&tao);
   VecDestroy(&X);
   VecDestroy(&lo);
   VecDestroy(&hi);
-  ur->steps = (int)its;
-  ur->converged = !c.status && c.maxres <= up->tolstress && ar->converged;
-  if (c.status) return sf_error_trace(c.status, __FILE__, __LINE__, __func__);
-  if (perr) SF_ERROR(SF_ERR_LIB, "PETSc TAO failed during the uniaxial relaxation (error %d)", (int)perr);
-  if (!ur->converged)
-    SF_ERROR(SF_ERR_NOCONV, "uniaxial relaxation did not reach -tolstress %.1e Ha/Bohr^3 in %d cell steps "
-             "(largest free component of dF/deps / volume %.3e)", up->tolstress, up->ncell_steps, c.maxres);
-  return SF_OK;
+  return st;
 }

@@ -42,7 +42,8 @@ static void ws_free(sfe_ws *w)
   sfe_pgrid_free(w->pg);
 }
 
-static int ws_alloc(sfe_ws *w, int n, int m, MPI_Comm comm)
+/* The local buffers; on an error the caller frees what was allocated (ws_free). */
+static int ws_alloc_local(sfe_ws *w, int n, int m)
 {
   memset(w, 0, sizeof *w);
   w->n = n;
@@ -69,6 +70,16 @@ static int ws_alloc(sfe_ws *w, int n, int m, MPI_Comm comm)
   SF_CHECK(sf_calloc((void **)&w->zwork, (size_t)w->lzwork, sizeof(double complex)));
   SF_CHECK(sf_calloc((void **)&w->rwork, (size_t)w->lrwork, sizeof(double)));
   SF_CHECK(sf_calloc((void **)&w->iwork, (size_t)w->liwork, sizeof(lapack_int)));
+  return SF_OK;
+}
+
+/* All buffers and, over a parallel comm, the ScaLAPACK grid.  The grid's creation and
+ * the iteration are collective, so the ranks agree on the local allocations first. */
+static int ws_alloc(sfe_ws *w, int n, int m, MPI_Comm comm)
+{
+  int st = ws_alloc_local(w, n, m);
+  if (sfe_comm_is_parallel(comm)) st = sf_status_agree(comm, st);
+  SF_CHECK(st);
   SF_CHECK(sfe_pgrid_create(comm, w->smax, &w->pg));
   return SF_OK;
 }
@@ -261,15 +272,16 @@ static int ws_prepare(sf_eigen_workspace *e, int n, int m, MPI_Comm comm)
   }
   if (e->live) ws_free(&e->w);
   e->live = 0;
-  int st = ws_alloc(&e->w, n, m, comm);
+  int st = SF_OK;
+  SF_CHECK_GOTO(ws_alloc(&e->w, n, m, comm));
+  e->cap = need;
+  e->live = 1;
+cleanup:
   if (st) {
     ws_free(&e->w);
     memset(&e->w, 0, sizeof e->w);
-    return sf_error_trace(st, __FILE__, __LINE__, __func__);
   }
-  e->cap = need;
-  e->live = 1;
-  return SF_OK;
+  return st;
 }
 
 int sf_eigen_workspace_create(sf_eigen_workspace **out)
@@ -299,9 +311,10 @@ int sf_eigen_lobpcg(const sf_eigen_params *p, double complex *X, double *eig, do
     return SF_OK;
   }
   sfe_ws w;
-  int st = ws_alloc(&w, p->n, p->nband, p->comm);
-  if (!st) st = lobpcg(p, &w, X, eig, resnorm, niter);
+  int st = SF_OK;
+  SF_CHECK_GOTO(ws_alloc(&w, p->n, p->nband, p->comm)); /* memsets w first */
+  SF_CHECK_GOTO(lobpcg(p, &w, X, eig, resnorm, niter));
+cleanup:
   ws_free(&w);
-  if (st) return sf_error_trace(st, __FILE__, __LINE__, __func__);
-  return SF_OK;
+  return st;
 }

@@ -125,13 +125,28 @@ static int pgrid_buffers(sfe_pgrid *pg)
   return SF_OK;
 }
 
+/* This rank's place in the BLACS grid just made, and its buffers (local work). */
+static int pgrid_local(sfe_pgrid *pg, int size)
+{
+  int nr, nc;
+  Cblacs_gridinfo(pg->ictxt, &nr, &nc, &pg->myrow, &pg->mycol);
+  if (nr != pg->nprow || nc != pg->npcol || pg->myrow < 0 || pg->mycol < 0) {
+    pg->ictxt = -1; /* not part of a usable grid: nothing to exit */
+    SF_ERROR(SF_ERR_LIB, "BLACS grid %dx%d on %d ranks came back as %dx%d", pg->nprow, pg->npcol, size, nr,
+             nc);
+  }
+  SF_CHECK(pgrid_buffers(pg));
+  return SF_OK;
+}
+
 int sfe_pgrid_create(MPI_Comm comm, int smax, sfe_pgrid **out)
 {
   *out = NULL;
   if (!sfe_comm_is_parallel(comm)) return SF_OK;
   if (smax <= 0) SF_ERROR(SF_ERR_INTERNAL, "ScaLAPACK grid for order %d", smax);
-  sfe_pgrid *pg;
-  SF_CHECK(sf_calloc((void **)&pg, 1, sizeof *pg));
+  sfe_pgrid *pg = NULL;
+  int st = SF_OK;
+  SF_CHECK_GOTO(sf_calloc((void **)&pg, 1, sizeof *pg));
   pg->ictxt = -1;
   pg->comm = comm;
   pg->smax = smax;
@@ -153,21 +168,14 @@ int sfe_pgrid_create(MPI_Comm comm, int smax, sfe_pgrid **out)
   Cblacs_gridinit(&pg->ictxt, "Row", pg->nprow, pg->npcol);
   /* The grid keeps its own communicator; the table slot would otherwise leak per call. */
   Cfree_blacs_system_handle(handle);
-  int nr, nc;
-  Cblacs_gridinfo(pg->ictxt, &nr, &nc, &pg->myrow, &pg->mycol);
-  if (nr != pg->nprow || nc != pg->npcol || pg->myrow < 0 || pg->mycol < 0) {
-    pg->ictxt = -1; /* not part of a usable grid: nothing to exit */
-    sfe_pgrid_free(pg);
-    SF_ERROR(SF_ERR_LIB, "BLACS grid %dx%d on %d ranks came back as %dx%d", pr, size / pr,
-             size, nr, nc);
-  }
-  int st = pgrid_buffers(pg);
-  if (st) {
-    sfe_pgrid_free(pg);
-    return sf_error_trace(st, __FILE__, __LINE__, __func__);
-  }
+  /* every later pzheevd is collective: a rank whose grid or buffers failed alone must
+   * not leave the others waiting in it */
+  SF_CHECK_GOTO(sf_status_agree(comm, pgrid_local(pg, size)));
   *out = pg;
-  return SF_OK;
+  pg = NULL;
+cleanup:
+  sfe_pgrid_free(pg); /* only on an error */
+  return st;
 }
 
 int sfe_pheevd(sfe_pgrid *pg, double complex *A, int k, int ld, double *ev)

@@ -54,23 +54,20 @@ int sf_mixer_create(const sf_mixer_params *p, int n, const double *g2, double uc
     SF_ERROR(SF_ERR_INPUT, "mixing alpha %g out of range (0,2]", p->alpha);
   if (!(p->kerker_q0 >= 0.0)) SF_ERROR(SF_ERR_INPUT, "Kerker q0 %g must be >= 0", p->kerker_q0);
   if (!(ucvol > 0.0)) SF_ERROR(SF_ERR_INPUT, "cell volume %g must be positive", ucvol);
-  SF_CHECK(sf_calloc((void **)&m, 1, sizeof *m));
+  int st = SF_OK;
+  SF_CHECK_GOTO(sf_calloc((void **)&m, 1, sizeof *m));
   m->p = *p;
   m->n = n;
   m->ucvol = ucvol;
   size_t h = p->history > 0 ? (size_t)p->history : 1;
-  int st = sf_calloc((void **)&m->kerker, n, sizeof *m->kerker);
-  if (!st) st = sf_calloc((void **)&m->metric, n, sizeof *m->metric);
-  if (!st) st = sf_calloc((void **)&m->rho_prev, n, sizeof *m->rho_prev);
-  if (!st) st = sf_calloc((void **)&m->res_prev, n, sizeof *m->res_prev);
-  if (!st) st = sf_calloc((void **)&m->res, n, sizeof *m->res);
-  if (!st) st = sf_calloc((void **)&m->work, n, sizeof *m->work);
-  if (!st) st = sf_calloc((void **)&m->drho, h * n, sizeof *m->drho);
-  if (!st) st = sf_calloc((void **)&m->dres, h * n, sizeof *m->dres);
-  if (st) {
-    sf_mixer_destroy(&m);
-    return sf_error_trace(st, __FILE__, __LINE__, __func__);
-  }
+  SF_CHECK_GOTO(sf_calloc((void **)&m->kerker, n, sizeof *m->kerker));
+  SF_CHECK_GOTO(sf_calloc((void **)&m->metric, n, sizeof *m->metric));
+  SF_CHECK_GOTO(sf_calloc((void **)&m->rho_prev, n, sizeof *m->rho_prev));
+  SF_CHECK_GOTO(sf_calloc((void **)&m->res_prev, n, sizeof *m->res_prev));
+  SF_CHECK_GOTO(sf_calloc((void **)&m->res, n, sizeof *m->res));
+  SF_CHECK_GOTO(sf_calloc((void **)&m->work, n, sizeof *m->work));
+  SF_CHECK_GOTO(sf_calloc((void **)&m->drho, h * n, sizeof *m->drho));
+  SF_CHECK_GOTO(sf_calloc((void **)&m->dres, h * n, sizeof *m->dres));
   double q02 = p->kerker_q0 * p->kerker_q0;
   for (int i = 0; i < n; i++) {
     if (g2[i] < 1e-12) continue; /* G = 0: K = 0, metric 0 */
@@ -78,7 +75,10 @@ int sf_mixer_create(const sf_mixer_params *p, int n, const double *g2, double uc
     m->metric[i] = ucvol;
   }
   *out = m;
-  return SF_OK;
+  m = NULL;
+cleanup:
+  sf_mixer_destroy(&m); /* only on an error: the mixer is the caller's otherwise */
+  return st;
 }
 
 static double dot(const sf_mixer *m, const double complex *a, const double complex *b)
@@ -171,14 +171,6 @@ int sf_mixer_step(sf_mixer *m, const double complex *rho_in, const double comple
     rho_next[i] = m->metric[i] > 0.0 ? m->work[i] + m->p.alpha * m->kerker[i] * m->res[i]
                                      : m->rho_prev[i];
   return SF_OK;
-}
-
-void sf_mixer_reset(sf_mixer *m)
-{
-  if (!m) return;
-  m->have_prev = 0;
-  m->nhist = 0;
-  m->head = 0;
 }
 
 void sf_mixer_destroy(sf_mixer **m)

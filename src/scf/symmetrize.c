@@ -49,9 +49,10 @@ int sf_symmetrize_field(const sf_symmetry *sym, sf_fftbox *box, double *f)
 {
   if (sym->nsym <= 1) return SF_OK;
   int nfft = box->nfft;
-  double complex *fg, *acc;
-  SF_CHECK(sf_calloc((void **)&fg, nfft, sizeof *fg));
-  SF_CHECK(sf_calloc((void **)&acc, nfft, sizeof *acc));
+  double complex *fg = NULL, *acc = NULL;
+  int st = SF_OK;
+  SF_CHECK_GOTO(sf_calloc((void **)&fg, nfft, sizeof *fg));
+  SF_CHECK_GOTO(sf_calloc((void **)&acc, nfft, sizeof *acc));
   sf_fft_r2g(box, f, fg);
   /* f(Rx+t) has coefficient f_G e^{2πi G·t} at G' = R^T G, so the average at G' sums
    * f_G e^{2πi G·t} over G = R^{-T} G'. */
@@ -70,7 +71,8 @@ int sf_symmetrize_field(const sf_symmetry *sym, sf_fftbox *box, double *f)
   double inv = 1.0 / sym->nsym;
   for (int i = 0; i < nfft; i++) acc[i] *= inv;
   sf_fft_g2r(box, acc, f);
+cleanup:
   sf_free(fg);
   sf_free(acc);
-  return SF_OK;
+  return st;
 }

@@ -11,17 +11,7 @@
 
 #include "strainfield/core.h"
 #include "strainfield/eigensolver.h"
-
-static int fails = 0;
-#define EXPECT(cond, ...)                                   \
-  do {                                                      \
-    if (!(cond)) {                                          \
-      fails++;                                              \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);           \
-      printf(__VA_ARGS__);                                  \
-      printf("\n");                                         \
-    }                                                       \
-  } while (0)
+#include "expect.h"
 
 typedef struct {
   int n;
@@ -250,6 +240,6 @@ int main(void)
   free(V);
   free(X0);
   free(X);
-  printf("test_eigensolver: %d failures\n", fails);
-  return fails != 0;
+  printf("test_eigensolver: %d failures\n", failures);
+  return failures != 0;
 }

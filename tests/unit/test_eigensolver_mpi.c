@@ -16,17 +16,9 @@
 #include "../../src/scf/eigensolver_impl.h"
 #include "strainfield/core.h"
 #include "strainfield/eigensolver.h"
+#include "expect.h"
 
-static int fails = 0, rank = 0, nproc = 1;
-#define EXPECT(cond, ...)                                          \
-  do {                                                             \
-    if (!(cond)) {                                                 \
-      fails++;                                                     \
-      printf("[rank %d] FAIL %s:%d: ", rank, __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                                         \
-      printf("\n");                                                \
-    }                                                              \
-  } while (0)
+static int rank = 0, nproc = 1;
 
 /* The operator spread over the ranks by columns, as scf.c's apply_band_split does, so
  * that the test exercises the same division of labour as the SCF. */
@@ -334,6 +326,7 @@ int main(int argc, char **argv)
 {
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  expect_rank = rank;
   MPI_Comm_size(MPI_COMM_WORLD, &nproc);
   sf_log_set_rank(rank);
 
@@ -342,8 +335,8 @@ int main(int argc, char **argv)
   test_workspace();
   test_kernel();
 
-  MPI_Allreduce(MPI_IN_PLACE, &fails, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (rank == 0) printf("test_eigensolver_mpi: %d failures\n", fails);
+  MPI_Allreduce(MPI_IN_PLACE, &failures, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  if (rank == 0) printf("test_eigensolver_mpi: %d failures\n", failures);
   MPI_Finalize();
-  return fails != 0;
+  return failures != 0;
 }

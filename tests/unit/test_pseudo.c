@@ -16,6 +16,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "strainfield/core.h"
 #include "strainfield/pseudo.h"
+#include "expect.h"
 #include "../../src/pseudo/psp_internal.h"
 
 #include <math.h>
@@ -30,17 +31,6 @@
 #define SF_DATA_PSP_DIR SF_SOURCE_DIR "/data/psp"
 #endif
 
-static int failures;
-
-#define CHECK(cond, ...)                                   \
-  do {                                                     \
-    if (!(cond)) {                                         \
-      failures++;                                          \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);          \
-      printf(__VA_ARGS__);                                 \
-      printf("\n");                                        \
-    }                                                      \
-  } while (0)
 
 typedef struct {
   const char *file; /* relative to its directory */
@@ -91,35 +81,35 @@ static void test_against_abinit(const ref_psp *r)
   sf_psp p;
   sf_error_reset();
   int st = sf_psp_read(path, 12.0, &p);
-  CHECK(st == SF_OK, "%s: read failed: %s", path, sf_error_message());
+  EXPECT(st == SF_OK, "%s: read failed: %s", path, sf_error_message());
   if (st) return;
-  CHECK(p.pspcod == r->pspcod, "%s: pspcod %d", r->file, p.pspcod);
-  CHECK(fabs(p.epsatm - r->epsatm) < 1e-7, "%s: epsatm %.10f vs ABINIT %.8f", r->file, p.epsatm,
+  EXPECT(p.pspcod == r->pspcod, "%s: pspcod %d", r->file, p.pspcod);
+  EXPECT(fabs(p.epsatm - r->epsatm) < 1e-7, "%s: epsatm %.10f vs ABINIT %.8f", r->file, p.epsatm,
         r->epsatm);
   for (int l = 0; l <= SF_PSP_LMAX; l++)
     for (int j = 0; j < SF_PSP_NPROJ; j++) {
       double e = r->ekb[l][j];
-      CHECK((e == 0 && p.ekb[l][j] == 0 && (j >= p.nproj[l])) || rel(p.ekb[l][j], e) < 1e-9,
+      EXPECT((e == 0 && p.ekb[l][j] == 0 && (j >= p.nproj[l])) || rel(p.ekb[l][j], e) < 1e-9,
             "%s: ekb[%d][%d] = %.15g vs ABINIT %.15g (nproj %d)", r->file, l, j, p.ekb[l][j], e,
             p.nproj[l]);
     }
   if (r->qchrg > 0) /* the file's qchrg is the integral of the model core */
-    CHECK(p.has_core && rel(p.core.y[0], r->qchrg) < 1e-9, "%s: core_q(0) %.14g vs qchrg %.14g",
+    EXPECT(p.has_core && rel(p.core.y[0], r->qchrg) < 1e-9, "%s: core_q(0) %.14g vs qchrg %.14g",
           r->file, p.core.y[0], r->qchrg);
-  if (r->qchrg == 0) CHECK(!p.has_core, "%s: unexpected core", r->file);
-  if (r->qchrg < 0) CHECK(p.has_core && p.core.y[0] > 0, "%s: missing core", r->file);
+  if (r->qchrg == 0) EXPECT(!p.has_core, "%s: unexpected core", r->file);
+  if (r->qchrg < 0) EXPECT(p.has_core && p.core.y[0] > 0, "%s: missing core", r->file);
   for (int k = 0; k < 2; k++) {
     double v = sf_qtable_eval(&p.vloc_short, r->q[k]);
-    CHECK(fabs(v - r->vs[k]) < 1e-8, "%s: vloc_short(%.4f) = %.12f vs ABINIT %.12f", r->file,
+    EXPECT(fabs(v - r->vs[k]) < 1e-8, "%s: vloc_short(%.4f) = %.12f vs ABINIT %.12f", r->file,
           r->q[k], v, r->vs[k]);
     for (int c = 0; c < r->nref; c++) {
       double f = sf_qtable_eval(&p.proj[r->ref_l[c]][r->ref_j[c]], r->q[k]);
-      CHECK(fabs(f - r->proj_ref[k][c]) < 1e-8, "%s: proj[%d][%d](%.4f) = %.12f vs ABINIT %.12f",
+      EXPECT(fabs(f - r->proj_ref[k][c]) < 1e-8, "%s: proj[%d][%d](%.4f) = %.12f vs ABINIT %.12f",
             r->file, r->ref_l[c], r->ref_j[c], r->q[k], f, r->proj_ref[k][c]);
     }
   }
-  CHECK(p.qmax >= 12.0, "%s: qmax %g", r->file, p.qmax);
-  CHECK(strlen(p.md5) == 32 && strcmp(p.path, path) == 0, "%s: md5/path not recorded", r->file);
+  EXPECT(p.qmax >= 12.0, "%s: qmax %g", r->file, p.qmax);
+  EXPECT(strlen(p.md5) == 32 && strcmp(p.path, path) == 0, "%s: md5/path not recorded", r->file);
   sf_psp_free(&p);
 }
 
@@ -132,7 +122,7 @@ static void test_spline_midpoints(const ref_psp *r)
   sf_error_reset();
   if (sf_psp_read_dq(path, 12.0, SF_PSP_DQ, &a) ||
       sf_psp_read_dq(path, 12.0, 0.5 * SF_PSP_DQ, &b)) {
-    CHECK(0, "%s: read failed: %s", r->file, sf_error_message());
+    EXPECT(0, "%s: read failed: %s", r->file, sf_error_message());
     return;
   }
   const sf_qtable *ta[10], *tb[10];
@@ -146,12 +136,12 @@ static void test_spline_midpoints(const ref_psp *r)
     for (int i = 0; i < tb[t]->n; i++) scale = fmax(scale, fabs(tb[t]->y[i]));
     for (int i = 1; i < tb[t]->n && i * tb[t]->dq <= 12.0; i += 2)
       worst = fmax(worst, fabs(sf_qtable_eval(ta[t], i * tb[t]->dq) - tb[t]->y[i]));
-    CHECK(worst < 1e-7 * fmax(scale, 1.0), "%s: table %d spline vs direct %.3e (scale %.3g)",
+    EXPECT(worst < 1e-7 * fmax(scale, 1.0), "%s: table %d spline vs direct %.3e (scale %.3g)",
           r->file, t, worst, scale);
     /* derivative against a central difference of the spline itself */
     double q = 3.3333, h = 1e-5;
     double fd = (sf_qtable_eval(ta[t], q + h) - sf_qtable_eval(ta[t], q - h)) / (2 * h);
-    CHECK(fabs(fd - sf_qtable_deriv(ta[t], q)) < 1e-6 * fmax(scale, 1.0), "%s: table %d deriv",
+    EXPECT(fabs(fd - sf_qtable_deriv(ta[t], q)) < 1e-6 * fmax(scale, 1.0), "%s: table %d deriv",
           r->file, t);
   }
   sf_psp_free(&a);
@@ -187,11 +177,11 @@ static void expect_file_error(const char *path, const char *what, const char *mu
   sf_psp p;
   sf_error_reset();
   int st = sf_psp_read(path, 10.0, &p);
-  CHECK(st == SF_ERR_FILE, "%s: expected SF_ERR_FILE, got %d", what, st);
-  CHECK(strstr(sf_error_message(), path) != NULL, "%s: message does not name the file: %s", what,
+  EXPECT(st == SF_ERR_FILE, "%s: expected SF_ERR_FILE, got %d", what, st);
+  EXPECT(strstr(sf_error_message(), path) != NULL, "%s: message does not name the file: %s", what,
         sf_error_message());
   if (must_contain)
-    CHECK(strstr(sf_error_message(), must_contain) != NULL, "%s: message lacks '%s': %s", what,
+    EXPECT(strstr(sf_error_message(), must_contain) != NULL, "%s: message lacks '%s': %s", what,
           must_contain, sf_error_message());
   sf_error_reset();
 }
@@ -201,7 +191,7 @@ static void test_errors(void)
   expect_file_error("/nonexistent/dir/none.pspnc", "missing file", NULL);
   char *txt = slurp(SF_PSP_DIR "/12mg.pspnc");
   char *txt8 = slurp(SF_PSP_DIR "/Mg-low.psp8");
-  CHECK(txt && txt8, "cannot read the reference psp files");
+  EXPECT(txt && txt8, "cannot read the reference psp files");
   if (!txt || !txt8) return;
   /* truncated in the middle of the potentials: fewer numbers than mmax promises */
   const char *t1 = "/tmp/sf_test_pseudo_trunc.pspnc";
@@ -260,7 +250,7 @@ static void expect_bad_number(const char *src, const char *tmp, int line, int k,
                               int name_line, const char *must_contain)
 {
   char *txt = slurp(src), *bad = txt ? replace_token(txt, line, k, with) : NULL;
-  CHECK(bad != NULL, "cannot prepare %s", tmp);
+  EXPECT(bad != NULL, "cannot prepare %s", tmp);
   if (bad) {
     write_file(tmp, bad);
     char where[1100] = "";
@@ -300,7 +290,7 @@ static void test_bad_meshes(void)
     if (refs[i].pspcod == 5) psp_path(&refs[i], mg, sizeof mg);
   char *txt = slurp(mg), *a = txt ? replace_token(txt, 11, 2, "0.5") : NULL; /* fchrg > 0 */
   char *b = a ? replace_token(a, 11, 1, "0.0") : NULL;                      /* rchrg = 0 */
-  CHECK(b != NULL, "cannot prepare the rchrg case");
+  EXPECT(b != NULL, "cannot prepare the rchrg case");
   const char *t5 = "/tmp/sf_test_pseudo_rchrg.pseu", *t8 = "/tmp/sf_test_pseudo_mesh.psp8";
   if (b) {
     write_file(t5, b);
@@ -312,7 +302,7 @@ static void test_bad_meshes(void)
   free(b);
   /* a small psp8 (local potential only) on r_i = -0.4 i */
   FILE *f = fopen(t8, "w");
-  CHECK(f != NULL, "cannot write %s", t8);
+  EXPECT(f != NULL, "cannot write %s", t8);
   if (!f) return;
   fputs("negative mesh\n12 2 240101\n8 2 0 4 16 0\n0 0 0\n0\n0\n4\n", f);
   for (int i = 0; i < 16; i++) fprintf(f, "%d %.2f %.6f\n", i + 1, -0.4 * i, -2.0 / (1.0 + 0.4 * i));
@@ -330,16 +320,16 @@ static void test_xc_mismatch(void)
   sf_psp p;
   sf_error_reset();
   if (sf_psp_read(mg, 5.0, &p)) {
-    CHECK(0, "%s: %s", mg, sf_error_message());
+    EXPECT(0, "%s: %s", mg, sf_error_message());
     return;
   }
-  CHECK(p.pspxc == 2, "mg.pseu pspxc %d, expected 2", p.pspxc);
-  CHECK(sf_psp_xc_mismatch(&p, 2, msg, sizeof msg) == 0 && msg[0] == '\0', "ixc 2 = pspxc: %s", msg);
-  CHECK(sf_psp_xc_mismatch(&p, 7, msg, sizeof msg) == 1 && strstr(msg, "pspxc=2") &&
+  EXPECT(p.pspxc == 2, "mg.pseu pspxc %d, expected 2", p.pspxc);
+  EXPECT(sf_psp_xc_mismatch(&p, 2, msg, sizeof msg) == 0 && msg[0] == '\0', "ixc 2 = pspxc: %s", msg);
+  EXPECT(sf_psp_xc_mismatch(&p, 7, msg, sizeof msg) == 1 && strstr(msg, "pspxc=2") &&
             strstr(msg, "-ixc 7") && strstr(msg, mg),
         "ixc 7 vs pspxc 2: '%s'", msg);
-  CHECK(sf_psp_xc_mismatch(&p, -1009, msg, sizeof msg) == 1, "ixc -1009 is compared as a number");
-  CHECK(sf_psp_xc_mismatch(&p, 0, msg, sizeof msg) == 1 && strstr(msg, "no exchange-correlation"),
+  EXPECT(sf_psp_xc_mismatch(&p, -1009, msg, sizeof msg) == 1, "ixc -1009 is compared as a number");
+  EXPECT(sf_psp_xc_mismatch(&p, 0, msg, sizeof msg) == 1 && strstr(msg, "no exchange-correlation"),
         "ixc 0: '%s'", msg);
   sf_psp_free(&p);
 }
@@ -350,15 +340,15 @@ static void test_md5(void)
                          SF_DATA_PSP_DIR "/mg.pseu"};
   for (int i = 0; i < 3; i++) {
     char hex[33], cmd[1200], out[64] = {0};
-    CHECK(sf_md5_file(files[i], hex) == SF_OK, "md5 of %s failed", files[i]);
+    EXPECT(sf_md5_file(files[i], hex) == SF_OK, "md5 of %s failed", files[i]);
     snprintf(cmd, sizeof cmd, "md5sum '%s'", files[i]);
     FILE *pp = popen(cmd, "r");
-    CHECK(pp != NULL, "popen md5sum");
+    EXPECT(pp != NULL, "popen md5sum");
     if (!pp) continue;
     if (!fgets(out, sizeof out, pp)) out[0] = '\0';
     pclose(pp);
     out[32] = '\0';
-    CHECK(strcmp(hex, out) == 0, "md5 %s: ours %s, md5sum %s", files[i], hex, out);
+    EXPECT(strcmp(hex, out) == 0, "md5 %s: ours %s, md5sum %s", files[i], hex, out);
   }
   /* empty file and a file of exactly 64 bytes exercise the padding paths */
   const char *tmp = "/tmp/sf_test_pseudo_md5";
@@ -367,12 +357,12 @@ static void test_md5(void)
   for (int i = 0; i < 2; i++) {
     char hex[33];
     write_file(tmp, contents[i]);
-    CHECK(sf_md5_file(tmp, hex) == SF_OK && strcmp(hex, expect[i]) == 0, "md5 case %d: %s", i, hex);
+    EXPECT(sf_md5_file(tmp, hex) == SF_OK && strcmp(hex, expect[i]) == 0, "md5 case %d: %s", i, hex);
   }
   remove(tmp);
   sf_error_reset();
   char hex[33];
-  CHECK(sf_md5_file("/nonexistent/x", hex) == SF_ERR_FILE, "md5 of missing file");
+  EXPECT(sf_md5_file("/nonexistent/x", hex) == SF_ERR_FILE, "md5 of missing file");
   sf_error_reset();
 }
 
@@ -408,10 +398,10 @@ static void test_ylm(void)
   double worst = 0;
   for (int a = 0; a < 16; a++)
     for (int b = 0; b < 16; b++) worst = fmax(worst, fabs(S[a][b] - (a == b)));
-  CHECK(worst < 1e-10, "Ylm orthonormality error %.3e", worst);
+  EXPECT(worst < 1e-10, "Ylm orthonormality error %.3e", worst);
   double y[16], zero[3] = {0, 0, 0};
   sf_ylm_real(zero, y);
-  CHECK(fabs(y[0] - 0.5 / sqrt(PSP_PI)) < 1e-15 && y[5] == 0 && y[15] == 0, "Ylm at x = 0");
+  EXPECT(fabs(y[0] - 0.5 / sqrt(PSP_PI)) < 1e-15 && y[5] == 0 && y[15] == 0, "Ylm at x = 0");
 }
 
 static void test_bessel(void)
@@ -419,10 +409,10 @@ static void test_bessel(void)
   /* series (x < 1) and closed forms (x >= 1) must join smoothly */
   for (int l = 0; l <= 3; l++) {
     double a = psp_sbessel(l, 1 - 1e-15), b = psp_sbessel(l, 1 + 1e-15);
-    CHECK(fabs(a - b) < 1e-14, "j_%d discontinuous at 1: %.17g %.17g", l, a, b);
+    EXPECT(fabs(a - b) < 1e-14, "j_%d discontinuous at 1: %.17g %.17g", l, a, b);
   }
-  CHECK(fabs(psp_sbessel(3, 1e-3) - 1e-9 / 105 * (1 - 1e-6 / 18)) < 1e-24, "j_3 small x");
-  CHECK(fabs(psp_sbessel(2, 2.0) - 0.1984479490571466) < 1e-15, "j_2(2)");
+  EXPECT(fabs(psp_sbessel(3, 1e-3) - 1e-9 / 105 * (1 - 1e-6 / 18)) < 1e-24, "j_3 small x");
+  EXPECT(fabs(psp_sbessel(2, 2.0) - 0.1984479490571466) < 1e-15, "j_2(2)");
 }
 
 int main(void)

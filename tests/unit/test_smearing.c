@@ -2,22 +2,12 @@
  * the smeared delta), the variational identity, the Fermi level, and one ABINIT run. */
 #include "strainfield/core.h"
 #include "strainfield/smearing.h"
+#include "expect.h"
 
 #include <math.h>
 #include <stdlib.h>
 
 #define PI 3.14159265358979323846
-
-static int fails;
-#define EXPECT(cond, ...)                                          \
-  do {                                                             \
-    if (!(cond)) {                                                 \
-      fails++;                                                     \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                  \
-      printf(__VA_ARGS__);                                         \
-      printf("\n");                                                \
-    }                                                              \
-  } while (0)
 
 /* The smeared deltas written as ABINIT writes them, in u = (μ − ε)/tsmear (m_occ.F90),
  * independently of the closed forms in smearing.c. */
@@ -179,6 +169,6 @@ int main(void)
   test_fermi_count(SF_OCC_COLD);
   test_errors_and_fixed();
   test_abinit_al();
-  printf("test_smearing: %d failures\n", fails);
-  return fails != 0;
+  printf("test_smearing: %d failures\n", failures);
+  return failures != 0;
 }

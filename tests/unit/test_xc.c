@@ -2,22 +2,12 @@
  * published formulas, vxc = d(e_xc)/dρ by finite differences, and the ixc mapping. */
 #include "strainfield/core.h"
 #include "strainfield/xc.h"
+#include "expect.h"
 
 #include <math.h>
 #include <string.h>
 
 #define PI 3.14159265358979323846
-
-static int fails;
-#define EXPECT(cond, ...)                                          \
-  do {                                                             \
-    if (!(cond)) {                                                 \
-      fails++;                                                     \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                  \
-      printf(__VA_ARGS__);                                         \
-      printf("\n");                                                \
-    }                                                              \
-  } while (0)
 
 /* Slater exchange: ε_x = −(3/4)(3ρ/π)^{1/3}, v_x = (4/3)ε_x.
  * PW92 (Perdew & Wang, PRB 45, 13244 (1992), table I, ζ = 0, p = 1):
@@ -118,6 +108,6 @@ int main(void)
 {
   test_pw92();
   test_mapping();
-  printf("test_xc: %d failures\n", fails);
-  return fails != 0;
+  printf("test_xc: %d failures\n", failures);
+  return failures != 0;
 }
