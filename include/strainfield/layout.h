@@ -1,4 +1,4 @@
-/* layout.h — the MPI communicator tree (docs/design.md §4), SPARC/ABINIT style.
+/* layout.h — the MPI communicator tree (docs/design.md §7), SPARC/ABINIT style.
  *
  * Owns every split of the program's communicators: the world into sample groups (the
  * independent samples of a campaign) → k-point groups → band groups of one calculation,

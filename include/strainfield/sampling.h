@@ -1,6 +1,6 @@
 /* sampling.h — the strains D of a campaign and the strain measures of a cell.
  *
- * Owns: the counter-based random numbers of docs/design.md §5 (a value depends only on
+ * Owns: the counter-based random numbers of docs/design.md §8 (a value depends only on
  * (seed, sample index, purpose), never on rank count or restarts), the distributions
  * of D = (λa, λb, λc, θa, θb, θc) (paper §4.2: normal truncated at ±nsigma σ with
  * ±nsigma σ mapped onto the range; uniform; Latin hypercube; an explicit list read from
