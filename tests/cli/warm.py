@@ -138,7 +138,8 @@ def refused(args, option, code=SF_ERR_INPUT, what=""):
 
 
 def t_refusals():
-    """Wrong grid, bad index, missing file, a model for another natom: refused at once."""
+    """Wrong grid, bad index, missing file, a model for another natom or without a reference
+    cell: refused at once, one line naming the option (exit 2; 3 for an unreadable file)."""
     run("scf", ["-options_file", scf_opts(), "-fields", path("a.h5")])
     refused(["-ngfft", "12,20,24", "-init_density", path("a.h5")], "-init_density", what="12x20x24")
     refused(["-init_density", path("a.h5") + ":1"], "-init_density", what="index 0")
@@ -148,6 +149,11 @@ def t_refusals():
     refused(["-init_density", PSP], "-init_density", code=SF_ERR_FILE, what="not an HDF5")
     refused(["-init_model", MODEL, "-xred", "0,0,0,0.5,0.5,0.5", "-typat", "1,1"], "-init_model", what="4 atoms")
     refused(["-init_model", MODEL, "-ngfft", "12,20,24"], "-init_model", what="grid")
+    noref = path("noref.h5")
+    shutil.copy(MODEL, noref)
+    with h5py.File(noref, "r+") as m:
+        del m.attrs["ref_rprimd"]
+    refused(["-init_model", noref], "-init_model", what="no reference lattice")
     refused(["-init_model", MODEL, "-init_density", path("a.h5")], "-init_density and -init_model")
     refused(["-init_density", path("a.h5"), "-fields", path("a.h5")], "-init_density")
 
