@@ -11,6 +11,18 @@
 #include "strainfield/relax.h"
 #include "strainfield/scf.h"
 
+/* What started the calculation (the summary's `init`): density "model", "file" or
+ * "default" (uniform), xred "model" or "input"; source is the -init_model or -init_density
+ * path (empty for default), sample the index of FILE:INDEX (−1: none), D the strain the
+ * model was evaluated at (have_D). */
+typedef struct {
+  const char *density, *xred;
+  char source[1100];
+  long sample;
+  double D[6];
+  int have_D;
+} sf_init_record;
+
 /* What a subcommand adds to the ground-state summary; NULL members are left out. */
 typedef struct {
   const double (*fcart)[3];     /* [natom] Ha/Bohr */
@@ -18,6 +30,7 @@ typedef struct {
   const sf_relax_result *relax;
   const sf_uniaxial_result *uniaxial;
   int uniaxial_dir;
+  const sf_init_record *init;
 } sf_summary_extra;
 
 int sf_write_summary(const char *path, const sf_input *in, const sf_scf *s, const sf_summary_extra *extra,

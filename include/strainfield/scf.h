@@ -94,6 +94,8 @@ typedef struct {
   int iterations, converged;
   int timed_out;           /* the last sf_scf_run stopped at par.deadline */
   int iterations_done;     /* diagonalisations so far: occupations of the last one exist */
+  int density_given;       /* sf_scf_set_density was called: the first run starts from
+                            * s->rho_r instead of the uniform density */
   sf_eigen_workspace *eig_ws; /* eigensolver scratch shared by the k-points */
   double *hist_energy, *hist_dfe, *hist_resid; /* [nstep] */
 } sf_scf;
@@ -109,6 +111,20 @@ int sf_scf_run(sf_scf *s);
  * converged state.  Each is [nfft] and must be allocated by the caller. */
 int sf_scf_fields(sf_scf *s, double *rho, double *phi, double *u, double *sdens);
 void sf_scf_free(sf_scf *s);
+/* A warm start: the next sf_scf_run (the first, before any iteration) starts from the
+ * valence density rho [nfft] (e/Bohr^3, the box's grid order, that of the fields file)
+ * instead of the uniform one.  The density is renormalised to nelect (the correction is
+ * logged at level 1); a density with no positive charge is SF_ERR_INPUT.  The first
+ * diagonalisation (random wavefunctions) is in V[rho] and is repeated, at fixed density,
+ * until converged (sf_scf_solve_fixed_density's passes); its energy change is measured against the Harris-Foulkes energy of rho, so a
+ * converged rho stops after 2 iterations.  Collective only in that every rank must call it
+ * with the same rho. */
+int sf_scf_set_density(sf_scf *s, const double *rho);
+/* H[ρ] of the density in s->rho_r / rho_g diagonalised once to convergence, without
+ * mixing or self-consistency (the first step of a warm start does the same): potentials,
+ * passes of eig_maxiter_first LOBPCG iterations until the band energy moves by less than
+ * toldfe/10, then occupations (s->eig, occ, fermi, psi).  The density is not changed. */
+int sf_scf_solve_fixed_density(sf_scf *s);
 /* After the atoms of the cell moved (same lattice): rebuilds the geometry-dependent
  * parts (local potential, core charge, projectors); wavefunctions and density are kept
  * as the warm start of the next sf_scf_run. */

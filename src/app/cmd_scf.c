@@ -2,6 +2,7 @@
  * not), with forces, stress, the summary JSON and the fields file. */
 #include "strainfield/app.h"
 #include "strainfield/core.h"
+#include "strainfield/init_guess.h"
 #include "strainfield/options.h"
 #include "strainfield/output.h"
 #include "strainfield/props.h"
@@ -9,6 +10,7 @@
 
 #include <math.h>
 #include <mpi.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,16 +31,79 @@ static void print_forces_stress(const sf_cell *cell, double (*f)[3], double st[3
   for (int i = 0; i < 3; i++) sf_log(1, "    %18.10e %18.10e %18.10e\n", st[i][0], st[i][1], st[i][2]);
 }
 
-/* -summary and -fields checked before the SCF: not a pseudopotential or options file,
- * in a writable folder (a missing one used to be found after the ground state). */
-static int check_outputs(const sf_input *in)
+/* The start of the calculation: -init_density FILE[:INDEX] or -init_model M.h5 (and, for
+ * relax, -init_xred). */
+typedef struct {
+  char density[1100], model[1100], path[1100]; /* path: the file without :INDEX */
+  int have_density, have_model, model_xred;
+} init_opts;
+
+static int read_init_opts(int relax, init_opts *o)
 {
-  sf_path_input psp[SF_MAXTYPAT];
-  for (int t = 0; t < in->npsp; t++) psp[t] = (sf_path_input){"-pseudos", in->psp_paths[t]};
+  SF_CHECK(sf_opt_string("-init_density", "", "start from the density of a fields file (scf/relax -fields, predict) or "
+                         "of one dataset sample FILE:INDEX (0-based)", o->density, sizeof o->density, &o->have_density));
+  SF_CHECK(sf_opt_string("-init_model", "", "start from the density a trained model predicts at this cell's strain "
+                         "(relax: and from its relaxed positions)", o->model, sizeof o->model, &o->have_model));
+  o->model_xred = relax;
+  if (relax)
+    SF_CHECK(sf_opt_bool("-init_xred", 1, "relax with -init_model: start from the model's relaxed positions "
+                         "(0: from -xred)", &o->model_xred, NULL));
+  if (o->have_density && o->have_model) SF_ERROR(SF_ERR_INPUT, "-init_density and -init_model: give one start, not both");
+  if ((o->have_density && !o->density[0]) || (o->have_model && !o->model[0]))
+    SF_ERROR(SF_ERR_INPUT, "%s needs a file name", o->have_model ? "-init_model" : "-init_density");
+  snprintf(o->path, sizeof o->path, "%s", o->have_model ? o->model : o->density);
+  char *c = strrchr(o->path, ':');
+  if (o->have_density && c && c[1] && strspn(c + 1, "0123456789") == strlen(c + 1)) *c = '\0';
+  return SF_OK;
+}
+
+/* -summary and -fields checked before the SCF: not a pseudopotential, options or start
+ * file, in a writable folder (a missing one used to be found after the ground state). */
+static int check_outputs(const sf_input *in, const init_opts *io)
+{
+  sf_path_input inp[SF_MAXTYPAT + 1];
+  for (int t = 0; t < in->npsp; t++) inp[t] = (sf_path_input){"-pseudos", in->psp_paths[t]};
+  inp[in->npsp] = (sf_path_input){io->have_model ? "-init_model" : "-init_density", io->path};
   const sf_path_input out[] = {{"-summary", in->have_summary ? in->summary : NULL},
                                {"-fields", in->have_fields ? in->fields : NULL}};
-  SF_CHECK(sf_check_outputs(out, 2, psp, in->npsp));
+  SF_CHECK(sf_check_outputs(out, 2, inp, in->npsp + (io->path[0] != 0)));
   return SF_OK;
+}
+
+/* Sets the start of s (set up, not yet run) from io, and records it in rec.  With the
+ * model's positions the geometry is rebuilt (same symmetry: the positions are averaged
+ * over its group first). */
+static int warm_start(const init_opts *io, sf_input *in, sf_scf *s, sf_init_record *rec)
+{
+  int nfft = s->box.nfft, natom = in->cell.natom, st = SF_OK;
+  double *rho = NULL;
+  *rec = (sf_init_record){.density = "default", .xred = "input", .sample = -1};
+  if (!io->have_density && !io->have_model) return SF_OK;
+  snprintf(rec->source, sizeof rec->source, "%s", io->path);
+  /* one block: the density, then the model's positions */
+  SF_CHECK_GOTO(sf_status_agree(s->comm, sf_calloc((void **)&rho, nfft + 3 * natom, sizeof *rho)));
+  double (*x)[3] = (double(*)[3])(rho + nfft);
+  if (io->have_density) {
+    rec->density = "file";
+    if (strcmp(io->path, io->density)) rec->sample = strtol(io->density + strlen(io->path) + 1, NULL, 10);
+    SF_CHECK_GOTO(sf_init_density_read(s->comm, io->density, s->box.n, rho));
+  } else {
+    rec->density = "model";
+    rec->have_D = 1;
+    SF_CHECK_GOTO(sf_init_model_guess(s->comm, io->model, &in->cell, s->box.n, rho, x, rec->D));
+    sf_log(1, "  start from model %s at D = (%.6f %.6f %.6f; %.4f %.4f %.4f)\n", io->model, rec->D[0], rec->D[1],
+           rec->D[2], rec->D[3], rec->D[4], rec->D[5]);
+    if (io->model_xred) {
+      SF_CHECK_GOTO(sf_init_symmetrize_xred(&s->sym, &in->cell, x));
+      memcpy(in->cell.xred, x, sizeof(double) * 3 * natom);
+      SF_CHECK_GOTO(sf_scf_update_geometry(s));
+      rec->xred = "model";
+    }
+  }
+  SF_CHECK_GOTO(sf_scf_set_density(s, rho));
+cleanup:
+  sf_free(rho);
+  return st;
 }
 
 /* The options of relax: the cell degrees of freedom, the uniaxial load and the stopping
@@ -98,14 +163,18 @@ static int ground_state(int relax)
   sf_relax_result rr = {0};
   sf_uniaxial_result ur;
   double (*fcart)[3] = NULL, stress[3][3] = {{0}};
+  init_opts io = {0};
+  sf_init_record init;
   int uniaxial = 0, have_s = 0, st = SF_OK, rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   SF_CHECK(sf_input_read(&in));
   if (relax) SF_CHECK_GOTO(read_relax_opts(&uniaxial, &rp, &up));
+  SF_CHECK_GOTO(read_init_opts(relax, &io));
   SF_CHECK_GOTO(sf_options_finish());
-  SF_CHECK_GOTO(check_outputs(&in));
+  SF_CHECK_GOTO(check_outputs(&in, &io));
   SF_CHECK_GOTO(sf_scf_setup(&s, &in.scf, &in.cell, in.psps, MPI_COMM_WORLD));
   have_s = 1;
+  SF_CHECK_GOTO(warm_start(&io, &in, &s, &init));
   sf_log(1, "strainfield %s: %d atoms, %g electrons, %d k-points (%d symmetry ops), FFT %dx%dx%d, nband %d\n",
          relax ? "relax" : "scf", in.cell.natom, s.nelect, s.kp.nkpt, s.sym.nsym, s.box.n[0], s.box.n[1], s.box.n[2],
          in.scf.nband);
@@ -138,7 +207,7 @@ static int ground_state(int relax)
   /* the summary is written even when the SCF or relaxation failed, marked as such */
   sf_summary_extra extra = {s.converged ? (const double(*)[3])fcart : NULL,
                             s.converged ? (const double(*)[3])stress : NULL, relax ? &rr : NULL,
-                            uniaxial ? &ur : NULL, up.dir};
+                            uniaxial ? &ur : NULL, up.dir, &init};
   if (rank == 0 && in.have_summary)
     SF_CHECK_GOTO(sf_write_summary(in.summary, &in, &s, &extra, status, status ? sf_error_message() : ""));
   st = status;

@@ -36,6 +36,15 @@ static void add_extra(cJSON *root, const sf_scf *s, const sf_summary_extra *x)
     cJSON_AddNumberToObject(o, "cell_steps", u->steps);
     cJSON_AddBoolToObject(o, "converged", u->converged);
   }
+  if (x->init) {
+    const sf_init_record *r = x->init;
+    cJSON *o = cJSON_AddObjectToObject(root, "init");
+    cJSON_AddStringToObject(o, "density", r->density);
+    cJSON_AddStringToObject(o, "xred", r->xred);
+    if (r->source[0]) cJSON_AddStringToObject(o, "source", r->source);
+    if (r->sample >= 0) cJSON_AddNumberToObject(o, "sample", (double)r->sample);
+    if (r->have_D) cJSON_AddItemToObject(o, "D", cJSON_CreateDoubleArray(r->D, 6));
+  }
   if (x->relax) {
     const sf_relax_result *r = x->relax;
     cJSON *rel = cJSON_AddObjectToObject(root, "relax");

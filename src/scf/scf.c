@@ -74,6 +74,39 @@ static int diagonalize(sf_scf *s, int maxiter)
   return SF_OK;
 }
 
+/* Passes of eig_maxiter_first iterations at fixed potential (no mixing) until the band
+ * energy Σ w f ε moves by less than toldfe/10 between passes (at most SF_FIXED_PASSES),
+ * occupations after each: random orbitals in a good potential are the whole error of a
+ * warm start's first step, and one pass leaves ~1e-6 Ha of it.  Sets occ, fermi and the
+ * −TS of the last pass. */
+#define SF_FIXED_PASSES 12
+static int update_potentials(sf_scf *s);
+static int diagonalize_converged(sf_scf *s, double *entropy_term)
+{
+  int nkb = s->kp.nkpt * s->par.nband, nband = s->par.nband;
+  double prev = 0.0;
+  for (int pass = 0; pass < SF_FIXED_PASSES; pass++) {
+    SF_CHECK(diagonalize(s, s->par.eig_maxiter_first));
+    SF_CHECK(sf_smear_fermi(s->par.occopt, s->par.tsmear, s->nelect, s->kp.nkpt, nband, s->kp.wtk, s->eig, s->occ,
+                            &s->fermi, entropy_term));
+    double eband = 0.0;
+    for (int k = 0; k < nkb; k++) eband += s->kp.wtk[k / nband] * s->occ[k] * s->eig[k];
+    sf_log(3, "  scf: fixed-density pass %d: band energy %.12f\n", pass + 1, eband);
+    if (pass > 0 && fabs(eband - prev) < 0.1 * s->par.toldfe) break;
+    prev = eband;
+  }
+  return SF_OK;
+}
+
+int sf_scf_solve_fixed_density(sf_scf *s)
+{
+  double entropy_term;
+  SF_CHECK(update_potentials(s));
+  SF_CHECK(diagonalize_converged(s, &entropy_term));
+  s->iterations_done = 1;
+  return SF_OK;
+}
+
 /* Σ_k Σ_n weight(k,n)·|u_nk(r)|²/Ω over all k-points and bands, symmetrised.  Each rank
  * does the bands n ≡ its rank (mod group size) of its k-points; one Allreduce sums. */
 static int band_sum_field(sf_scf *s, const double *weight, double *f)
@@ -139,6 +172,39 @@ static int output_energies(sf_scf *s, double *rho_out, double complex *rho_out_g
   return SF_OK;
 }
 
+/* The Harris-Foulkes energy of the input density ρ_in (in s->rho_r, with V_eff[ρ_in] in H)
+ * on the orbitals just solved in V_eff[ρ_in]: the output energy s->E.free with its
+ * density terms taken at ρ_in instead of ρ_out, plus ∫V_eff[ρ_in](ρ_out − ρ_in)
+ * (the band energy counts V_eff against ρ_out).  Both densities hold nelect electrons, so
+ * the G = 0 part of V_eff does not enter.  Stationary in ρ_in; equal to F when ρ_in is
+ * self-consistent. */
+static int harris_energy(sf_scf *s, const double *rho_out, double *ehf)
+{
+  sf_term_state v;
+  sf_scf_term_state(s, &v);
+  v.enl_band = s->enl_band;
+  double term[SF_NTERM], e = s->E.entropy_term, dv = 0.0;
+  SF_CHECK(sf_terms_energies(&v, term));
+  for (int t = 0; t < SF_NTERM; t++) e += term[t];
+  for (int i = 0; i < s->box.nfft; i++) dv += s->H.veff_r[i] * (rho_out[i] - s->rho_r[i]);
+  *ehf = e + dv * s->cell->ucvol / s->box.nfft;
+  return SF_OK;
+}
+
+int sf_scf_set_density(sf_scf *s, const double *rho)
+{
+  int nfft = s->box.nfft;
+  double q = 0.0;
+  for (int i = 0; i < nfft; i++) q += rho[i];
+  q *= s->cell->ucvol / nfft;
+  if (!(q > 0)) SF_ERROR(SF_ERR_INPUT, "the starting density holds %g electrons (expected %g)", q, s->nelect);
+  double scale = s->nelect / q;
+  for (int i = 0; i < nfft; i++) s->rho_r[i] = rho[i] * scale;
+  sf_log(1, "  scf: starting density holds %.10f electrons, scaled by %.10f to nelect = %g\n", q, scale, s->nelect);
+  s->density_given = 1;
+  return SF_OK;
+}
+
 /* Between two iterations stopping loses nothing.  All ranks of comm take the same
  * decision (one Allreduce), or a collective inside the next iteration would hang. */
 static int poll_stop(sf_scf *s, int it)
@@ -176,12 +242,14 @@ int sf_scf_run(sf_scf *s)
   }
   SF_CHECK_GOTO(sf_mixer_create(&s->par.mix, nfft, g2, cell->ucvol, &mixer));
 
-  /* A uniform start: no atomic densities are needed, and the first diagonalisation is
-   * given extra iterations because the wavefunctions start random. */
-  int restart = s->iterations > 0;
+  /* A uniform start unless sf_scf_set_density gave one: no atomic densities are needed,
+   * and the first diagonalisation is given extra iterations because the wavefunctions
+   * start random (in the potential of the given density when there is one). */
+  int restart = s->iterations > 0, warm = !restart && s->density_given;
   if (!restart) {
     sf_log(2, "  scf: xc functional %s, %d k-points, %d bands\n", sf_xc_name(s->xc), s->kp.nkpt, nband);
-    for (int i = 0; i < nfft; i++) s->rho_r[i] = s->nelect / cell->ucvol;
+    if (!warm)
+      for (int i = 0; i < nfft; i++) s->rho_r[i] = s->nelect / cell->ucvol;
     sf_fft_r2g(&s->box, s->rho_r, s->rho_g);
   }
   double fprev = 0.0;
@@ -193,11 +261,14 @@ int sf_scf_run(sf_scf *s)
     if ((stop = poll_stop(s, it))) break;
     double t0 = sf_wtime();
     SF_CHECK_GOTO(update_potentials(s));
-    SF_CHECK_GOTO(diagonalize(s, it == 0 && !restart ? s->par.eig_maxiter_first : s->par.eig_maxiter));
     double entropy_term;
+    if (warm && it == 0) SF_CHECK_GOTO(diagonalize_converged(s, &entropy_term));
+    else {
+      SF_CHECK_GOTO(diagonalize(s, it == 0 && !restart ? s->par.eig_maxiter_first : s->par.eig_maxiter));
+      SF_CHECK_GOTO(sf_smear_fermi(s->par.occopt, s->par.tsmear, s->nelect, s->kp.nkpt, nband, s->kp.wtk, s->eig,
+                                   s->occ, &s->fermi, &entropy_term));
+    }
     s->iterations_done = it + 1;
-    SF_CHECK_GOTO(sf_smear_fermi(s->par.occopt, s->par.tsmear, s->nelect, s->kp.nkpt, nband, s->kp.wtk, s->eig, s->occ,
-                                 &s->fermi, &entropy_term));
     for (int ik = 0; ik < s->kp.nkpt; ik++)
       for (int n = 0; n < nband; n++) wgt[ik * nband + n] = s->kp.wtk[ik] * s->occ[ik * nband + n];
     SF_CHECK_GOTO(band_sum_field(s, wgt, rho_out));
@@ -208,7 +279,13 @@ int sf_scf_run(sf_scf *s)
     double resid = 0.0;
     for (int i = 0; i < nfft; i++) resid += fabs(rho_out[i] - s->rho_r[i]);
     resid *= cell->ucvol / nfft;
-    double dfe = it == 0 ? E->free : E->free - fprev;
+    /* from a given density, the first change is against that density's Harris-Foulkes
+     * energy: equal to F at self-consistency, so a converged start stops at iteration 2 */
+    double dfe = it > 0 ? E->free - fprev : E->free, ehf = 0.0;
+    if (it == 0 && warm) {
+      SF_CHECK_GOTO(harris_energy(s, rho_out, &ehf));
+      dfe = E->free - ehf;
+    }
     fprev = E->free;
     s->hist_energy[it] = E->free;
     s->hist_dfe[it] = dfe;
@@ -217,7 +294,7 @@ int sf_scf_run(sf_scf *s)
     for (int k = 0; k < s->kp.nkpt * nband; k++) if (s->resid[k] > maxres) maxres = s->resid[k];
     sf_log(2, "  scf %3d  F = %.12f  dF = %+.3e  |drho| = %.3e  max|Hpsi-e psi| = %.1e  (%.2f s)\n", it + 1,
            E->free, dfe, resid, maxres, sf_wtime() - t0);
-    in_row = (it > 0 && fabs(dfe) < s->par.toldfe) ? in_row + 1 : 0;
+    in_row = ((it > 0 || warm) && fabs(dfe) < s->par.toldfe) ? in_row + 1 : 0;
     int done = in_row >= 2 || (s->par.tolrho > 0 && resid < s->par.tolrho && it > 0);
     if (done) {
       memcpy(s->rho_r, rho_out, sizeof(double) * nfft);
@@ -231,6 +308,7 @@ int sf_scf_run(sf_scf *s)
     sf_fft_g2r(&s->box, s->rho_g, s->rho_r);
   }
   s->iterations = it;
+  s->density_given = 0;
   /* leave the potentials consistent with the final density (φ and forces use them) */
   if (stop) {
     st = sf_error_trace(stop, __FILE__, __LINE__, __func__);
