@@ -19,23 +19,39 @@ static const cJSON *item(const cJSON *o, const char *name, int type_ok)
   return x && type_ok ? x : NULL;
 }
 
-/* The campaign's options (a JSON string inside the dataset's attributes). */
-static int campaign_options(const sf_dataset *ds, cJSON **opts)
+/* The campaign's options and its settings record (JSON strings inside the dataset's
+ * attributes); *settings may be NULL. */
+static int campaign_options(const sf_dataset *ds, cJSON **opts, cJSON **settings)
 {
   cJSON *top = cJSON_Parse(ds->settings ? ds->settings : "");
-  const cJSON *o = cJSON_GetObjectItemCaseSensitive(top, "options");
+  const cJSON *o = cJSON_GetObjectItemCaseSensitive(top, "options"),
+              *s = cJSON_GetObjectItemCaseSensitive(top, "settings");
   *opts = cJSON_IsString(o) ? cJSON_Parse(o->valuestring) : NULL;
+  *settings = cJSON_IsString(s) ? cJSON_Parse(s->valuestring) : NULL;
   cJSON_Delete(top);
   if (!*opts) SF_ERROR(SF_ERR_INPUT, "dataset %s records no campaign options: cannot compute the sum route", ds->path);
+  return SF_OK;
+}
+
+/* The pseudopotential file must still be the campaign's (its md5 in the settings record). */
+static int check_psp_md5(const sf_dataset *ds, const cJSON *settings, int t, const char *path)
+{
+  const cJSON *md5 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(settings, "psp_md5"), t);
+  if (!cJSON_IsString(md5)) return SF_OK; /* not recorded: nothing to compare */
+  char hex[33];
+  SF_CHECK(sf_md5_file(path, hex));
+  if (strcmp(hex, md5->valuestring))
+    SF_ERROR(SF_ERR_INPUT, "pseudopotential %s has md5 %s, the campaign of %s used md5 %s: refusing", path, hex,
+             ds->path, md5->valuestring);
   return SF_OK;
 }
 
 int sf_eval_geometry_open(const sf_dataset *ds, sf_eval_geometry *g)
 {
   int st = SF_OK;
-  cJSON *o = NULL;
+  cJSON *o = NULL, *settings = NULL;
   memset(g, 0, sizeof *g);
-  SF_CHECK(campaign_options(ds, &o));
+  SF_CHECK_GOTO(campaign_options(ds, &o, &settings));
   const cJSON *ecut = item(o, "ecut", 1), *ixc = item(o, "ixc", 1), *tsmear = item(o, "tsmear", 1),
               *pseudos = item(o, "pseudos", 1), *typat = item(o, "typat", 1), *znucl = item(o, "znucl", 1);
   if (!cJSON_IsNumber(ecut) || !cJSON_IsNumber(ixc) || !cJSON_IsNumber(tsmear) || !cJSON_IsArray(pseudos) ||
@@ -58,6 +74,7 @@ int sf_eval_geometry_open(const sf_dataset *ds, sf_eval_geometry *g)
     const cJSON *p = cJSON_GetArrayItem(pseudos, t);
     if (!cJSON_IsString(p)) SF_ERROR_GOTO(SF_ERR_INPUT, "dataset %s: pseudos[%d] is not a path", ds->path, t);
     g->znucl[t] = cJSON_GetArrayItem(znucl, t)->valuedouble;
+    SF_CHECK_GOTO(check_psp_md5(ds, settings, t, p->valuestring));
     SF_CHECK_GOTO(sf_psp_read(p->valuestring, qmax, &g->psps[t]));
     g->npsp++;
   }
@@ -66,6 +83,7 @@ int sf_eval_geometry_open(const sf_dataset *ds, sf_eval_geometry *g)
   g->have_box = 1;
 cleanup:
   cJSON_Delete(o);
+  cJSON_Delete(settings);
   if (st) sf_eval_geometry_free(g);
   return st;
 }

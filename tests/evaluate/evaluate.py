@@ -141,5 +141,26 @@ def t_errors():
     bad([], "refusing", dataset=other)
 
 
+def t_psp_changed():
+    """A campaign's pseudopotential file changed since: the sum route would use another
+    potential, so evaluate refuses, naming the file and both md5s."""
+    import shutil
+    psp = path("mg.pseu")
+    shutil.copy(PSP, psp)
+    d, m = path("d.h5"), path("m.h5")
+    p = sf(["generate", "-options_file", TINY, "-pseudos", psp, "-samples", "9", "-dataset", d,
+            "-tolmxf", "1", "-toldfe", "1e-6"])  # no relaxation to speak of: seconds
+    check(p.returncode == 0, "generate: exit code 0")
+    p = sf(["train", "-dataset", d, "-model", m, "-ntest", "1", "-epochs", "2", "-pca_components", "2",
+            "-arch_rho", "4", "-arch_phi", "4", "-arch_u", "4", "-arch_s", "4", "-verbosity", "0"])
+    check(p.returncode == 0, "train: exit code 0")
+    with open(psp, "a") as f:
+        f.write("# changed\n")
+    p = sf(["evaluate", "-model", m, "-dataset", d, "-summary", path("e.json")])
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    check(p.returncode == SF_ERR_INPUT and len(lines) == 1, "exit code 2, one line")
+    check(psp in lines[0] and "md5" in lines[0] and "refusing" in lines[0], "the line names the file and md5")
+
+
 if __name__ == "__main__":
     cli.main(globals(), "evaluate.py")
