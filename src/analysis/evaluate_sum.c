@@ -20,14 +20,22 @@ static const cJSON *item(const cJSON *o, const char *name, int type_ok)
 }
 
 /* The campaign's options and its settings record (JSON strings inside the dataset's
- * attributes); *settings may be NULL. */
-static int campaign_options(const sf_dataset *ds, cJSON **opts, cJSON **settings)
+ * attributes; *settings may be NULL), and the absolute paths of its pseudopotentials
+ * (attribute psp_files, one a line: options.pseudos keeps the names as given). */
+static int campaign_options(const sf_dataset *ds, cJSON **opts, cJSON **settings, char (*psp)[1024], int *npsp)
 {
   cJSON *top = cJSON_Parse(ds->settings ? ds->settings : "");
   const cJSON *o = cJSON_GetObjectItemCaseSensitive(top, "options"),
-              *s = cJSON_GetObjectItemCaseSensitive(top, "settings");
+              *s = cJSON_GetObjectItemCaseSensitive(top, "settings"),
+              *files = cJSON_GetObjectItemCaseSensitive(top, "psp_files");
   *opts = cJSON_IsString(o) ? cJSON_Parse(o->valuestring) : NULL;
   *settings = cJSON_IsString(s) ? cJSON_Parse(s->valuestring) : NULL;
+  *npsp = 0;
+  for (const char *p = cJSON_IsString(files) ? files->valuestring : ""; *p && *npsp < SF_EVAL_MAXTYPAT; (*npsp)++) {
+    size_t len = strcspn(p, "\n");
+    snprintf(psp[*npsp], 1024, "%.*s", (int)len, p);
+    p += len + (p[len] == '\n');
+  }
   cJSON_Delete(top);
   if (!*opts) SF_ERROR(SF_ERR_INPUT, "dataset %s records no campaign options: cannot compute the sum route", ds->path);
   return SF_OK;
@@ -50,19 +58,19 @@ int sf_eval_geometry_open(const sf_dataset *ds, sf_eval_geometry *g)
 {
   int st = SF_OK;
   cJSON *o = NULL, *settings = NULL;
+  char psp[SF_EVAL_MAXTYPAT][1024];
+  int nfiles;
   memset(g, 0, sizeof *g);
-  SF_CHECK_GOTO(campaign_options(ds, &o, &settings));
+  SF_CHECK_GOTO(campaign_options(ds, &o, &settings, psp, &nfiles));
   const cJSON *ecut = item(o, "ecut", 1), *ixc = item(o, "ixc", 1), *tsmear = item(o, "tsmear", 1),
-              *pseudos = item(o, "pseudos", 1), *typat = item(o, "typat", 1), *znucl = item(o, "znucl", 1);
-  if (!cJSON_IsNumber(ecut) || !cJSON_IsNumber(ixc) || !cJSON_IsNumber(tsmear) || !cJSON_IsArray(pseudos) ||
-      !cJSON_IsArray(znucl))
-    SF_ERROR_GOTO(SF_ERR_INPUT, "dataset %s: its options lack ecut, ixc, tsmear, pseudos or znucl", ds->path);
+              *typat = item(o, "typat", 1), *znucl = item(o, "znucl", 1);
+  if (!cJSON_IsNumber(ecut) || !cJSON_IsNumber(ixc) || !cJSON_IsNumber(tsmear) || !cJSON_IsArray(znucl))
+    SF_ERROR_GOTO(SF_ERR_INPUT, "dataset %s: its options lack ecut, ixc, tsmear or znucl", ds->path);
   g->ecut = ecut->valuedouble;
   g->tsmear = tsmear->valuedouble;
   g->ntypat = cJSON_GetArraySize(znucl);
-  if (g->ntypat < 1 || g->ntypat > SF_EVAL_MAXTYPAT || cJSON_GetArraySize(pseudos) != g->ntypat)
-    SF_ERROR_GOTO(SF_ERR_INPUT, "dataset %s: %d atom types and %d pseudopotentials", ds->path, g->ntypat,
-                  cJSON_GetArraySize(pseudos));
+  if (g->ntypat < 1 || g->ntypat > SF_EVAL_MAXTYPAT || nfiles != g->ntypat)
+    SF_ERROR_GOTO(SF_ERR_INPUT, "dataset %s: %d atom types and %d pseudopotential files", ds->path, g->ntypat, nfiles);
   SF_CHECK_GOTO(sf_calloc((void **)&g->typat, ds->natom > 0 ? ds->natom : 1, sizeof *g->typat));
   for (int i = 0; i < ds->natom; i++) {
     const cJSON *t = cJSON_GetArrayItem(typat, i);
@@ -71,11 +79,9 @@ int sf_eval_geometry_open(const sf_dataset *ds, sf_eval_geometry *g)
   }
   const double qmax = 2.0 * sqrt(2.0 * g->ecut) * 1.2 + 1.0; /* as input.c: the density sphere + margin */
   for (int t = 0; t < g->ntypat; t++) {
-    const cJSON *p = cJSON_GetArrayItem(pseudos, t);
-    if (!cJSON_IsString(p)) SF_ERROR_GOTO(SF_ERR_INPUT, "dataset %s: pseudos[%d] is not a path", ds->path, t);
     g->znucl[t] = cJSON_GetArrayItem(znucl, t)->valuedouble;
-    SF_CHECK_GOTO(check_psp_md5(ds, settings, t, p->valuestring));
-    SF_CHECK_GOTO(sf_psp_read(p->valuestring, qmax, &g->psps[t]));
+    SF_CHECK_GOTO(check_psp_md5(ds, settings, t, psp[t]));
+    SF_CHECK_GOTO(sf_psp_read(psp[t], qmax, &g->psps[t]));
     g->npsp++;
   }
   SF_CHECK_GOTO(sf_xc_create(ixc->valueint, &g->xc));

@@ -46,7 +46,9 @@ def t_setup():
     for f in (DATASET, MODEL):
         if os.path.exists(f):
             os.remove(f)
-    p = sf(["generate", "-options_file", TINY, "-pseudos", PSP, "-samples", "9", "-dataset", DATASET,
+    # a relative -pseudos name (found in the shipped data/psp): the dataset records the
+    # absolute path in psp_files, which evaluate must use
+    p = sf(["generate", "-options_file", TINY, "-pseudos", "mg.pseu", "-samples", "9", "-dataset", DATASET,
             "-toldfe", "1e-11", "-par_sample_groups", "2"], np_=2, cwd=DATA)
     check(p.returncode == 0, "generate: exit code 0")
     p = sf(["train", "-dataset", DATASET, "-model", MODEL, "-ntest", "1", "-epochs", "20", "-pca_components", "4",
