@@ -48,7 +48,8 @@ HEADER_LAYER = {
     "h5io.h": "io",
     "ml.h": "ml", "mlp.h": "ml", "pca.h": "ml", "train.h": "ml",
     "dataset.h": "data",
-    "stresspath.h": "analysis", "training.h": "analysis", "predict.h": "analysis", "init_guess.h": "analysis",
+    "stresspath.h": "analysis", "training.h": "analysis", "predict.h": "analysis",
+    "init_guess.h": "analysis", "evaluate.h": "analysis",
     "app.h": "app", "output.h": "app",
 }
 

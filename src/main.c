@@ -21,7 +21,8 @@ static const subcommand subcommands[] = {
     {"generate", sf_cmd_generate, "sample strains, relax each cell, write a resumable HDF5 dataset"},
     {"train", sf_cmd_train, "distributed PCA of the fields + Adam training of the networks (rank groups, data-parallel inside)"},
     {"predict", sf_cmd_predict, "a trained model at strains D: fields, positions, energy, dF/dD"},
-    {"run", sf_cmd_run, "generate then train in one run, ending with a table of the test errors"},
+    {"run", sf_cmd_run, "generate, train, then evaluate the test samples in one run, ending with the tables of the test errors"},
+    {"evaluate", sf_cmd_evaluate, "a model against its dataset: F by the direct and sum routes, U, -TS, field errors"},
     {"path", sf_cmd_path, "a trained model under uniaxial stress: stress-strain path, positions, instability"},
 };
 #define NSUB (int)(sizeof subcommands / sizeof subcommands[0])

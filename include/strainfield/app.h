@@ -36,6 +36,14 @@ int sf_cmd_predict(void); /* src/app/cmd_predict.c */
 int sf_cmd_generate(void);
 int sf_cmd_run(void);
 int sf_cmd_path(void);    /* src/app/cmd_path.c */
+int sf_cmd_evaluate(void); /* src/app/cmd_evaluate.c */
+/* evaluate of model on dataset into summary (also the end of `run`): samples as -samples,
+ * routes as -routes, use_dataset = -prediction dataset. */
+typedef struct {
+  const char *model, *dataset, *summary, *samples, *routes;
+  int use_dataset;
+} sf_evaluate_args;
+int sf_evaluate_files(const sf_evaluate_args *a);
 /* train in two phases (src/app/cmd_train.c), so `run` can query the options of several
  * stages before sf_options_finish: prepare reads the options, execute does the work. */
 int sf_train_prepare(sf_train_cfg **cfg);

@@ -16,6 +16,14 @@ typedef struct {
   double *Dtr, *Dte; /* their strains, ntr × 6 and nte × 6 */
 } sf_train_split;
 
+/* The split (train_workflow.c; also evaluate's -samples test): first c->ntrain usable
+ * samples train, last c->ntest test (0: a third), failed or missing ones skipped (*nskip);
+ * c->ntrain / c->ntest are set to the counts asked for; *itr and *ite allocated here. */
+int sf_train_make_split(const sf_dataset *ds, sf_train_cfg *c, int **itr, int **ite, int *ntr, int *nte, int *nskip);
+/* Per-sample NRMSE (paper eq. 12: RMS error over the range of the true field) of n fields
+ * distributed over comm, nloc points here of npt in all (pred, truth: n × nloc). */
+int sf_train_nrmse(MPI_Comm comm, const double *pred, const double *truth, int n, long nloc, long npt, double *out);
+void sf_train_mean_max(const double *v, int n, double *mean, double *max);
 typedef struct {
   double mean, max, pca_mean, pca_max, lin_mean, lin_max, explained;
 } sf_field_metrics;

@@ -19,7 +19,7 @@ long sf_train_my_planes(MPI_Comm comm, const sf_dataset *ds, int *pl0, int *npl)
 }
 
 /* per-sample NRMSE (paper eq. 12) of distributed fields: pred, truth n × nloc */
-static int nrmse_dist(MPI_Comm comm, const double *pred, const double *truth, int n, long nloc, long npt, double *out)
+int sf_train_nrmse(MPI_Comm comm, const double *pred, const double *truth, int n, long nloc, long npt, double *out)
 {
   double *a = NULL;
   SF_CHECK(sf_status_agree(comm, sf_calloc((void **)&a, 3 * (size_t)n, sizeof *a)));
@@ -47,7 +47,7 @@ static int nrmse_dist(MPI_Comm comm, const double *pred, const double *truth, in
   return SF_OK;
 }
 
-static void mean_max(const double *v, int n, double *mean, double *max)
+void sf_train_mean_max(const double *v, int n, double *mean, double *max)
 {
   double s = 0, m = 0;
   for (int i = 0; i < n; i++) {
@@ -63,8 +63,8 @@ static int nrmse_of(MPI_Comm comm, const sf_train_split *sp, const sf_pca *pca, 
                     long nloc, double *R, double *v, double *mean, double *max)
 {
   sf_pca_reconstruct(pca, C, sp->nte, R);
-  SF_CHECK(nrmse_dist(comm, R, X, sp->nte, nloc, sp->ds->npt, v));
-  mean_max(v, sp->nte, mean, max);
+  SF_CHECK(sf_train_nrmse(comm, R, X, sp->nte, nloc, sp->ds->npt, v));
+  sf_train_mean_max(v, sp->nte, mean, max);
   return SF_OK;
 }
 

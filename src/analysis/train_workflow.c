@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 /* Sample selection: first ntrain train, last ntest test; failed/missing samples skipped. */
-static int make_split(const sf_dataset *ds, sf_train_cfg *c, int **itr, int **ite, int *ntr, int *nte, int *nskip)
+int sf_train_make_split(const sf_dataset *ds, sf_train_cfg *c, int **itr, int **ite, int *ntr, int *nte, int *nskip)
 {
   int N = ds->N;
   int ntest = c->ntest > 0 ? c->ntest : N / 3;
@@ -327,7 +327,7 @@ int sf_training_run(MPI_Comm comm, sf_train_cfg *c, const sf_dataset *ds, cJSON 
   MPI_Comm_size(comm, &size);
   int *itr = NULL, *ite = NULL, ntr = 0, nte = 0, nskip = 0;
   sf_train_split sp = {ds, NULL, NULL, 0, 0, NULL, NULL};
-  SF_CHECK_GOTO(make_split(ds, c, &itr, &ite, &ntr, &nte, &nskip));
+  SF_CHECK_GOTO(sf_train_make_split(ds, c, &itr, &ite, &ntr, &nte, &nskip));
   sp = (sf_train_split){ds, itr, ite, ntr, nte, NULL, NULL};
   SF_CHECK_GOTO(sf_calloc((void **)&sp.Dtr, 6 * (size_t)ntr, sizeof(double)));
   SF_CHECK_GOTO(sf_calloc((void **)&sp.Dte, 6 * (size_t)nte, sizeof(double)));

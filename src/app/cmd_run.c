@@ -1,6 +1,7 @@
-/* cmd_run.c — `strainfield run`: generate → train in one mpirun, ending with a table of
- * the test errors.  Both stages query their options first, so a typo in either is caught
- * before any sample is computed. */
+/* cmd_run.c — `strainfield run`: generate → train → evaluate in one mpirun, ending with
+ * the table of the test errors and the evaluate table (direct and sum routes on the test
+ * samples, JSON next to the train summary).  The stages query their options first, so a
+ * typo in any is caught before any sample is computed. */
 #include "strainfield/app.h"
 #include "strainfield/core.h"
 #include "strainfield/options.h"
@@ -10,6 +11,7 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static double num(const cJSON *o, const char *a, const char *b)
 {
@@ -66,6 +68,16 @@ static int generate_stage(sf_generate *G)
   return SF_OK;
 }
 
+/* The evaluate JSON next to the train summary: X.train.json -> X.evaluate.json, else
+ * X -> X.evaluate.json. */
+static void evaluate_path(const char *train_summary, char *out, size_t len)
+{
+  const char *suffix = "train.json";
+  size_t n = strlen(train_summary), k = strlen(suffix);
+  if (n >= k && !strcmp(train_summary + n - k, suffix)) snprintf(out, len, "%.*sevaluate.json", (int)(n - k), train_summary);
+  else snprintf(out, len, "%s.evaluate.json", train_summary);
+}
+
 int sf_cmd_run(void)
 {
   sf_generate *G = NULL;
@@ -80,9 +92,14 @@ int sf_cmd_run(void)
   SF_CHECK_GOTO(sf_generate_check_outputs(G, "-dataset", sf_generate_dataset_path(G)));
   SF_CHECK_GOTO(sf_generate_check_outputs(G, "-model", sf_train_model_path(T)));
   SF_CHECK_GOTO(sf_generate_check_outputs(G, "-summary", sf_train_summary_path(T)));
+  char eval_json[1100];
+  evaluate_path(sf_train_summary_path(T), eval_json, sizeof eval_json);
+  SF_CHECK_GOTO(sf_generate_check_outputs(G, "the evaluate summary", eval_json));
   SF_CHECK_GOTO(generate_stage(G));
   SF_CHECK_GOTO(sf_train_execute(T));
   if (rank == 0) SF_CHECK_GOTO(print_table(sf_train_summary_path(T)));
+  const sf_evaluate_args ev = {sf_train_model_path(T), sf_generate_dataset_path(G), eval_json, "test", "direct,sum", 0};
+  SF_CHECK_GOTO(sf_evaluate_files(&ev));
 cleanup:
   sf_train_cfg_free(&T);
   sf_generate_free(&G);
