@@ -117,8 +117,17 @@ typedef struct {
  *   forces     raw −∂E/∂τ (Cartesian Ha/Bohr, [natom][3], overwritten): NULL = the energy
  *              does not depend on the positions explicitly.
  *   stress     raw (1/Ω) ∂E/∂ε (Ha/Bohr^3, overwritten): NULL only if it is zero.
+ *   depends    what its energy depends on besides the geometry (SF_DEPENDS_*): a term of
+ *              the geometry alone is evaluated once per SCF run, not per iteration.
  * "Raw": not symmetrised, mean force not removed (props.h does both on the sum). */
+enum {
+  SF_DEPENDS_GEOMETRY = 1, /* cell, atoms and pseudopotentials only (Ewald, psp core) */
+  SF_DEPENDS_ORBITALS = 2, /* the bands and occupations (kinetic, nonlocal) */
+  SF_DEPENDS_DENSITY = 4,  /* the density (Hartree, xc, local) */
+  SF_DEPENDS_ALL = 7
+};
 typedef struct {
+  int depends;
   int (*potential)(sf_ham *H, const sf_term_state *v);
   int (*energy)(const sf_term_state *v, double *energy);
   int (*forces)(const sf_term_state *v, double (*f)[3]);
@@ -130,6 +139,12 @@ extern const sf_term *const sf_terms[SF_NTERM];
 
 /* E[t] for every term of the state (the energies of an arbitrary density and orbitals). */
 int sf_terms_energies(const sf_term_state *v, double E[SF_NTERM]);
+/* E[t] for the terms whose `depends` is in the mask `kinds` (SF_DEPENDS_*); the other
+ * entries of E are left as they are. */
+int sf_terms_energies_of(const sf_term_state *v, int kinds, double E[SF_NTERM]);
+/* The xc term's pieces from one libxc evaluation on ρ + ρ_core: V_xc into vxc [nfft],
+ * E_xc and ∫V_xc ρ over the valence ρ (either may be NULL). */
+int sf_xc_term_eval(const sf_ham *H, const double *rho_r, double *vxc, double *exc_energy, double *vxc_rho);
 /* Every term's potential from the state's density, then V_eff. */
 int sf_terms_potentials(sf_ham *H, const sf_term_state *v);
 /* The bands this rank handles at local k-point j, copied into a contiguous block X

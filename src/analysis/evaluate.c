@@ -20,7 +20,7 @@
 const char *const sf_route_names[SF_NROUTE] = {"direct", "sum"};
 
 /* One selected sample's results, reduced over the ranks by a sum (one rank writes each). */
-enum { V_F_REF, V_F_DIRECT, V_F_SUM, V_U, V_U_REF, V_TS, V_TS_REF, V_NRMSE, V_TERMS = V_NRMSE + SF_NFIELD, NV = V_TERMS + 5 };
+enum { V_F_REF, V_F_DIRECT, V_F_SUM, V_U, V_U_REF, V_TS, V_TS_REF, V_NRMSE, V_TERMS = V_NRMSE + SF_NFIELD, NV = V_TERMS + SF_EVAL_NTERM + 1 };
 
 /* The model's train options record -ntrain / -ntest as given (0: the default rule). */
 static int test_split(const sf_model *m, const sf_dataset *ds, int **idx, int *n, int *nskip)
@@ -116,8 +116,8 @@ static int one_sample(const sf_model *m, const sf_dataset *ds, const sf_evaluate
     r[V_F_SUM] = t.free;
     r[V_U] = t.band;
     r[V_TS] = t.entropy;
-    const double terms[5] = {t.hartree, t.xc, t.vxc_rho, t.ewald, t.psp_core};
-    memcpy(r + V_TERMS, terms, sizeof terms);
+    for (int k = 0; k < SF_EVAL_NTERM; k++) r[V_TERMS + k] = t.term[sf_eval_sum_terms[k]];
+    r[V_TERMS + SF_EVAL_NTERM] = t.vxc_rho;
   }
   return SF_OK;
 }
@@ -184,7 +184,6 @@ static void route_json(cJSON *routes, int rt, const double *R, const int *idx, i
 {
   const int col = rt == SF_ROUTE_DIRECT ? V_F_DIRECT : V_F_SUM;
   cJSON *o = errors_json(R, n, col, V_F_REF, err), *a = cJSON_AddArrayToObject(o, "per_sample");
-  static const char *const term_names[5] = {"hartree", "xc", "vxc_rho", "ewald", "psp_core"};
   for (int k = 0; k < n; k++) {
     const double *r = R + (size_t)k * NV;
     cJSON *s = cJSON_CreateObject();
@@ -195,7 +194,8 @@ static void route_json(cJSON *routes, int rt, const double *R, const int *idx, i
     if (rt == SF_ROUTE_SUM) {
       cJSON_AddNumberToObject(s, "band", r[V_U]);
       cJSON_AddNumberToObject(s, "entropy_term", r[V_TS]);
-      for (int t = 0; t < 5; t++) cJSON_AddNumberToObject(s, term_names[t], r[V_TERMS + t]);
+      for (int t = 0; t < SF_EVAL_NTERM; t++) cJSON_AddNumberToObject(s, sf_term_names[sf_eval_sum_terms[t]], r[V_TERMS + t]);
+      cJSON_AddNumberToObject(s, "vxc_rho", r[V_TERMS + SF_EVAL_NTERM]);
     }
     cJSON_AddItemToArray(a, s);
   }

@@ -5,6 +5,7 @@
 #include "strainfield/evaluate.h"
 #include "strainfield/pseudo.h"
 #include "strainfield/pw.h"
+#include "strainfield/terms.h"
 #include "strainfield/xc.h"
 
 #define SF_EVAL_MAXTYPAT 8
@@ -19,9 +20,14 @@ typedef struct {
   sf_fftbox box;
   int have_box;
 } sf_eval_geometry;
-/* The terms of the sum route (Ha): F = band − hartree − vxc_rho + xc + ewald + psp_core + entropy. */
+/* The term-table energies the sum route uses (terms.h ids), in the order they are reported. */
+enum { SF_EVAL_NTERM = 4 };
+static const int sf_eval_sum_terms[SF_EVAL_NTERM] = {SF_TERM_HARTREE, SF_TERM_XC, SF_TERM_EWALD, SF_TERM_PSP_CORE};
+/* The sum route (Ha): F = band − E_H − vxc_rho + E_xc + E_Ewald + E_psp_core + entropy, with
+ * term[] indexed by SF_TERM_* (only the sf_eval_sum_terms entries are set). */
 typedef struct {
-  double band, hartree, vxc_rho, xc, ewald, psp_core, entropy, free;
+  double term[SF_NTERM];
+  double band, vxc_rho, entropy, free;
 } sf_eval_terms;
 /* From the dataset's recorded campaign options (reads the pseudopotentials). */
 int sf_eval_geometry_open(const sf_dataset *ds, sf_eval_geometry *g);

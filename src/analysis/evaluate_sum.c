@@ -145,17 +145,17 @@ int sf_eval_sum_route(sf_eval_geometry *g, int natom, const double rprimd[9], co
   sf_fft_r2g(&g->box, field[SF_FIELD_RHO], rho_g);
   /* a density-only view: no k-points, no bands (the band terms are not called) */
   sf_term_state v = {.H = &H, .rho_r = field[SF_FIELD_RHO], .rho_g = rho_g, .comm = MPI_COMM_SELF};
-  SF_CHECK_GOTO(sf_terms[SF_TERM_HARTREE]->energy(&v, &out->hartree));
-  SF_CHECK_GOTO(sf_terms[SF_TERM_XC]->energy(&v, &out->xc));
-  SF_CHECK_GOTO(sf_terms[SF_TERM_EWALD]->energy(&v, &out->ewald));
-  SF_CHECK_GOTO(sf_terms[SF_TERM_PSP_CORE]->energy(&v, &out->psp_core));
-  SF_CHECK_GOTO(sf_terms[SF_TERM_XC]->potential(&H, &v));
-  double vr = 0.0; /* ∫V_xc ρ over the valence ρ: the double counting inside Σ f ε */
-  for (long i = 0; i < n; i++) vr += H.vxc_r[i] * field[SF_FIELD_RHO][i];
-  out->vxc_rho = vr * cell.ucvol / n;
+  double *T = out->term;
+  for (int k = 0; k < SF_NTERM; k++) T[k] = 0.0;
+  for (int k = 0; k < SF_EVAL_NTERM; k++)
+    if (sf_eval_sum_terms[k] != SF_TERM_XC) SF_CHECK_GOTO(sf_terms[sf_eval_sum_terms[k]]->energy(&v, &T[sf_eval_sum_terms[k]]));
+  /* E_xc and ∫V_xc ρ over the valence ρ (the double counting inside Σ f ε) from one
+   * libxc evaluation */
+  SF_CHECK_GOTO(sf_xc_term_eval(&H, field[SF_FIELD_RHO], H.vxc_r, &T[SF_TERM_XC], &out->vxc_rho));
   out->band = integral(field[SF_FIELD_U], n, cell.ucvol);
   out->entropy = -g->tsmear * integral(field[SF_FIELD_S], n, cell.ucvol);
-  out->free = out->band - out->hartree - out->vxc_rho + out->xc + out->ewald + out->psp_core + out->entropy;
+  out->free = out->band - T[SF_TERM_HARTREE] - out->vxc_rho + T[SF_TERM_XC] + T[SF_TERM_EWALD] + T[SF_TERM_PSP_CORE] +
+              out->entropy;
 cleanup:
   sf_free(rho_g);
   if (have_ham) sf_ham_free(&H);

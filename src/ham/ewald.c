@@ -23,4 +23,4 @@ static int ewald_stress(const sf_term_state *v, double sigma[3][3])
   return SF_OK;
 }
 
-const sf_term sf_term_ewald = {.energy = ewald_energy, .forces = ewald_forces, .stress = ewald_stress};
+const sf_term sf_term_ewald = {.depends = SF_DEPENDS_GEOMETRY, .energy = ewald_energy, .forces = ewald_forces, .stress = ewald_stress};

@@ -29,7 +29,6 @@ void sf_ham_sphere_forces(const sf_ham *H, const double complex *x_g,
 
 /* xc_term.c: V_xc[ρ + ρ_core] into vxc [nfft], with E_xc = ∫ e_xc(ρ + ρ_core) and ∫ V_xc ρ
  * (either pointer may be NULL). */
-int sf_xc_term_eval(const sf_ham *H, const double *rho_r, double *vxc, double *exc_energy, double *vxc_rho);
 /* core_charge.c: the xc term's forces, through the model core charge's positions. */
 int sf_core_charge_forces(const sf_term_state *st, double (*f)[3]);
 

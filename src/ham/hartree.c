@@ -52,4 +52,5 @@ static int hartree_stress(const sf_term_state *v, double sigma[3][3])
 }
 
 const sf_term sf_term_hartree = {
+    .depends = SF_DEPENDS_DENSITY,
     .potential = hartree_potential, .energy = hartree_energy, .stress = hartree_stress};

@@ -61,4 +61,4 @@ static int kinetic_stress(const sf_term_state *v, double sigma[3][3])
   return SF_OK;
 }
 
-const sf_term sf_term_kinetic = {.energy = kinetic_energy, .stress = kinetic_stress};
+const sf_term sf_term_kinetic = {.depends = SF_DEPENDS_ORBITALS, .energy = kinetic_energy, .stress = kinetic_stress};

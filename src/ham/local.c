@@ -108,4 +108,4 @@ static int local_stress(const sf_term_state *v, double sigma[3][3])
   return SF_OK;
 }
 
-const sf_term sf_term_local_psp = {.energy = local_energy, .forces = local_forces, .stress = local_stress};
+const sf_term sf_term_local_psp = {.depends = SF_DEPENDS_DENSITY, .energy = local_energy, .forces = local_forces, .stress = local_stress};

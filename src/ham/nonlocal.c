@@ -172,4 +172,5 @@ cleanup:
 }
 
 const sf_term sf_term_nonlocal_psp = {
+    .depends = SF_DEPENDS_ORBITALS,
     .energy = nonlocal_energy, .forces = sf_nonlocal_forces, .stress = sf_nonlocal_stress};

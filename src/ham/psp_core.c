@@ -26,4 +26,4 @@ static int psp_core_stress(const sf_term_state *v, double sigma[3][3])
   return SF_OK;
 }
 
-const sf_term sf_term_psp_core = {.energy = psp_core_energy, .stress = psp_core_stress};
+const sf_term sf_term_psp_core = {.depends = SF_DEPENDS_GEOMETRY, .energy = psp_core_energy, .stress = psp_core_stress};

@@ -24,7 +24,13 @@ const int sf_voigt_i[6] = {0, 1, 2, 1, 0, 0}, sf_voigt_j[6] = {0, 1, 2, 2, 2, 1}
 
 int sf_terms_energies(const sf_term_state *v, double E[SF_NTERM])
 {
-  for (int t = 0; t < SF_NTERM; t++) SF_CHECK(sf_terms[t]->energy(v, &E[t]));
+  return sf_terms_energies_of(v, SF_DEPENDS_ALL, E);
+}
+
+int sf_terms_energies_of(const sf_term_state *v, int kinds, double E[SF_NTERM])
+{
+  for (int t = 0; t < SF_NTERM; t++)
+    if (sf_terms[t]->depends & kinds) SF_CHECK(sf_terms[t]->energy(v, &E[t]));
   return SF_OK;
 }
 

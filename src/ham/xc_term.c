@@ -94,4 +94,5 @@ cleanup:
 }
 
 const sf_term sf_term_xc = {
+    .depends = SF_DEPENDS_DENSITY,
     .potential = xc_potential, .energy = xc_energy, .forces = sf_core_charge_forces, .stress = xc_stress};

@@ -162,7 +162,8 @@ static int output_energies(sf_scf *s, double *rho_out, double complex *rho_out_g
   v.rho_r = rho_out;
   v.rho_g = rho_out_g;
   v.enl_band = s->enl_band;
-  SF_CHECK(sf_terms_energies(&v, E->term));
+  /* the geometry terms (Ewald, psp core) were evaluated once before the loop */
+  SF_CHECK(sf_terms_energies_of(&v, SF_DEPENDS_ORBITALS | SF_DEPENDS_DENSITY, E->term));
   E->entropy_term = entropy_term;
   E->band = 0.0;
   for (int k = 0; k < s->kp.nkpt * s->par.nband; k++) E->band += wgt[k] * s->eig[k];
@@ -184,7 +185,8 @@ static int harris_energy(sf_scf *s, const double *rho_out, double *ehf)
   sf_scf_term_state(s, &v);
   v.enl_band = s->enl_band;
   double term[SF_NTERM], e = s->E.entropy_term, dv = 0.0;
-  SF_CHECK(sf_terms_energies(&v, term));
+  memcpy(term, s->E.term, sizeof term); /* the same orbitals and geometry: only ρ differs */
+  SF_CHECK(sf_terms_energies_of(&v, SF_DEPENDS_DENSITY, term));
   for (int t = 0; t < SF_NTERM; t++) e += term[t];
   for (int i = 0; i < s->box.nfft; i++) dv += s->H.veff_r[i] * (rho_out[i] - s->rho_r[i]);
   *ehf = e + dv * s->cell->ucvol / s->box.nfft;
@@ -251,6 +253,11 @@ int sf_scf_run(sf_scf *s)
     if (!warm)
       for (int i = 0; i < nfft; i++) s->rho_r[i] = s->nelect / cell->ucvol;
     sf_fft_r2g(&s->box, s->rho_r, s->rho_g);
+  }
+  {
+    sf_term_state v; /* the terms of the geometry alone, once per run */
+    sf_scf_term_state(s, &v);
+    SF_CHECK_GOTO(sf_terms_energies_of(&v, SF_DEPENDS_GEOMETRY, s->E.term));
   }
   double fprev = 0.0;
   int in_row = 0;

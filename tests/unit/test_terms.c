@@ -13,6 +13,9 @@ static void check_table(void)
   for (int t = 0; t < SF_NTERM; t++) {
     EXPECT(sf_terms[t] != NULL && sf_terms[t]->energy != NULL, "term %s has no energy", sf_term_names[t]);
     EXPECT(sf_terms[t] != NULL && sf_terms[t]->stress != NULL, "term %s has no stress", sf_term_names[t]);
+    int k = sf_terms[t]->depends;
+    EXPECT(k == SF_DEPENDS_GEOMETRY || k == SF_DEPENDS_ORBITALS || k == SF_DEPENDS_DENSITY,
+           "term %s: depends = %d is not one of SF_DEPENDS_*", sf_term_names[t], k);
   }
   EXPECT(sf_terms[SF_TERM_LOCAL_PSP]->forces && sf_terms[SF_TERM_NONLOCAL_PSP]->forces &&
          sf_terms[SF_TERM_EWALD]->forces && sf_terms[SF_TERM_XC]->forces, "terms that move with the atoms have forces");
@@ -67,6 +70,10 @@ static void check_energies(void)
   EXPECT(fabs(Euni[SF_TERM_HARTREE]) < 1e-12 && fabs(Euni[SF_TERM_LOCAL_PSP]) < 1e-12,
          "a uniform density has E_H %.3e, E_loc %.3e", Euni[SF_TERM_HARTREE], Euni[SF_TERM_LOCAL_PSP]);
   EXPECT(Euni[SF_TERM_KINETIC] == E[SF_TERM_KINETIC], "band terms do not depend on the density");
+  /* what `depends` says is what the energies do: only the density terms changed */
+  for (int t = 0; t < SF_NTERM; t++)
+    if (!(sf_terms[t]->depends & SF_DEPENDS_DENSITY))
+      EXPECT(Euni[t] == E[t], "term %s is not a density term but changed with the density", sf_term_names[t]);
   free(rho);
   free(rho_g);
   mg_free(&s, &c, &psp);
