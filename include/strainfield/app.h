@@ -10,6 +10,7 @@
 #include "strainfield/crystal.h"
 #include "strainfield/train.h"
 #include "strainfield/pseudo.h"
+#include "strainfield/relax.h"
 #include "strainfield/scf.h"
 
 #define SF_MAXTYPAT 8
@@ -28,6 +29,17 @@ typedef struct {
 /* Queries every option of a ground-state calculation; reads the pseudopotentials. */
 int sf_input_read(sf_input *in);
 void sf_input_free(sf_input *in);
+/* The warnings a new calculation prints about its input (a pseudopotential built with
+ * another xc functional, as ABINIT warns); a replayed campaign does not repeat them. */
+void sf_input_warn(const sf_input *in);
+/* -tolmxf and -ntime of a relaxation (relax, generate and a replayed campaign). */
+int sf_input_read_relax(sf_relax_params *rp);
+/* The campaign recorded in a dataset's attributes (attributes_json: its `options` as a
+ * JSON string and `psp_files`, as sf_dataset.settings holds them; `where` names the
+ * dataset in messages): the options replayed through sf_input_read and
+ * sf_input_read_relax in an options database of their own (src/app/campaign_input.c).
+ * Starts a fresh options registry: call it after the command's sf_options_finish. */
+int sf_campaign_input_read(const char *attributes_json, const char *where, sf_input *in, sf_relax_params *rp);
 
 int sf_cmd_scf(void);
 int sf_cmd_relax(void);
@@ -38,11 +50,14 @@ int sf_cmd_run(void);
 int sf_cmd_path(void);    /* src/app/cmd_path.c */
 int sf_cmd_evaluate(void); /* src/app/cmd_evaluate.c */
 /* evaluate of model on dataset into summary (also the end of `run`): samples as -samples,
- * routes as -routes, use_dataset = -prediction dataset. */
+ * routes as -routes, use_dataset = -prediction dataset, -warm_start, -residual_forces,
+ * tolmxf of the warm-start relaxations (0: the campaign's). */
 typedef struct {
   const char *model, *dataset, *summary, *samples, *routes;
-  int use_dataset;
+  int use_dataset, warm_start, residual_forces;
+  double tolmxf;
 } sf_evaluate_args;
+#define SF_EVALUATE_ROUTES "direct,sum,orbital,harris,scf" /* evaluate's default -routes */
 int sf_evaluate_files(const sf_evaluate_args *a);
 /* train in two phases (src/app/cmd_train.c), so `run` can query the options of several
  * stages before sf_options_finish: prepare reads the options, execute does the work. */

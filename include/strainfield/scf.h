@@ -123,8 +123,25 @@ int sf_scf_set_density(sf_scf *s, const double *rho);
 /* H[ρ] of the density in s->rho_r / rho_g diagonalised once to convergence, without
  * mixing or self-consistency (the first step of a warm start does the same): potentials,
  * passes of eig_maxiter_first LOBPCG iterations until the band energy moves by less than
- * toldfe/10, then occupations (s->eig, occ, fermi, psi).  The density is not changed. */
+ * toldfe/10, then occupations (s->eig, occ, fermi, psi, and −TS in s->E.entropy_term).
+ * The density is not changed. */
 int sf_scf_solve_fixed_density(sf_scf *s);
+/* The energies of that one diagonalisation at the input density ρ_in = s->rho_r (after
+ * sf_scf_set_density and sf_scf_solve_fixed_density; `evaluate`'s routes, docs/physics.md
+ * "energy routes"):
+ *   orbital  T[ψ] + E_nl[ψ] − TS[f] from the orbitals, E_loc + E_H + E_xc at ρ_in, and the
+ *            geometry terms (Ewald, psp core): the paper's route;
+ *   harris   the Harris-Foulkes energy: orbital + ∫V_eff[ρ_in](ρ_out − ρ_in), stationary
+ *            in ρ_in (its error is second order in ρ_in − ρ_scf);
+ *   scf      the Kohn-Sham F of the orbitals with their own density ρ_out (one SCF step);
+ *   band     U = Σ w f ε; entropy_term −TS.
+ * All three equal F when ρ_in is self-consistent.  ρ_out goes to rho_out [nfft] (may be
+ * NULL); s->E becomes the output state's energies (s->rho_r stays ρ_in, so a following
+ * sf_scf_run starts from ρ_in).  Collective over s->comm. */
+typedef struct {
+  double orbital, harris, scf, band, entropy_term;
+} sf_nsc_energies;
+int sf_scf_nsc_energies(sf_scf *s, double *rho_out, sf_nsc_energies *e);
 /* After the atoms of the cell moved (same lattice): rebuilds the geometry-dependent
  * parts (local potential, core charge, projectors); wavefunctions and density are kept
  * as the warm start of the next sf_scf_run. */

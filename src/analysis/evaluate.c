@@ -2,8 +2,8 @@
  * through train's own split code, all samples, or a range), the sharing of the samples
  * over sample groups, per sample the prediction (or, as a check, the sample's own DFT
  * fields and positions), the direct and sum routes, U = ∫u and −TS = −T∫s against the
- * dataset's, the network's field NRMSE (train's eq. 12 code), the reduction to every rank
- * and the JSON (docs/formats.md, "evaluate summary"). */
+ * dataset's, the network's field NRMSE (train's eq. 12 code), the DFT of evaluate_dft.c,
+ * and the reduction to every rank (the JSON: evaluate_json.c). */
 #include "evaluate_internal.h"
 #include "strainfield/core.h"
 #include "strainfield/h5io.h"
@@ -17,10 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const sf_route_names[SF_NROUTE] = {"direct", "sum"};
+const char *const sf_route_names[SF_NROUTE] = {"direct", "sum", "orbital", "harris", "scf"};
 
-/* One selected sample's results, reduced over the ranks by a sum (one rank writes each). */
-enum { V_F_REF, V_F_DIRECT, V_F_SUM, V_U, V_U_REF, V_TS, V_TS_REF, V_NRMSE, V_TERMS = V_NRMSE + SF_NFIELD, NV = V_TERMS + SF_EVAL_NTERM + 1 };
+int sf_evaluate_needs_dft(const sf_evaluate_cfg *c)
+{
+  return c->route[SF_ROUTE_ORBITAL] || c->route[SF_ROUTE_HARRIS] || c->route[SF_ROUTE_SCF] || c->warm_start ||
+         c->residual_forces;
+}
 
 /* The model's train options record -ntrain / -ntest as given (0: the default rule). */
 static int test_split(const sf_model *m, const sf_dataset *ds, int **idx, int *n, int *nskip)
@@ -80,51 +83,94 @@ static int read_column(const sf_dataset *ds, const char *name, double *v)
   return SF_OK;
 }
 
-/* Work space of one sample: the true fields, the used fields, the positions. */
+/* The dataset's per-sample columns evaluate compares with. */
 typedef struct {
-  double *truth, *used, *xred;
+  double *U, *TS, *wall;
+} ref_columns;
+
+/* Work space of one sample: the true fields, the used fields. */
+typedef struct {
+  double *truth, *used;
 } sample_buf;
 
-/* Sample i (dataset index) into row r (NV values): prediction p (row k) or its own fields. */
-static int one_sample(const sf_model *m, const sf_dataset *ds, const sf_evaluate_cfg *c, sf_eval_geometry *g,
-                      const sf_predictions *p, int k, int i, const double *Uref, const double *TSref, sample_buf *b,
+/* Sample i (dataset index) into row r (NV values, written by the group's leader):
+ * prediction p (row k) or its own fields; the DFT on the group's ranks. */
+static int one_sample(MPI_Comm group, const sf_model *m, const sf_dataset *ds, const sf_evaluate_cfg *c,
+                      sf_eval_geometry *g, const sf_predictions *p, int k, int i, const ref_columns *ref, sample_buf *b,
                       double *r)
 {
   const long npt = ds->npt;
-  int off = 0, ktot = 0;
+  int off = 0, ktot = 0, grank;
+  MPI_Comm_rank(group, &grank);
   for (int f = 0; f < SF_NFIELD; f++) ktot += m->ncomp[f];
+  const double *truth[SF_NFIELD], *used[SF_NFIELD];
   for (int f = 0; f < SF_NFIELD; f++) {
     SF_CHECK(sf_dataset_read_field(ds, f, &i, 1, 0, ds->ngrid[0], b->truth + f * npt));
     if (c->use_dataset) memcpy(b->used + f * npt, b->truth + f * npt, npt * sizeof(double));
     else sf_model_reconstruct(m, f, p->coef + (size_t)k * ktot + off, b->used + f * npt);
     off += m->ncomp[f];
-    SF_CHECK(sf_train_nrmse(MPI_COMM_SELF, b->used + f * npt, b->truth + f * npt, 1, npt, npt, &r[V_NRMSE + f]));
+    truth[f] = b->truth + f * npt;
+    used[f] = b->used + f * npt;
+    SF_CHECK(sf_train_nrmse(MPI_COMM_SELF, used[f], truth[f], 1, npt, npt, &r[V_NRMSE + f]));
   }
   const double *x = c->use_dataset ? ds->xred + (size_t)i * 3 * ds->natom : p->x + (size_t)k * 3 * m->natom;
+  double rprimd[9];
+  if (ds->rprimd) memcpy(rprimd, ds->rprimd + 9 * (size_t)i, sizeof rprimd);
+  else SF_CHECK(sf_lattice_from_strain((const double(*)[3])ds->ref_rprimd, ds->D + 6 * (size_t)i, (double(*)[3])rprimd));
   r[V_F_REF] = ds->F[i];
-  r[V_F_DIRECT] = p->F[k];
-  r[V_U_REF] = Uref[i];
-  r[V_TS_REF] = TSref[i];
+  r[V_F + SF_ROUTE_DIRECT] = p->F[k];
+  r[V_U_REF] = ref->U[i];
+  r[V_TS_REF] = ref->TS[i];
+  r[V_T_RELAX] = ref->wall[i];
   { /* the sum route's integrals also give U and −TS (reported without the route too) */
-    const double *fields[SF_NFIELD];
-    for (int f = 0; f < SF_NFIELD; f++) fields[f] = b->used + f * npt;
-    double rprimd[9];
-    if (ds->rprimd) memcpy(rprimd, ds->rprimd + 9 * (size_t)i, sizeof rprimd);
-    else SF_CHECK(sf_lattice_from_strain((const double(*)[3])ds->ref_rprimd, ds->D + 6 * (size_t)i, (double(*)[3])rprimd));
+    const double t0 = sf_wtime();
     sf_eval_terms t;
-    SF_CHECK(sf_eval_sum_route(g, ds->natom, rprimd, x, fields, &t));
-    r[V_F_SUM] = t.free;
+    SF_CHECK(sf_eval_sum_route(g, rprimd, x, used, &t));
+    r[V_F + SF_ROUTE_SUM] = t.free;
     r[V_U] = t.band;
     r[V_TS] = t.entropy;
-    for (int k = 0; k < SF_EVAL_NTERM; k++) r[V_TERMS + k] = t.term[sf_eval_sum_terms[k]];
+    for (int j = 0; j < SF_EVAL_NTERM; j++) r[V_TERMS + j] = t.term[sf_eval_sum_terms[j]];
     r[V_TERMS + SF_EVAL_NTERM] = t.vxc_rho;
+    r[V_T_SUM] = sf_wtime() - t0;
   }
+  if (sf_evaluate_needs_dft(c)) {
+    sf_eval_dft d;
+    SF_CHECK(sf_eval_dft_sample(group, c, rprimd, x, used[SF_FIELD_RHO], truth, &d));
+    r[V_F + SF_ROUTE_ORBITAL] = d.e.orbital;
+    r[V_F + SF_ROUTE_HARRIS] = d.e.harris;
+    r[V_F + SF_ROUTE_SCF] = d.e.scf;
+    for (int j = 0; j < 3; j++) r[V_NRMSE_ORB + j] = d.nrmse[j];
+    r[V_FRES_MAX] = d.fres_max;
+    r[V_FRES_MEAN] = d.fres_mean;
+    for (int j = 0; j < 2; j++) {
+      r[V_ITER + j] = d.scf_iterations[j];
+      r[V_EVAL + j] = d.evaluations[j];
+      r[V_CONV + j] = d.converged[j];
+      r[V_WALL + j] = d.wall[j];
+    }
+    r[V_DF] = d.dF;
+    r[V_DX] = d.dx_max;
+    r[V_T_NSC] = d.time_nsc;
+    r[V_T_RESID] = d.time_resid;
+  }
+  if (grank) memset(r, 0, NV * sizeof *r); /* the leader's row only */
   return SF_OK;
 }
 
-/* The rows of this rank's samples (sample groups of one rank each, a contiguous block of
- * samples per group), zero elsewhere: a sum over the ranks then assembles them exactly,
- * so the results do not depend on the rank count. */
+/* The number of sample groups: generate's automatic rule, the largest divisor of the
+ * ranks that is at most the number of samples (one rank per group when there are enough
+ * samples: the samples are independent). */
+static int sample_groups(int size, int n)
+{
+  int g = 1;
+  for (int d = 1; d <= size; d++)
+    if (size % d == 0 && d <= n) g = d;
+  return g;
+}
+
+/* The rows of this group's samples (a contiguous block per group), zero elsewhere: a sum
+ * over the ranks then assembles them exactly, so the results do not depend on the rank
+ * count beyond the round-off of the DFT's own parallel sums. */
 static int my_samples(MPI_Comm comm, const sf_model *m, const sf_dataset *ds, const sf_evaluate_cfg *c,
                       const int *idx, int n, double *R)
 {
@@ -134,95 +180,48 @@ static int my_samples(MPI_Comm comm, const sf_model *m, const sf_dataset *ds, co
   sf_eval_geometry g;
   sf_predictions p = {0};
   sample_buf b = {0};
-  double *D = NULL, *Uref = NULL, *TSref = NULL;
-  SF_CHECK(sf_layout_groups_create(comm, size, "evaluate sample groups", &G));
-  /* one rank per group (the sum route of a sample is serial and takes milliseconds) */
+  ref_columns ref = {0};
+  double *D = NULL;
+  SF_CHECK(sf_layout_groups_create(comm, sample_groups(size, n), "evaluate sample", &G));
   sf_layout_block_range(n, G.ngroups, G.my_group, &first, &cnt);
   SF_CHECK_GOTO(sf_calloc((void **)&D, 6 * (size_t)(cnt + 1), sizeof *D));
-  SF_CHECK_GOTO(sf_calloc((void **)&Uref, ds->N, sizeof *Uref));
-  SF_CHECK_GOTO(sf_calloc((void **)&TSref, ds->N, sizeof *TSref));
+  double **cols[] = {&ref.U, &ref.TS, &ref.wall};
+  for (int k = 0; k < 3; k++) SF_CHECK_GOTO(sf_calloc((void **)cols[k], ds->N, sizeof(double)));
   SF_CHECK_GOTO(sf_calloc((void **)&b.truth, SF_NFIELD * (size_t)ds->npt, sizeof(double)));
   SF_CHECK_GOTO(sf_calloc((void **)&b.used, SF_NFIELD * (size_t)ds->npt, sizeof(double)));
   if (cnt > 0) {
-    SF_CHECK_GOTO(read_column(ds, "band_energy", Uref));
-    SF_CHECK_GOTO(read_column(ds, "entropy_term", TSref));
+    SF_CHECK_GOTO(read_column(ds, "band_energy", ref.U));
+    SF_CHECK_GOTO(read_column(ds, "entropy_term", ref.TS));
+    SF_CHECK_GOTO(read_column(ds, "wall_time", ref.wall));
     for (int k = 0; k < cnt; k++) memcpy(D + 6 * k, ds->D + 6 * (size_t)idx[first + k], 6 * sizeof(double));
+    const double t0 = sf_wtime();
     SF_CHECK_GOTO(sf_predict_all(m, D, cnt, &p));
-    SF_CHECK_GOTO(sf_eval_geometry_open(ds, &g));
+    const double t_direct = (sf_wtime() - t0) / cnt;
+    for (int k = 0; k < cnt; k++) R[(size_t)(first + k) * NV + V_T_DIRECT] = t_direct; /* kept by the leader */
+    SF_CHECK_GOTO(sf_eval_geometry_open(ds, c->campaign, &g));
     have_geo = 1;
   }
   for (int k = 0; k < cnt; k++) {
-    SF_CHECK_GOTO(one_sample(m, ds, c, &g, &p, k, idx[first + k], Uref, TSref, &b, R + (size_t)(first + k) * NV));
-    sf_log(2, "evaluate: sample %d done\n", idx[first + k]);
+    SF_CHECK_GOTO(one_sample(G.comm, m, ds, c, &g, &p, k, idx[first + k], &ref, &b, R + (size_t)(first + k) * NV));
+    sf_log(2, "evaluate: sample %d done (%d of %d in this group)\n", idx[first + k], k + 1, cnt);
   }
 cleanup:
   st = sf_status_agree(comm, st);
   if (have_geo) sf_eval_geometry_free(&g);
   if (p.F) sf_predictions_free(&p);
   sf_free(D);
-  sf_free(Uref);
-  sf_free(TSref);
+  for (int k = 0; k < 3; k++) sf_free(*cols[k]);
   sf_free(b.truth);
   sf_free(b.used);
   sf_layout_groups_free(&G);
   return st;
 }
 
-/* {mae_mHa, max_mHa} of column a against column ref (in Ha) over the n rows. */
-static cJSON *errors_json(const double *R, int n, int a, int ref, double *err)
-{
-  for (int k = 0; k < n; k++) err[k] = 1e3 * fabs(R[(size_t)k * NV + a] - R[(size_t)k * NV + ref]);
-  double mean, max;
-  sf_train_mean_max(err, n, &mean, &max);
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddNumberToObject(o, "mae_mHa", mean);
-  cJSON_AddNumberToObject(o, "max_mHa", max);
-  return o;
-}
-
-static void route_json(cJSON *routes, int rt, const double *R, const int *idx, int n, double *err)
-{
-  const int col = rt == SF_ROUTE_DIRECT ? V_F_DIRECT : V_F_SUM;
-  cJSON *o = errors_json(R, n, col, V_F_REF, err), *a = cJSON_AddArrayToObject(o, "per_sample");
-  for (int k = 0; k < n; k++) {
-    const double *r = R + (size_t)k * NV;
-    cJSON *s = cJSON_CreateObject();
-    cJSON_AddNumberToObject(s, "index", idx[k]);
-    cJSON_AddNumberToObject(s, "free_energy", r[col]);
-    cJSON_AddNumberToObject(s, "dataset_free_energy", r[V_F_REF]);
-    cJSON_AddNumberToObject(s, "error_mHa", 1e3 * (r[col] - r[V_F_REF]));
-    if (rt == SF_ROUTE_SUM) {
-      cJSON_AddNumberToObject(s, "band", r[V_U]);
-      cJSON_AddNumberToObject(s, "entropy_term", r[V_TS]);
-      for (int t = 0; t < SF_EVAL_NTERM; t++) cJSON_AddNumberToObject(s, sf_term_names[sf_eval_sum_terms[t]], r[V_TERMS + t]);
-      cJSON_AddNumberToObject(s, "vxc_rho", r[V_TERMS + SF_EVAL_NTERM]);
-    }
-    cJSON_AddItemToArray(a, s);
-  }
-  cJSON_AddItemToObject(routes, sf_route_names[rt], o);
-}
-
-static void fields_json(cJSON *root, const double *R, int n, double *err)
-{
-  cJSON *net = cJSON_CreateObject();
-  for (int f = 0; f < SF_NFIELD; f++) {
-    double mean, max;
-    for (int k = 0; k < n; k++) err[k] = R[(size_t)k * NV + V_NRMSE + f];
-    sf_train_mean_max(err, n, &mean, &max);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "nrmse_mean", mean);
-    cJSON_AddNumberToObject(o, "nrmse_max", max);
-    cJSON_AddItemToObject(net, sf_field_names[f], o);
-  }
-  cJSON *fo = cJSON_CreateObject();
-  cJSON_AddItemToObject(fo, "network", net);
-  cJSON_AddItemToObject(root, "fields", fo);
-}
-
 int sf_evaluate_run(MPI_Comm comm, const sf_model *m, const sf_dataset *ds, const sf_evaluate_cfg *c, cJSON *root)
 {
   int st = SF_OK, *idx = NULL, n, nskip;
   double *R = NULL, *err = NULL;
+  if (!c->campaign) SF_ERROR(SF_ERR_INTERNAL, "evaluate needs the dataset's campaign");
   SF_CHECK(sf_evaluate_select(m, ds, c->samples, &idx, &n, &nskip));
   SF_CHECK_GOTO(sf_calloc((void **)&R, (size_t)n * NV, sizeof *R));
   SF_CHECK_GOTO(sf_calloc((void **)&err, n, sizeof *err));
@@ -230,13 +229,7 @@ int sf_evaluate_run(MPI_Comm comm, const sf_model *m, const sf_dataset *ds, cons
   MPI_Allreduce(MPI_IN_PLACE, R, n * NV, MPI_DOUBLE, MPI_SUM, comm);
   cJSON_AddNumberToObject(root, "nsamples", n);
   cJSON_AddNumberToObject(root, "skipped", nskip);
-  cJSON_AddStringToObject(root, "prediction", c->use_dataset ? "dataset" : "model");
-  cJSON *routes = cJSON_AddObjectToObject(root, "routes");
-  for (int rt = 0; rt < SF_NROUTE; rt++)
-    if (c->route[rt]) route_json(routes, rt, R, idx, n, err);
-  cJSON_AddItemToObject(root, "band_energy", errors_json(R, n, V_U, V_U_REF, err));
-  cJSON_AddItemToObject(root, "entropy_energy", errors_json(R, n, V_TS, V_TS_REF, err));
-  fields_json(root, R, n, err);
+  sf_eval_json(root, c, R, idx, n, err);
 cleanup:
   sf_free(idx);
   sf_free(R);

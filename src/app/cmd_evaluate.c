@@ -15,10 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Routes of the contract that need the fixed-density diagonalisation. */
-static const char *const later_routes[] = {"orbital", "harris", "scf"};
-
-/* -routes a,b,...: direct and sum; the contract's other routes are refused for now. */
+/* -routes a,b,...: any of sf_route_names. */
 static int parse_routes(const char *list, sf_evaluate_cfg *c)
 {
   char buf[256];
@@ -29,13 +26,10 @@ static int parse_routes(const char *list, sf_evaluate_cfg *c)
     int found = 0;
     for (int r = 0; r < SF_NROUTE; r++)
       if (!strcmp(t, sf_route_names[r])) c->route[r] = found = 1;
-    for (size_t k = 0; k < sizeof later_routes / sizeof *later_routes && !found; k++)
-      if (!strcmp(t, later_routes[k]))
-        SF_ERROR(SF_ERR_INPUT, "-routes %s: not yet available (it needs the fixed-density diagonalisation); use direct,sum", t);
     if (!found) SF_ERROR(SF_ERR_INPUT, "-routes %s: unknown route (direct, sum, orbital, harris, scf)", t);
     any = 1;
   }
-  if (!any) SF_ERROR(SF_ERR_INPUT, "-routes '%s': no route given (direct, sum)", list);
+  if (!any) SF_ERROR(SF_ERR_INPUT, "-routes '%s': no route given (direct, sum, orbital, harris, scf)", list);
   return SF_OK;
 }
 
@@ -45,6 +39,33 @@ static double val(const cJSON *o, const char *a, const char *b)
   const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
   if (b) x = cJSON_GetObjectItemCaseSensitive(x, b);
   return cJSON_IsNumber(x) ? x->valuedouble : NAN;
+}
+
+/* The field lines of the table: the network's, and the orbital route's ρ, u, s. */
+static void print_fields(const cJSON *root)
+{
+  const cJSON *fields = cJSON_GetObjectItemCaseSensitive(root, "fields");
+  const cJSON *net = cJSON_GetObjectItemCaseSensitive(fields, "network"),
+              *orb = cJSON_GetObjectItemCaseSensitive(fields, "orbital");
+  sf_log(1, "  %-16s %12s %12s %12s\n", "field NRMSE", "network", "orbital", "(mean)");
+  for (int f = 0; f < SF_NFIELD; f++)
+    sf_log(1, "  %-16s %12.3e %12.3e\n", sf_field_names[f], val(net, sf_field_names[f], "nrmse_mean"),
+           val(orb, sf_field_names[f], "nrmse_mean"));
+}
+
+/* -warm_start and -residual_forces lines. */
+static void print_dft_checks(const cJSON *root)
+{
+  const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "warm_start");
+  if (w)
+    sf_log(1, "  warm start: SCF iterations %.1f -> %.1f, relax evaluations %.1f -> %.1f, wall %.2f -> %.2f s per "
+           "sample; max |dF| %.2e Ha, max |dx| %.2e Bohr\n", val(w, "scf_iterations_cold_mean", NULL),
+           val(w, "scf_iterations_warm_mean", NULL), val(w, "relax_evaluations_cold_mean", NULL),
+           val(w, "relax_evaluations_warm_mean", NULL), val(w, "wall_cold_s", NULL), val(w, "wall_warm_s", NULL),
+           val(w, "max_dF_Ha", NULL), val(w, "max_dxred_bohr", NULL));
+  if (cJSON_GetObjectItemCaseSensitive(root, "residual_forces"))
+    sf_log(1, "  DFT forces at the predicted positions: mean %.3e, max %.3e Ha/Bohr\n",
+           val(root, "residual_forces", "mean"), val(root, "residual_forces", "max"));
 }
 
 /* The table: route or energy, MAE and max in mHa, with the paper's Figure 3 / 7 values. */
@@ -63,13 +84,30 @@ static void print_table(const cJSON *root)
   sf_log(1, "  %-16s %12.4f %12.4f\n", "-TS = -T int s", val(root, "entropy_energy", "mae_mHa"),
          val(root, "entropy_energy", "max_mHa"));
   sf_log(1, "  (paper, Fig. 7, its four routes: mean 0.10, 0.16, 0.087, 0.0015 mHa; max 1.5, 2.3, 1.2, 0.37 mHa)\n");
+  print_fields(root);
+  print_dft_checks(root);
+}
+
+/* The dataset's campaign (its options replayed, app/campaign_input.c) for the routes;
+ * the grid is the dataset's. */
+static int open_campaign(const sf_dataset *ds, sf_input *in, sf_evaluate_campaign *cp, double tolmxf)
+{
+  sf_relax_params rp;
+  SF_CHECK(sf_campaign_input_read(ds->settings, ds->path, in, &rp));
+  *cp = (sf_evaluate_campaign){.ref_cell = &in->cell, .psps = in->psps, .scf = in->scf, .relax = rp};
+  memcpy(cp->scf.ngfft, ds->ngrid, sizeof cp->scf.ngfft);
+  if (tolmxf > 0) cp->relax.tolmxf = tolmxf;
+  return SF_OK;
 }
 
 int sf_evaluate_files(const sf_evaluate_args *a)
 {
-  int rank, st = SF_OK, have_model = 0, have_ds = 0;
+  int rank, st = SF_OK, have_model = 0, have_ds = 0, have_in = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  sf_evaluate_cfg c = {.samples = a->samples, .use_dataset = a->use_dataset};
+  sf_evaluate_cfg c = {.samples = a->samples, .use_dataset = a->use_dataset, .warm_start = a->warm_start,
+                       .residual_forces = a->residual_forces};
+  sf_input in;
+  sf_evaluate_campaign cp;
   SF_CHECK(parse_routes(a->routes, &c));
   sf_model m;
   sf_dataset ds;
@@ -83,6 +121,11 @@ int sf_evaluate_files(const sf_evaluate_args *a)
   SF_CHECK_GOTO(sf_dataset_open(a->dataset, &ds));
   have_ds = 1;
   SF_CHECK_GOTO(sf_model_check_dataset(&m, &ds));
+  SF_CHECK_GOTO(open_campaign(&ds, &in, &cp, a->tolmxf));
+  have_in = 1;
+  c.campaign = &cp;
+  /* FFTW's cost-model plans, as generate's: the DFT of a sample is the same in every run */
+  if (sf_evaluate_needs_dft(&c)) SF_CHECK_GOTO(sf_fft_plans_deterministic(MPI_COMM_WORLD));
   char md5[33] = "";
   SF_CHECK_GOTO(sf_md5_file(a->model, md5));
   cJSON_AddStringToObject(root, "version", SF_VERSION);
@@ -91,6 +134,7 @@ int sf_evaluate_files(const sf_evaluate_args *a)
   cJSON_AddStringToObject(root, "dataset", a->dataset);
   cJSON_AddStringToObject(root, "dataset_checksum", ds.checksum);
   cJSON_AddStringToObject(root, "samples", a->samples);
+  if (c.warm_start) cJSON_AddNumberToObject(root, "tolmxf", cp.relax.tolmxf);
   SF_CHECK_GOTO(sf_evaluate_run(MPI_COMM_WORLD, &m, &ds, &c, root));
   cJSON_AddNumberToObject(root, "time_s", MPI_Wtime() - t0);
   cJSON_AddStringToObject(root, "units", "mae_mHa, max_mHa, error_mHa in mHa; energies in Ha");
@@ -99,6 +143,7 @@ int sf_evaluate_files(const sf_evaluate_args *a)
 cleanup:
   st = sf_status_agree(MPI_COMM_WORLD, st);
   cJSON_Delete(root);
+  if (have_in) sf_input_free(&in);
   if (have_ds) sf_dataset_free(&ds);
   if (have_model) sf_model_free(&m);
   return st;
@@ -113,8 +158,16 @@ int sf_cmd_evaluate(void)
   SF_CHECK(sf_opt_string("-summary", "", "JSON of the errors (required)", summary, sizeof summary, &set_sum));
   SF_CHECK(sf_opt_string("-samples", "test", "test (the model's test samples), all, or FIRST-LAST (0-based)", samples,
                          sizeof samples, NULL));
-  SF_CHECK(sf_opt_string("-routes", "direct,sum", "energy routes: direct, sum (orbital, harris, scf: not yet available)",
-                         routes, sizeof routes, NULL));
+  SF_CHECK(sf_opt_string("-routes", SF_EVALUATE_ROUTES, "energy routes: direct (the network), sum (eq. 20-21), "
+                         "orbital, harris, scf (one diagonalisation at the predicted density each)", routes, sizeof routes, NULL));
+  int warm, resid;
+  double tolmxf;
+  SF_CHECK(sf_opt_bool("-warm_start", 0, "also relax every sample cold and from the prediction, and compare", &warm, NULL));
+  SF_CHECK(sf_opt_bool("-residual_forces", 0, "also the DFT forces at the predicted positions (one SCF per sample)",
+                       &resid, NULL));
+  SF_CHECK(sf_opt_real("-tolmxf", 0.0, "-warm_start's relaxations stop at this max |force| (Ha/Bohr; 0: the campaign's)",
+                       &tolmxf, NULL));
+  SF_OPT_REJECT_IF(!(tolmxf >= 0), "-tolmxf %g must be >= 0 (0: the campaign's)", tolmxf);
   SF_CHECK(sf_opt_string("-prediction", "model", "model, or dataset: a check, the samples' own DFT fields and "
                          "positions replace the prediction (the sum route then gives the dataset's F)", pred, sizeof pred, NULL));
   SF_OPT_REJECT_IF(strcmp(pred, "model") && strcmp(pred, "dataset"), "-prediction %s: model or dataset", pred);
@@ -122,7 +175,9 @@ int sf_cmd_evaluate(void)
   if (!set_sum || !summary[0]) SF_ERROR(SF_ERR_INPUT, "-summary: evaluate needs the path of its JSON");
   const sf_path_input in[] = {{"-model", model}, {"-dataset", dataset}}, out[] = {{"-summary", summary}};
   SF_CHECK(sf_check_outputs(out, 1, in, 2));
-  sf_evaluate_args a = {model, dataset, summary, samples, routes, !strcmp(pred, "dataset")};
+  sf_evaluate_cfg probe;
+  SF_CHECK(parse_routes(routes, &probe)); /* a bad -routes fails before any file is read */
+  sf_evaluate_args a = {model, dataset, summary, samples, routes, !strcmp(pred, "dataset"), warm, resid, tolmxf};
   SF_CHECK(sf_evaluate_files(&a));
   return SF_OK;
 }

@@ -40,10 +40,7 @@ typedef struct {
 static int read_options(gen_opts *g, sf_relax_params *rp, sf_sampler *smp)
 {
   int set, n;
-  SF_CHECK(sf_opt_real("-tolmxf", 5e-6, "stop each relaxation when max |force| <= tolmxf (Ha/Bohr)", &rp->tolmxf, NULL));
-  SF_CHECK(sf_opt_int("-ntime", 60, "maximum number of ionic steps per sample", &rp->ntime, NULL));
-  SF_OPT_REJECT_IF(!(rp->tolmxf > 0), "-tolmxf %g must be positive", rp->tolmxf);
-  SF_OPT_REJECT_IF(rp->ntime < 1, "-ntime %d must be >= 1", rp->ntime);
+  SF_CHECK(sf_input_read_relax(rp));
   int ns;
   SF_CHECK(sf_opt_int("-samples", 0, "number of samples of the campaign (required)", &ns, &set));
   SF_OPT_REJECT_IF(!set || ns < 1, "-samples N (>= 1) is required");
@@ -227,6 +224,7 @@ int sf_generate_prepare(sf_generate **gen, int in_run)
   SF_CHECK(sf_calloc((void **)gen, 1, sizeof **gen));
   sf_generate *G = *gen;
   SF_CHECK(sf_input_read(&G->in));
+  sf_input_warn(&G->in);
   int set_D, n;
   double Dtmp[6];
   SF_CHECK(sf_opt_real_array("-strain_D", 6, 6, NULL, 0, "deformation la,lb,lc,tha,thb,thc (deg) of the -acell/-rprim reference cell", Dtmp, &n, &set_D));

@@ -130,10 +130,7 @@ static int read_relax_opts(int *uniaxial, sf_relax_params *rp, sf_uniaxial_param
   SF_CHECK(sf_opt_passthrough("-cell_tao_", "PETSc TAO options of the uniaxial strain relaxation"));
   if (dir1 < 1 || dir1 > 3) SF_ERROR(SF_ERR_INPUT, "-uniaxial_dir %d must be 1, 2 or 3", dir1);
   up->dir = dir1 - 1;
-  SF_CHECK(sf_opt_real("-tolmxf", 5e-6, "stop the relaxation when max |force| <= tolmxf (Ha/Bohr)", &rp->tolmxf, NULL));
-  SF_CHECK(sf_opt_int("-ntime", 60, "maximum number of ionic steps", &rp->ntime, NULL));
-  if (!(rp->tolmxf > 0)) SF_ERROR(SF_ERR_INPUT, "-tolmxf %g must be positive", rp->tolmxf);
-  if (rp->ntime < 1) SF_ERROR(SF_ERR_INPUT, "-ntime %d must be >= 1", rp->ntime);
+  SF_CHECK(sf_input_read_relax(rp));
   return SF_OK;
 }
 
@@ -168,6 +165,7 @@ static int ground_state(int relax)
   int uniaxial = 0, have_s = 0, st = SF_OK, rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   SF_CHECK(sf_input_read(&in));
+  sf_input_warn(&in);
   if (relax) SF_CHECK_GOTO(read_relax_opts(&uniaxial, &rp, &up));
   SF_CHECK_GOTO(read_init_opts(relax, &io));
   SF_CHECK_GOTO(sf_options_finish());

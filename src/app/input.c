@@ -205,12 +205,25 @@ int sf_input_read(sf_input *in)
   }
   for (int i = 0; i < in->cell.natom; i++) nelect += in->cell.zion[in->cell.typat[i]];
   SF_CHECK(read_scf_params(in, nelect));
-  for (int t = 0; t < in->npsp && !sf_options_help_requested(); t++) sf_psp_warn_xc(&in->psps[t], in->scf.ixc);
   int set;
   SF_CHECK(sf_opt_string("-summary", "", "write the summary JSON here", in->summary, sizeof in->summary, &set));
   in->have_summary = set && in->summary[0];
   SF_CHECK(sf_opt_string("-fields", "", "write rho, phi, u, s (HDF5) here", in->fields, sizeof in->fields, &set));
   in->have_fields = set && in->fields[0];
+  return SF_OK;
+}
+
+void sf_input_warn(const sf_input *in)
+{
+  for (int t = 0; t < in->npsp && !sf_options_help_requested(); t++) sf_psp_warn_xc(&in->psps[t], in->scf.ixc);
+}
+
+int sf_input_read_relax(sf_relax_params *rp)
+{
+  SF_CHECK(sf_opt_real("-tolmxf", 5e-6, "stop a relaxation when max |force| <= tolmxf (Ha/Bohr)", &rp->tolmxf, NULL));
+  SF_CHECK(sf_opt_int("-ntime", 60, "maximum number of ionic steps of a relaxation", &rp->ntime, NULL));
+  REJECT_IF(!(rp->tolmxf > 0), "-tolmxf %g must be positive", rp->tolmxf);
+  REJECT_IF(rp->ntime < 1, "-ntime %d must be >= 1", rp->ntime);
   return SF_OK;
 }
 

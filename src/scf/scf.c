@@ -1,6 +1,6 @@
 /* scf.c — the self-consistent field loop: diagonalise at fixed potential, occupy, build
  * the output density, evaluate the energy, mix.  Also the fields of the final state. */
-#include "strainfield/scf.h"
+#include "scf_internal.h"
 #include "strainfield/core.h"
 #include "strainfield/eigensolver.h"
 #include "strainfield/smearing.h"
@@ -100,29 +100,9 @@ static int diagonalize_converged(sf_scf *s, double *entropy_term)
 
 int sf_scf_solve_fixed_density(sf_scf *s)
 {
-  double entropy_term;
   SF_CHECK(update_potentials(s));
-  SF_CHECK(diagonalize_converged(s, &entropy_term));
+  SF_CHECK(diagonalize_converged(s, &s->E.entropy_term));
   s->iterations_done = 1;
-  return SF_OK;
-}
-
-/* Σ_k Σ_n weight(k,n)·|u_nk(r)|²/Ω over all k-points and bands, symmetrised.  Each rank
- * does the bands n ≡ its rank (mod group size) of its k-points; one Allreduce sums. */
-static int band_sum_field(sf_scf *s, const double *weight, double *f)
-{
-  int nband = s->par.nband, bsize, brank;
-  MPI_Comm_size(s->layout.kpt, &bsize);
-  MPI_Comm_rank(s->layout.kpt, &brank);
-  memset(f, 0, sizeof(double) * s->box.nfft);
-  double w[nband];
-  for (int j = 0; j < s->nk_local; j++) {
-    int ik = s->k_local[j];
-    for (int n = 0; n < nband; n++) w[n] = (n % bsize == brank) ? weight[ik * nband + n] / s->cell->ucvol : 0.0;
-    sf_ham_accumulate_density(&s->box, &s->pw[j], nband, s->psi[j], w, f);
-  }
-  MPI_Allreduce(MPI_IN_PLACE, f, s->box.nfft, MPI_DOUBLE, MPI_SUM, s->comm);
-  SF_CHECK(sf_symmetrize_field(&s->sym, &s->box, f));
   return SF_OK;
 }
 
@@ -151,48 +131,6 @@ static int update_potentials(sf_scf *s)
   return SF_OK;
 }
 
-/* s->E of the output state: band terms from ψ (the nonlocal one as the diagonalisation
- * left it), density terms from ρ_out; U from the eigenvalues with weights wgt. */
-static int output_energies(sf_scf *s, double *rho_out, double complex *rho_out_g, const double *wgt,
-                           double entropy_term)
-{
-  sf_energies *E = &s->E;
-  sf_term_state v;
-  sf_scf_term_state(s, &v);
-  v.rho_r = rho_out;
-  v.rho_g = rho_out_g;
-  v.enl_band = s->enl_band;
-  /* the geometry terms (Ewald, psp core) were evaluated once before the loop */
-  SF_CHECK(sf_terms_energies_of(&v, SF_DEPENDS_ORBITALS | SF_DEPENDS_DENSITY, E->term));
-  E->entropy_term = entropy_term;
-  E->band = 0.0;
-  for (int k = 0; k < s->kp.nkpt * s->par.nband; k++) E->band += wgt[k] * s->eig[k];
-  E->internal = 0.0;
-  for (int t = 0; t < SF_NTERM; t++) E->internal += E->term[t];
-  E->free = E->internal + E->entropy_term;
-  return SF_OK;
-}
-
-/* The Harris-Foulkes energy of the input density ρ_in (in s->rho_r, with V_eff[ρ_in] in H)
- * on the orbitals just solved in V_eff[ρ_in]: the output energy s->E.free with its
- * density terms taken at ρ_in instead of ρ_out, plus ∫V_eff[ρ_in](ρ_out − ρ_in)
- * (the band energy counts V_eff against ρ_out).  Both densities hold nelect electrons, so
- * the G = 0 part of V_eff does not enter.  Stationary in ρ_in; equal to F when ρ_in is
- * self-consistent. */
-static int harris_energy(sf_scf *s, const double *rho_out, double *ehf)
-{
-  sf_term_state v;
-  sf_scf_term_state(s, &v);
-  v.enl_band = s->enl_band;
-  double term[SF_NTERM], e = s->E.entropy_term, dv = 0.0;
-  memcpy(term, s->E.term, sizeof term); /* the same orbitals and geometry: only ρ differs */
-  SF_CHECK(sf_terms_energies_of(&v, SF_DEPENDS_DENSITY, term));
-  for (int t = 0; t < SF_NTERM; t++) e += term[t];
-  for (int i = 0; i < s->box.nfft; i++) dv += s->H.veff_r[i] * (rho_out[i] - s->rho_r[i]);
-  *ehf = e + dv * s->cell->ucvol / s->box.nfft;
-  return SF_OK;
-}
-
 int sf_scf_set_density(sf_scf *s, const double *rho)
 {
   int nfft = s->box.nfft;
@@ -202,6 +140,7 @@ int sf_scf_set_density(sf_scf *s, const double *rho)
   if (!(q > 0)) SF_ERROR(SF_ERR_INPUT, "the starting density holds %g electrons (expected %g)", q, s->nelect);
   double scale = s->nelect / q;
   for (int i = 0; i < nfft; i++) s->rho_r[i] = rho[i] * scale;
+  sf_fft_r2g(&s->box, s->rho_r, s->rho_g); /* the potentials are built from both */
   sf_log(1, "  scf: starting density holds %.10f electrons, scaled by %.10f to nelect = %g\n", q, scale, s->nelect);
   s->density_given = 1;
   return SF_OK;
@@ -276,13 +215,12 @@ int sf_scf_run(sf_scf *s)
                                    s->occ, &s->fermi, &entropy_term));
     }
     s->iterations_done = it + 1;
-    for (int ik = 0; ik < s->kp.nkpt; ik++)
-      for (int n = 0; n < nband; n++) wgt[ik * nband + n] = s->kp.wtk[ik] * s->occ[ik * nband + n];
-    SF_CHECK_GOTO(band_sum_field(s, wgt, rho_out));
+    sf_scf_occupation_weights(s, wgt);
+    SF_CHECK_GOTO(sf_scf_band_sum_field(s, wgt, rho_out));
     sf_fft_r2g(&s->box, rho_out, rho_out_g);
 
     sf_energies *E = &s->E;
-    SF_CHECK_GOTO(output_energies(s, rho_out, rho_out_g, wgt, entropy_term));
+    SF_CHECK_GOTO(sf_scf_output_energies(s, rho_out, rho_out_g, wgt, entropy_term));
     double resid = 0.0;
     for (int i = 0; i < nfft; i++) resid += fabs(rho_out[i] - s->rho_r[i]);
     resid *= cell->ucvol / nfft;
@@ -290,7 +228,8 @@ int sf_scf_run(sf_scf *s)
      * energy: equal to F at self-consistency, so a converged start stops at iteration 2 */
     double dfe = it > 0 ? E->free - fprev : E->free, ehf = 0.0;
     if (it == 0 && warm) {
-      SF_CHECK_GOTO(harris_energy(s, rho_out, &ehf));
+      double eorb;
+      SF_CHECK_GOTO(sf_scf_input_energies(s, rho_out, &eorb, &ehf));
       dfe = E->free - ehf;
     }
     fprev = E->free;
@@ -335,29 +274,3 @@ cleanup:
   return st;
 }
 
-int sf_scf_fields(sf_scf *s, double *rho, double *phi, double *u, double *sdens)
-{
-  int nfft = s->box.nfft, nband = s->par.nband, nkb = s->kp.nkpt * nband;
-  double *w;
-  SF_CHECK(sf_calloc((void **)&w, nkb, sizeof *w));
-  if (rho) memcpy(rho, s->rho_r, sizeof(double) * nfft);
-  if (phi)
-    for (int i = 0; i < nfft; i++) phi[i] = s->H.vh_r[i] + s->H.vloc_r[i];
-  if (u) {
-    for (int k = 0; k < nkb; k++) w[k] = s->kp.wtk[k / nband] * s->occ[k] * s->eig[k];
-    SF_CHECK(band_sum_field(s, w, u));
-  }
-  if (sdens) {
-    /* entropy density: −tsmear·∫ s = the −TS energy term (paper eq. 18) */
-    for (int k = 0; k < nkb; k++) {
-      double o, ent, d;
-      double x = s->par.tsmear > 0 ? (s->eig[k] - s->fermi) / s->par.tsmear : 0.0;
-      if (s->par.occopt == 1) ent = 0.0;
-      else SF_CHECK(sf_smear_occ(s->par.occopt, x, &o, &ent, &d));
-      w[k] = s->kp.wtk[k / nband] * 2.0 * ent;
-    }
-    SF_CHECK(band_sum_field(s, w, sdens));
-  }
-  sf_free(w);
-  return SF_OK;
-}
