@@ -51,12 +51,16 @@ int sf_cmd_path(void);    /* src/app/cmd_path.c */
 int sf_cmd_evaluate(void); /* src/app/cmd_evaluate.c */
 /* evaluate of model on dataset into summary (also the end of `run`): samples as -samples,
  * routes as -routes, use_dataset = -prediction dataset, -warm_start, -residual_forces,
- * tolmxf of the warm-start relaxations (0: the campaign's). */
+ * tolmxf of the warm-start relaxations (0: the campaign's), -strain_file. */
 typedef struct {
   const char *model, *dataset, *summary, *samples, *routes;
   int use_dataset, warm_start, residual_forces;
   double tolmxf;
+  const char *strain_file; /* NULL: the dataset's samples */
 } sf_evaluate_args;
+/* The strains of a strain file (src/app/strain_file.c): 6 numbers a line (commas allowed),
+ * # comments; *D (6 per strain) is the caller's to free, also on failure. */
+int sf_read_strain_file(const char *path, double **D, int *n);
 #define SF_EVALUATE_ROUTES "direct,sum,orbital,harris,scf" /* evaluate's default -routes */
 int sf_evaluate_files(const sf_evaluate_args *a);
 /* train in two phases (src/app/cmd_train.c), so `run` can query the options of several

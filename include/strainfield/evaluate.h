@@ -2,7 +2,8 @@
  * against the DFT samples of its dataset, the energy computed by several routes from the
  * predicted fields (issue 12; the paper's Figures 3 and 7), and the model used back in DFT.
  *
- * Owns: the choice of samples (the model's test split, all, or a range), their sharing
+ * Owns: the choice of samples (the model's test split, all, a range, or a strain list whose
+ * references are relaxed with the campaign's settings), their sharing
  * over sample groups (as generate's), and per sample the routes
  *   direct   the energy network;
  *   sum      paper eq. 20-21, U − E_H − ∫V_xc ρ + E_xc + E_Ewald + E_psp_core − T∫s from
@@ -42,6 +43,9 @@ typedef struct {
   int warm_start;         /* relax each sample cold and warm, compare */
   int residual_forces;    /* SCF at the predicted positions: the DFT forces there */
   const sf_evaluate_campaign *campaign;
+  const double *strains;  /* a strain list (D, 6 per strain) instead of dataset samples: each
+                           * strain's reference is relaxed here with the campaign's settings */
+  int nstrains;
 } sf_evaluate_cfg;
 
 /* 1 when c needs DFT of the samples (routes orbital, harris, scf, -warm_start, -residual_forces). */

@@ -88,24 +88,59 @@ typedef struct {
   double *U, *TS, *wall;
 } ref_columns;
 
-/* Work space of one sample: the true fields, the used fields. */
+/* Work space of one sample: the true fields, the used fields, a reference's positions. */
 typedef struct {
-  double *truth, *used;
+  double *truth, *used, *xref;
 } sample_buf;
 
-/* Sample i (dataset index) into row r (NV values, written by the group's leader):
- * prediction p (row k) or its own fields; the DFT on the group's ranks. */
+/* The reference of sample k: dataset sample i (its fields into b->truth, positions,
+ * energies), or for a strain list the relaxation at strain D (evaluate_dft.c). */
+static int reference(MPI_Comm group, const sf_dataset *ds, const sf_evaluate_cfg *c, int i, const double *D,
+                     const ref_columns *cols, sample_buf *b, double rprimd[9], const double **xref, double *r,
+                     sf_eval_reference *ref, sf_eval_dft *d)
+{
+  const long npt = ds->npt;
+  if (c->strains) {
+    SF_CHECK(sf_lattice_from_strain((const double(*)[3])ds->ref_rprimd, D, (double(*)[3])rprimd));
+    for (int f = 0; f < SF_NFIELD; f++) ref->field[f] = b->truth + f * npt;
+    ref->xred = b->xref;
+    SF_CHECK(sf_eval_dft_reference(group, c, rprimd, ref, d));
+    *xref = b->xref;
+    r[V_F_REF] = ref->F;
+    r[V_U_REF] = ref->U;
+    r[V_TS_REF] = ref->TS;
+    r[V_T_RELAX] = ref->wall;
+    return SF_OK;
+  }
+  for (int f = 0; f < SF_NFIELD; f++) SF_CHECK(sf_dataset_read_field(ds, f, &i, 1, 0, ds->ngrid[0], b->truth + f * npt));
+  if (ds->rprimd) memcpy(rprimd, ds->rprimd + 9 * (size_t)i, 9 * sizeof(double));
+  else SF_CHECK(sf_lattice_from_strain((const double(*)[3])ds->ref_rprimd, D, (double(*)[3])rprimd));
+  *xref = ds->xred + (size_t)i * 3 * ds->natom;
+  r[V_F_REF] = ds->F[i];
+  r[V_U_REF] = cols->U[i];
+  r[V_TS_REF] = cols->TS[i];
+  r[V_T_RELAX] = cols->wall[i];
+  return SF_OK;
+}
+
+/* Sample i (dataset index, or index into the strain list) at strain D into row r (NV
+ * values, written by the group's leader): prediction p (row k) or the reference's own
+ * fields; the DFT on the group's ranks. */
 static int one_sample(MPI_Comm group, const sf_model *m, const sf_dataset *ds, const sf_evaluate_cfg *c,
-                      sf_eval_geometry *g, const sf_predictions *p, int k, int i, const ref_columns *ref, sample_buf *b,
-                      double *r)
+                      sf_eval_geometry *g, const sf_predictions *p, int k, int i, const double *D,
+                      const ref_columns *cols, sample_buf *b, double *r)
 {
   const long npt = ds->npt;
   int off = 0, ktot = 0, grank;
   MPI_Comm_rank(group, &grank);
   for (int f = 0; f < SF_NFIELD; f++) ktot += m->ncomp[f];
-  const double *truth[SF_NFIELD], *used[SF_NFIELD];
+  double rprimd[9];
+  const double *xref = NULL, *truth[SF_NFIELD], *used[SF_NFIELD];
+  sf_eval_reference ref;
+  sf_eval_dft d;
+  memset(&d, 0, sizeof d);
+  SF_CHECK(reference(group, ds, c, i, D, cols, b, rprimd, &xref, r, &ref, &d));
   for (int f = 0; f < SF_NFIELD; f++) {
-    SF_CHECK(sf_dataset_read_field(ds, f, &i, 1, 0, ds->ngrid[0], b->truth + f * npt));
     if (c->use_dataset) memcpy(b->used + f * npt, b->truth + f * npt, npt * sizeof(double));
     else sf_model_reconstruct(m, f, p->coef + (size_t)k * ktot + off, b->used + f * npt);
     off += m->ncomp[f];
@@ -113,15 +148,8 @@ static int one_sample(MPI_Comm group, const sf_model *m, const sf_dataset *ds, c
     used[f] = b->used + f * npt;
     SF_CHECK(sf_train_nrmse(MPI_COMM_SELF, used[f], truth[f], 1, npt, npt, &r[V_NRMSE + f]));
   }
-  const double *x = c->use_dataset ? ds->xred + (size_t)i * 3 * ds->natom : p->x + (size_t)k * 3 * m->natom;
-  double rprimd[9];
-  if (ds->rprimd) memcpy(rprimd, ds->rprimd + 9 * (size_t)i, sizeof rprimd);
-  else SF_CHECK(sf_lattice_from_strain((const double(*)[3])ds->ref_rprimd, ds->D + 6 * (size_t)i, (double(*)[3])rprimd));
-  r[V_F_REF] = ds->F[i];
+  const double *x = c->use_dataset ? xref : p->x + (size_t)k * 3 * m->natom;
   r[V_F + SF_ROUTE_DIRECT] = p->F[k];
-  r[V_U_REF] = ref->U[i];
-  r[V_TS_REF] = ref->TS[i];
-  r[V_T_RELAX] = ref->wall[i];
   { /* the sum route's integrals also give U and −TS (reported without the route too) */
     const double t0 = sf_wtime();
     sf_eval_terms t;
@@ -134,8 +162,7 @@ static int one_sample(MPI_Comm group, const sf_model *m, const sf_dataset *ds, c
     r[V_T_SUM] = sf_wtime() - t0;
   }
   if (sf_evaluate_needs_dft(c)) {
-    sf_eval_dft d;
-    SF_CHECK(sf_eval_dft_sample(group, c, rprimd, x, used[SF_FIELD_RHO], truth, &d));
+    SF_CHECK(sf_eval_dft_sample(group, c, rprimd, x, used[SF_FIELD_RHO], truth, c->strains ? &ref : NULL, &d));
     r[V_F + SF_ROUTE_ORBITAL] = d.e.orbital;
     r[V_F + SF_ROUTE_HARRIS] = d.e.harris;
     r[V_F + SF_ROUTE_SCF] = d.e.scf;
@@ -189,11 +216,15 @@ static int my_samples(MPI_Comm comm, const sf_model *m, const sf_dataset *ds, co
   for (int k = 0; k < 3; k++) SF_CHECK_GOTO(sf_calloc((void **)cols[k], ds->N, sizeof(double)));
   SF_CHECK_GOTO(sf_calloc((void **)&b.truth, SF_NFIELD * (size_t)ds->npt, sizeof(double)));
   SF_CHECK_GOTO(sf_calloc((void **)&b.used, SF_NFIELD * (size_t)ds->npt, sizeof(double)));
+  SF_CHECK_GOTO(sf_calloc((void **)&b.xref, 3 * (size_t)ds->natom, sizeof(double)));
   if (cnt > 0) {
-    SF_CHECK_GOTO(read_column(ds, "band_energy", ref.U));
-    SF_CHECK_GOTO(read_column(ds, "entropy_term", ref.TS));
-    SF_CHECK_GOTO(read_column(ds, "wall_time", ref.wall));
-    for (int k = 0; k < cnt; k++) memcpy(D + 6 * k, ds->D + 6 * (size_t)idx[first + k], 6 * sizeof(double));
+    if (!c->strains) {
+      SF_CHECK_GOTO(read_column(ds, "band_energy", ref.U));
+      SF_CHECK_GOTO(read_column(ds, "entropy_term", ref.TS));
+      SF_CHECK_GOTO(read_column(ds, "wall_time", ref.wall));
+    }
+    const double *Dall = c->strains ? c->strains : ds->D;
+    for (int k = 0; k < cnt; k++) memcpy(D + 6 * k, Dall + 6 * (size_t)idx[first + k], 6 * sizeof(double));
     const double t0 = sf_wtime();
     SF_CHECK_GOTO(sf_predict_all(m, D, cnt, &p));
     const double t_direct = (sf_wtime() - t0) / cnt;
@@ -202,7 +233,8 @@ static int my_samples(MPI_Comm comm, const sf_model *m, const sf_dataset *ds, co
     have_geo = 1;
   }
   for (int k = 0; k < cnt; k++) {
-    SF_CHECK_GOTO(one_sample(G.comm, m, ds, c, &g, &p, k, idx[first + k], &ref, &b, R + (size_t)(first + k) * NV));
+    SF_CHECK_GOTO(one_sample(G.comm, m, ds, c, &g, &p, k, idx[first + k], D + 6 * k, &ref, &b,
+                             R + (size_t)(first + k) * NV));
     sf_log(2, "evaluate: sample %d done (%d of %d in this group)\n", idx[first + k], k + 1, cnt);
   }
 cleanup:
@@ -213,6 +245,7 @@ cleanup:
   for (int k = 0; k < 3; k++) sf_free(*cols[k]);
   sf_free(b.truth);
   sf_free(b.used);
+  sf_free(b.xref);
   sf_layout_groups_free(&G);
   return st;
 }
@@ -222,7 +255,12 @@ int sf_evaluate_run(MPI_Comm comm, const sf_model *m, const sf_dataset *ds, cons
   int st = SF_OK, *idx = NULL, n, nskip;
   double *R = NULL, *err = NULL;
   if (!c->campaign) SF_ERROR(SF_ERR_INTERNAL, "evaluate needs the dataset's campaign");
-  SF_CHECK(sf_evaluate_select(m, ds, c->samples, &idx, &n, &nskip));
+  if (c->strains) { /* a strain list: every strain, its reference relaxed here */
+    n = c->nstrains;
+    nskip = 0;
+    SF_CHECK(sf_calloc((void **)&idx, n, sizeof *idx));
+    for (int k = 0; k < n; k++) idx[k] = k;
+  } else SF_CHECK(sf_evaluate_select(m, ds, c->samples, &idx, &n, &nskip));
   SF_CHECK_GOTO(sf_calloc((void **)&R, (size_t)n * NV, sizeof *R));
   SF_CHECK_GOTO(sf_calloc((void **)&err, n, sizeof *err));
   SF_CHECK_GOTO(my_samples(comm, m, ds, c, idx, n, R));

@@ -4,7 +4,9 @@
  *     positions diagonalised once (sf_scf_solve_fixed_density, sf_scf_nsc_energies);
  *   -residual_forces: the SCF at the used positions, from ρ, and its forces;
  *   -warm_start: the sample's relaxation twice, as generate starts it (ideal sites, uniform
- *     density) and from the prediction (positions and density), counted and compared.
+ *     density) and from the prediction (positions and density), counted and compared;
+ *   -strain_file: the reference at a strain the dataset does not hold, that cold
+ *     relaxation (its fields, F, U, −TS, positions), which -warm_start then reuses.
  * The symmetry of every calculation is the one generate's relaxation of the sample has
  * (found at the ideal sites of the strained cell); the used positions are averaged over
  * it first (a prediction breaks it at round-off or worse, and a lower symmetry would mean
@@ -93,9 +95,9 @@ cleanup:
 }
 
 /* One relaxation of the sample: k = 0 cold, 1 from the prediction; the relaxed positions
- * go to x [natom*3]. */
+ * go to x [natom*3]; with ref, the relaxed state's fields, U and −TS too. */
 static int relax_once(MPI_Comm comm, const sf_evaluate_cfg *c, const double rprimd[9], const double *xred,
-                      const double *rho, int k, double *x, sf_eval_dft *out)
+                      const double *rho, int k, double *x, sf_eval_dft *out, sf_eval_reference *ref)
 {
   int st = SF_OK, have_s = 0;
   sf_cell cell = {0};
@@ -106,10 +108,10 @@ static int relax_once(MPI_Comm comm, const sf_evaluate_cfg *c, const double rpri
   const double t0 = sf_wtime();
   SF_CHECK_GOTO(start(comm, c, rprimd, k ? xred : NULL, k ? rho : NULL, &cell, &s, &have_s));
   int status = sf_relax_atoms(&s, &cell, &c->campaign->relax, &rr);
-  if (status == SF_ERR_NOCONV) { /* counted as not converged: the comparison says so */
+  if (status == SF_ERR_NOCONV && !ref) { /* counted as not converged: the comparison says so */
     sf_log(1, "evaluate: %s relaxation not converged: %s\n", k ? "warm" : "cold", sf_error_message());
     sf_error_reset();
-  } else SF_CHECK_GOTO(status);
+  } else SF_CHECK_GOTO(status); /* a reference must converge */
   out->wall[k] = sf_wtime() - t0;
   MPI_Bcast(&out->wall[k], 1, MPI_DOUBLE, 0, comm); /* the group leader's clock, as generate */
   out->F[k] = s.E.free;
@@ -118,6 +120,14 @@ static int relax_once(MPI_Comm comm, const sf_evaluate_cfg *c, const double rpri
   out->scf_iterations[k] = 0;
   for (int j = 0; j < rr.ntraj; j++) out->scf_iterations[k] += rr.traj_scf[j];
   memcpy(x, cell.xred, sizeof(double) * 3 * cell.natom);
+  if (ref) {
+    double *const *f = ref->field;
+    SF_CHECK_GOTO(sf_scf_fields(&s, f[SF_FIELD_RHO], f[SF_FIELD_PHI], f[SF_FIELD_U], f[SF_FIELD_S]));
+    ref->F = s.E.free;
+    ref->U = s.E.band;
+    ref->TS = s.E.entropy_term;
+    ref->wall = out->wall[k];
+  }
 cleanup:
   sf_relax_result_free(&rr);
   if (have_s) sf_scf_free(&s);
@@ -140,14 +150,17 @@ static double max_displacement(const double rprimd[9], const double *x0, const d
   return dmax;
 }
 
+/* The cold relaxation (unless ref already did it: its positions are ref->xred) and the
+ * warm one, compared. */
 static int warm_sample(MPI_Comm comm, const sf_evaluate_cfg *c, const double rprimd[9], const double *xred,
-                       const double *rho, sf_eval_dft *out)
+                       const double *rho, const sf_eval_reference *ref, sf_eval_dft *out)
 {
   int st = SF_OK;
   const int natom = c->campaign->ref_cell->natom;
   double *x = NULL;
   SF_CHECK(sf_calloc((void **)&x, 6 * (size_t)natom, sizeof *x));
-  for (int k = 0; k < 2; k++) SF_CHECK_GOTO(relax_once(comm, c, rprimd, xred, rho, k, x + 3 * natom * k, out));
+  if (ref) memcpy(x, ref->xred, sizeof(double) * 3 * natom);
+  for (int k = ref ? 1 : 0; k < 2; k++) SF_CHECK_GOTO(relax_once(comm, c, rprimd, xred, rho, k, x + 3 * natom * k, out, NULL));
   out->dF = out->F[1] - out->F[0];
   out->dx_max = max_displacement(rprimd, x, x + 3 * natom, natom);
 cleanup:
@@ -155,13 +168,22 @@ cleanup:
   return st;
 }
 
-int sf_eval_dft_sample(MPI_Comm comm, const sf_evaluate_cfg *c, const double rprimd[9], const double *xred,
-                       const double *rho, const double *const truth[SF_NFIELD], sf_eval_dft *out)
+int sf_eval_dft_reference(MPI_Comm comm, const sf_evaluate_cfg *c, const double rprimd[9], sf_eval_reference *ref,
+                          sf_eval_dft *out)
 {
   memset(out, 0, sizeof *out);
+  SF_CHECK(relax_once(comm, c, rprimd, NULL, NULL, 0, ref->xred, out, ref));
+  return SF_OK;
+}
+
+int sf_eval_dft_sample(MPI_Comm comm, const sf_evaluate_cfg *c, const double rprimd[9], const double *xred,
+                       const double *rho, const double *const truth[SF_NFIELD], const sf_eval_reference *ref,
+                       sf_eval_dft *out)
+{
+  if (!ref) memset(out, 0, sizeof *out);
   const int *r = c->route;
   if (r[SF_ROUTE_ORBITAL] || r[SF_ROUTE_HARRIS] || r[SF_ROUTE_SCF] || c->residual_forces)
     SF_CHECK(nsc_sample(comm, c, rprimd, xred, rho, truth, out));
-  if (c->warm_start) SF_CHECK(warm_sample(comm, c, rprimd, xred, rho, out));
+  if (c->warm_start) SF_CHECK(warm_sample(comm, c, rprimd, xred, rho, ref, out));
   return SF_OK;
 }

@@ -68,9 +68,21 @@ typedef struct {
   double wall[2], F[2], dF, dx_max; /* dx_max: largest Cartesian displacement between the
                                      * two relaxed structures (Bohr) */
 } sf_eval_dft;
+/* The DFT reference at a strain of a strain list: the relaxed state of generate's
+ * relaxation (field[] [nfft] each and xred [natom*3] allocated by the caller). */
+typedef struct {
+  double *field[SF_NFIELD], *xred;
+  double F, U, TS, wall;
+} sf_eval_reference;
+/* That relaxation, collective over comm (a sample group): into ref, and as the cold
+ * relaxation of -warm_start into out (which it initialises). */
+int sf_eval_dft_reference(MPI_Comm comm, const sf_evaluate_cfg *c, const double rprimd[9], sf_eval_reference *ref,
+                          sf_eval_dft *out);
 /* The DFT of c on one sample, collective over comm (a sample group): lattice rprimd, the
  * used (predicted, or the dataset's) positions xred and density rho on the dataset's
- * grid, truth = the dataset's fields (for the orbital-route NRMSE). */
+ * grid, truth = the reference fields (for the orbital-route NRMSE); ref: the reference
+ * relaxation already done into out (a strain-list sample), NULL for a dataset sample. */
 int sf_eval_dft_sample(MPI_Comm comm, const sf_evaluate_cfg *c, const double rprimd[9], const double *xred,
-                       const double *rho, const double *const truth[SF_NFIELD], sf_eval_dft *out);
+                       const double *rho, const double *const truth[SF_NFIELD], const sf_eval_reference *ref,
+                       sf_eval_dft *out);
 #endif

@@ -1,5 +1,6 @@
 /* cmd_evaluate.c — `strainfield evaluate`: the options (-model, -dataset, -summary,
- * -samples, -routes, the check -prediction dataset), the output checks, the run's record
+ * -samples or -strain_file, -routes, -warm_start, -residual_forces, -tolmxf, the check
+ * -prediction dataset), the replay of the dataset's campaign, the output checks, the run's record
  * (model and dataset with their checksums, time) in the JSON and the closing table; the
  * samples and routes themselves are analysis's (evaluate.h).  `run` ends with it too. */
 #include "strainfield/app.h"
@@ -108,6 +109,7 @@ int sf_evaluate_files(const sf_evaluate_args *a)
                        .residual_forces = a->residual_forces};
   sf_input in;
   sf_evaluate_campaign cp;
+  double *strains = NULL;
   SF_CHECK(parse_routes(a->routes, &c));
   sf_model m;
   sf_dataset ds;
@@ -121,6 +123,8 @@ int sf_evaluate_files(const sf_evaluate_args *a)
   SF_CHECK_GOTO(sf_dataset_open(a->dataset, &ds));
   have_ds = 1;
   SF_CHECK_GOTO(sf_model_check_dataset(&m, &ds));
+  if (a->strain_file) SF_CHECK_GOTO(sf_read_strain_file(a->strain_file, &strains, &c.nstrains));
+  c.strains = strains;
   SF_CHECK_GOTO(open_campaign(&ds, &in, &cp, a->tolmxf));
   have_in = 1;
   c.campaign = &cp;
@@ -133,7 +137,8 @@ int sf_evaluate_files(const sf_evaluate_args *a)
   cJSON_AddStringToObject(root, "model_md5", md5);
   cJSON_AddStringToObject(root, "dataset", a->dataset);
   cJSON_AddStringToObject(root, "dataset_checksum", ds.checksum);
-  cJSON_AddStringToObject(root, "samples", a->samples);
+  if (a->strain_file) cJSON_AddStringToObject(root, "strain_file", a->strain_file);
+  else cJSON_AddStringToObject(root, "samples", a->samples);
   if (c.warm_start) cJSON_AddNumberToObject(root, "tolmxf", cp.relax.tolmxf);
   SF_CHECK_GOTO(sf_evaluate_run(MPI_COMM_WORLD, &m, &ds, &c, root));
   cJSON_AddNumberToObject(root, "time_s", MPI_Wtime() - t0);
@@ -143,6 +148,7 @@ int sf_evaluate_files(const sf_evaluate_args *a)
 cleanup:
   st = sf_status_agree(MPI_COMM_WORLD, st);
   cJSON_Delete(root);
+  sf_free(strains);
   if (have_in) sf_input_free(&in);
   if (have_ds) sf_dataset_free(&ds);
   if (have_model) sf_model_free(&m);
@@ -151,13 +157,15 @@ cleanup:
 
 int sf_cmd_evaluate(void)
 {
-  char model[1024], dataset[1024], summary[1024], samples[256], routes[256], pred[32];
-  int set_sum;
+  char model[1024], dataset[1024], summary[1024], samples[256], routes[256], pred[32], sfile[1024];
+  int set_sum, set_samples, set_sfile;
   SF_CHECK(sf_opt_string("-model", "model.h5", "model HDF5 written by train", model, sizeof model, NULL));
   SF_CHECK(sf_opt_string("-dataset", "dataset.h5", "the dataset the model was trained on", dataset, sizeof dataset, NULL));
   SF_CHECK(sf_opt_string("-summary", "", "JSON of the errors (required)", summary, sizeof summary, &set_sum));
   SF_CHECK(sf_opt_string("-samples", "test", "test (the model's test samples), all, or FIRST-LAST (0-based)", samples,
-                         sizeof samples, NULL));
+                         sizeof samples, &set_samples));
+  SF_CHECK(sf_opt_string("-strain_file", "", "instead of dataset samples: strains (6 numbers a line), each relaxed "
+                         "with the campaign's settings as the reference", sfile, sizeof sfile, &set_sfile));
   SF_CHECK(sf_opt_string("-routes", SF_EVALUATE_ROUTES, "energy routes: direct (the network), sum (eq. 20-21), "
                          "orbital, harris, scf (one diagonalisation at the predicted density each)", routes, sizeof routes, NULL));
   int warm, resid;
@@ -173,11 +181,15 @@ int sf_cmd_evaluate(void)
   SF_OPT_REJECT_IF(strcmp(pred, "model") && strcmp(pred, "dataset"), "-prediction %s: model or dataset", pred);
   SF_CHECK(sf_options_finish());
   if (!set_sum || !summary[0]) SF_ERROR(SF_ERR_INPUT, "-summary: evaluate needs the path of its JSON");
-  const sf_path_input in[] = {{"-model", model}, {"-dataset", dataset}}, out[] = {{"-summary", summary}};
-  SF_CHECK(sf_check_outputs(out, 1, in, 2));
+  set_sfile = set_sfile && sfile[0];
+  if (set_sfile && set_samples) SF_ERROR(SF_ERR_INPUT, "-strain_file and -samples: give one set of samples, not both");
+  const sf_path_input in[] = {{"-model", model}, {"-dataset", dataset}, {"-strain_file", set_sfile ? sfile : NULL}},
+                      out[] = {{"-summary", summary}};
+  SF_CHECK(sf_check_outputs(out, 1, in, 3));
   sf_evaluate_cfg probe;
   SF_CHECK(parse_routes(routes, &probe)); /* a bad -routes fails before any file is read */
-  sf_evaluate_args a = {model, dataset, summary, samples, routes, !strcmp(pred, "dataset"), warm, resid, tolmxf};
+  sf_evaluate_args a = {model, dataset, summary, samples, routes, !strcmp(pred, "dataset"), warm, resid, tolmxf,
+                        set_sfile ? sfile : NULL};
   SF_CHECK(sf_evaluate_files(&a));
   return SF_OK;
 }

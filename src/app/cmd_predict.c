@@ -21,43 +21,6 @@ typedef struct {
   double D1[6];
 } predict_opts;
 
-/* The strains of a -strain_file: 6 numbers a line (commas allowed), # comments; *D is
- * the caller's to free, also on failure. */
-static int read_strain_file(const char *path, double **D, int *n)
-{
-  FILE *fp = fopen(path, "r");
-  if (!fp) SF_ERROR(SF_ERR_FILE, "cannot open strain file %s", path);
-  int cap = 64, cnt = 0, st = SF_OK;
-  char line[1024];
-  SF_CHECK_GOTO(sf_calloc((void **)D, 6 * (size_t)cap, sizeof(double)));
-  for (int lineno = 1; fgets(line, sizeof line, fp); lineno++) {
-    char *p = line;
-    while (*p == ' ' || *p == '\t') p++;
-    if (*p == '#' || *p == '\n' || !*p) continue;
-    for (char *q = p; *q; q++)
-      if (*q == ',') *q = ' ';
-    double v[6];
-    if (sscanf(p, "%lf %lf %lf %lf %lf %lf", v, v + 1, v + 2, v + 3, v + 4, v + 5) != 6)
-      SF_ERROR_GOTO(SF_ERR_INPUT, "%s line %d: '%.40s' is not 6 numbers", path, lineno, p);
-    const char *why = sf_predict_invalid_strain(v);
-    if (why) SF_ERROR_GOTO(SF_ERR_INPUT, "%s line %d: %s", path, lineno, why);
-    if (cnt == cap) {
-      double *nd = NULL;
-      SF_CHECK_GOTO(sf_calloc((void **)&nd, 12 * (size_t)cap, sizeof(double)));
-      memcpy(nd, *D, 6 * (size_t)cap * sizeof(double));
-      sf_free(*D);
-      *D = nd;
-      cap *= 2;
-    }
-    memcpy(*D + 6 * (size_t)cnt++, v, sizeof v);
-  }
-  if (!cnt) SF_ERROR_GOTO(SF_ERR_INPUT, "%s has no strains", path);
-  *n = cnt;
-cleanup:
-  fclose(fp);
-  return st;
-}
-
 /* The JSON of the predictions: one strain as plain values, several as arrays. */
 static void predictions_json(cJSON *root, const sf_model *m, const double *D, int n, const sf_predictions *p)
 {
@@ -187,7 +150,7 @@ int sf_cmd_predict(void)
   double *D = o.D1;
   int n = 1, st = SF_OK;
   if (o.have_ds) SF_CHECK_GOTO(check_dataset(&m, o.dataset));
-  if (o.have_sfile) SF_CHECK_GOTO(read_strain_file(o.sfile, &D, &n));
+  if (o.have_sfile) SF_CHECK_GOTO(sf_read_strain_file(o.sfile, &D, &n));
   const char *why = o.have_D ? sf_predict_invalid_strain(o.D1) : NULL;
   if (why) SF_ERROR_GOTO(SF_ERR_INPUT, "-strain_D: %s", why);
   SF_CHECK_GOTO(predict_body(&o, &m, D, n, rec_threads));

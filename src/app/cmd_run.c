@@ -98,7 +98,7 @@ int sf_cmd_run(void)
   SF_CHECK_GOTO(generate_stage(G));
   SF_CHECK_GOTO(sf_train_execute(T));
   if (rank == 0) SF_CHECK_GOTO(print_table(sf_train_summary_path(T)));
-  const sf_evaluate_args ev = {sf_train_model_path(T), sf_generate_dataset_path(G), eval_json, "test", SF_EVALUATE_ROUTES, 0, 0, 0, 0.0};
+  const sf_evaluate_args ev = {sf_train_model_path(T), sf_generate_dataset_path(G), eval_json, "test", SF_EVALUATE_ROUTES, 0, 0, 0, 0.0, NULL};
   SF_CHECK_GOTO(sf_evaluate_files(&ev));
 cleanup:
   sf_train_cfg_free(&T);

@@ -156,6 +156,38 @@ def t_ranks():
     check(a["fields"]["network"]["rho"]["nrmse_mean"] > 0, "the network's density is not the dataset's")
 
 
+def t_strain_file():
+    """-strain_file: strains not taken from the dataset, each reference relaxed here with the
+    campaign's replayed settings. With the D of samples 0 and 1 the references are the
+    dataset's samples exactly (same F, fields, relaxation), so every number equals that of
+    -samples 0-1."""
+    import h5py
+    with h5py.File(DATASET, "r") as h:
+        D = h["samples/D"][0:2]
+    sfile = path("strains.txt")
+    with open(sfile, "w") as f:
+        f.write("# the first two strains of the campaign\n")
+        for d in D:
+            f.write(", ".join(f"{x:.17g}" for x in d) + "\n")
+    a = evaluate("list", "-strain_file", sfile, "-warm_start", "1")
+    b = evaluate("range", "-samples", "0-1", "-warm_start", "1")
+    check(a["nsamples"] == 2 and a["strain_file"] == sfile, "2 strains, the file recorded")
+    for r in ("direct", "sum", "orbital", "harris", "scf"):
+        for x, y in zip(a["routes"][r]["per_sample"], b["routes"][r]["per_sample"]):
+            check(x["dataset_free_energy"] == y["dataset_free_energy"], f"{r}: the relaxed reference F is the dataset's")
+            check(abs(x["error_mHa"] - y["error_mHa"]) < 1e-9, f"{r}: the same error as the dataset sample")
+    for f in ("rho", "u", "s"):
+        check(abs(a["fields"]["orbital"][f]["nrmse_mean"] - b["fields"]["orbital"][f]["nrmse_mean"]) < 1e-12,
+              f"orbital-route {f}: the same NRMSE against the relaxed reference")
+    wa, wb = a["warm_start"], b["warm_start"]
+    for k in ("scf_iterations_cold_mean", "relax_evaluations_cold_mean", "scf_iterations_warm_mean", "max_dF_Ha"):
+        check(wa[k] == wb[k], f"warm_start {k}: {wa[k]} = {wb[k]} (the reference is the cold relaxation)")
+    bad(["-strain_file", sfile, "-samples", "all"], "-strain_file and -samples")
+    with open(sfile, "a") as f:
+        f.write("1, 1, 1, 90, 90\n")
+    bad(["-strain_file", sfile], f"{sfile} line 4")
+
+
 def bad(args, pattern, dataset=DATASET):
     out = path("bad.json")
     p = sf(["evaluate", "-model", MODEL, "-dataset", dataset, "-summary", out, *args])
