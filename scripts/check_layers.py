@@ -49,7 +49,7 @@ HEADER_LAYER = {
     "ml.h": "ml", "mlp.h": "ml", "pca.h": "ml", "train.h": "ml",
     "dataset.h": "data",
     "stresspath.h": "analysis", "training.h": "analysis", "predict.h": "analysis",
-    "init_guess.h": "analysis", "evaluate.h": "analysis",
+    "init_guess.h": "analysis", "evaluate.h": "analysis", "elastic.h": "analysis",
     "app.h": "app", "output.h": "app",
 }
 

@@ -62,5 +62,9 @@ void sf_model_reconstruct(const sf_model *m, int f, const double *coef, double *
 void sf_model_reconstruct_all(const sf_model *m, const double *coef, double *fields);
 /* ∂F/∂D (6) at one D by back-propagation through the energy network (Appendix B). */
 int sf_model_dF_dD(const sf_model *m, const double D[6], double *F, double dF[6]);
+/* F, ∂F/∂D and the exact ∂²F/∂D_i∂D_j (d2F, 6 × 6 row-major, symmetric) at one D
+ * through the float64 energy network (sf_mlp_hessian); F and dF may be NULL.  Units: Ha
+ * per unit stretch and per degree, as ∂F/∂D. */
+int sf_model_d2F_dD2(const sf_model *m, const double D[6], double *F, double dF[6], double d2F[36]);
 
 #endif

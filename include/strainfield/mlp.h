@@ -2,7 +2,8 @@
  *
  * Owns: the multilayer perceptron used for every map D → outputs (hidden layers tanh,
  * output linear), with its input/output standardisation; batched evaluation with GEMM;
- * ∂output/∂input by forward-mode differentiation; the training loop (MSE + l2 on the
+ * ∂output/∂input by forward-mode differentiation and ∂²output/∂input² by
+ * second-order forward mode; the training loop (MSE + l2 on the
  * weights, Adam) where each mini-batch is split over the ranks of a communicator in
  * fixed blocks (float32 passes, float64 sums; see mlp_train.c), the Adam update is split
  * over the ranks, and every rank ends with the same network.
@@ -73,6 +74,10 @@ size_t sf_mlp_workspace_size(const sf_mlp *m, int n);
 int sf_mlp_predict(const sf_mlp *m, const double *x, int n, double *y, double *ws);
 /* J (nout × nin, row-major) = ∂y/∂x at one x, physical units; y may be NULL. */
 int sf_mlp_jacobian(const sf_mlp *m, const double *x, double *y, double *J);
+/* The same with the second derivatives, exact (second-order forward mode,
+ * src/ml/mlp_hessian.c): H (nout × nin × nin) = ∂²y_o/∂x_i∂x_j, symmetric in i, j.  y, J
+ * and H may each be NULL. */
+int sf_mlp_hessian(const sf_mlp *m, const double *x, double *y, double *J, double *H);
 /* Trains on (X, Y) (n rows, every rank holds all of them) with standardised inputs and
  * outputs (the scalers must be set).  Collective over comm.  *loss: final epoch's mean
  * data loss (standardised units). */

@@ -6,7 +6,8 @@
  * eq. (14), σ = (1/V) ∂F/∂ε, by the chain rule through ∂F/∂D (back-propagation through the
  * energy network); the uniaxial-stress states of §4.5 — ε_ii prescribed, the other five
  * strain components chosen so that their stresses vanish (minimum of F over them,
- * Barzilai-Borwein gradient descent) — and their stability (the strain Hessian).  When
+ * Barzilai-Borwein gradient descent) — and their stability (the strain Hessian, and
+ * Wallace's coefficients of the finite-strain state, elastic.h).  When
  * the reference cell is not stress-free (a model trained on unconverged settings), the
  * transverse stresses can be held near their reference values instead of zero (a
  * constant load, see sigma0), so that the path stays in the strain box the model was
@@ -21,6 +22,7 @@
 #ifndef STRAINFIELD_STRESSPATH_H
 #define STRAINFIELD_STRESSPATH_H
 
+#include "strainfield/elastic.h"
 #include "strainfield/ml.h"
 
 /* A free energy and its gradient at D (e.g. the energy network of a model). */
@@ -32,6 +34,10 @@ void sf_strain_to_D(const double ref[3][3], const double e[6], double D[6], doub
 /* F, D, the volume and σ (Voigt) at strain e; g (may be NULL) gets ∂F/∂e_v. */
 int sf_stress_at(sf_energy_fn f, void *ctx, const double ref[3][3], const double e[6], double *F, double D[6],
                  double *V, double sigma[6], double g[6]);
+/* Eq. (14) at any cell `lattice` (rows) where ∂F/∂D is dF: its deformation gradient from
+ * ref is Fd = R U (polar decomposition), the small strain is ε = U − I, σ = (1/V) ∂F/∂ε
+ * there (as sf_stress_at), rotated by R into the frame of `lattice`; 3 × 3 tensor. */
+int sf_stress_small_strain(const double ref[3][3], const double lattice[3][3], const double dF[6], double sigma[3][3]);
 
 typedef struct {
   int dir;        /* 0, 1, 2: the loaded axis (σ11, σ22 or σ33 non-zero) */
@@ -49,7 +55,26 @@ typedef struct {
   double stiffness_min;        /* lowest eigenvalue of (1/V) ∂²F/∂e² (6×6; Ha/Bohr³):
                                   ≤ 0 means unstable under the applied stress */
   double transverse_min;       /* the same for the five free components (fixed e_dir) */
+  sf_elastic el;               /* finite-strain state of the cell (I + ε) a0 (reference frame):
+                                  Cauchy stress (eq. 13), C, Wallace's B and its eigenvalues;
+                                  el.stress_small is sigma (filled by sf_path_point_elastic) */
 } sf_path_point;
+
+/* Fills pt->el at pt->e (after sf_uniaxial_point) from an energy with its Hessian. */
+int sf_path_point_elastic(sf_energy_hess_fn f, void *ctx, const double ref[3][3], sf_path_point *pt);
+
+/* Where a path first loses stability on one side of a point k0: going from k0 towards
+ * decreasing (side −1) or increasing (+1) index over converged points, the first pair
+ * (k − side, k) with el.eig[0] > 0 at the first and ≤ 0 at the second.  Between them B is
+ * interpolated linearly and the crossing found by bisection on its lowest eigenvalue:
+ * `strain` is ε_dir there, `mode` the null vector of the interpolated B (as
+ * sf_stability_eig: strain tensor components in Voigt order, unit norm).  None (found = 0) also when k0 itself is
+ * unstable (nothing to cross from). */
+typedef struct {
+  int found, k;   /* k: the first unstable point */
+  double strain, mode[6];
+} sf_path_onset;
+int sf_path_onset_find(const sf_path_point *pts, int npt, int k0, int dir, int side, sf_path_onset *o);
 
 /* The uniaxial state at e_dir = eii, starting from e (its other components: the previous
  * point's, for continuity), written to *pt.  Returns SF_OK also when not converged
@@ -67,7 +92,8 @@ typedef struct {
   double *xred;             /* [npt][3 natom] predicted positions */
   double sigma_ref[6], V0;  /* stress and volume of the reference cell */
   int nconverged;
-  int unstable[2];          /* first point losing stability below / above ε_ii = 0, or -1 */
+  sf_path_onset onset[2];   /* the loss of stability below / above ε_ii = 0 (Wallace's B) */
+  int first;                /* the onset nearer ε_ii = 0 (0 or 1), or -1 if none */
 } sf_uniaxial_path;
 
 int sf_model_uniaxial_path(const sf_model *m, sf_path_params *p, const double range[2], int npt, int subtract_residual,

@@ -1,8 +1,9 @@
 /* predict_bench.c — `predict -bench`: single-strain latency hot (repeated calls, weights
  * in cache: the stress-strain-path case) and cold (caches flushed with a 64 MB buffer
- * before each call), ∂F/∂D, the four fields, batched throughput; min and median over
+ * before each call), ∂F/∂D, ∂²F/∂D², the stress and elastic tensor, the four fields, batched throughput; min and median over
  * repeats; float32 vs float64 agreement. */
 #include "strainfield/core.h"
+#include "strainfield/elastic.h"
 #include "strainfield/predict.h"
 #include "predict_internal.h"
 
@@ -46,13 +47,14 @@ static void add_stat(cJSON *o, const char *name, double mn, double med)
 }
 
 /* What one timed call of -bench does. */
-typedef enum { CALL_ALL, CALL_F_XRED, CALL_ALL_COLD, CALL_DF_DD, CALL_RECONSTRUCT, CALL_BATCH } bench_call;
+typedef enum { CALL_ALL, CALL_F_XRED, CALL_ALL_COLD, CALL_DF_DD, CALL_D2F, CALL_ELASTIC, CALL_RECONSTRUCT, CALL_BATCH } bench_call;
 
 typedef struct {
   const sf_model *m;
   const double *D; /* one strain, or n for CALL_BATCH */
   int n;
-  double *F, *x, *coef, *dF, *fld;
+  double *F, *x, *coef, *dF, *d2F, *fld;
+  sf_elastic *el;
   double *flush; /* CALL_ALL_COLD: a buffer larger than L3, swept before each call */
   size_t nflush;
   double sink;   /* keeps the sweep from being optimised away */
@@ -69,6 +71,8 @@ static int timed(bench_ctx *c, bench_call what, int reps, double *t, double *mn,
     case CALL_ALL_COLD: SF_CHECK(sf_model_predict(c->m, c->D, 1, c->F, c->x, c->coef)); break;
     case CALL_F_XRED: SF_CHECK(sf_model_predict(c->m, c->D, 1, c->F, c->x, NULL)); break;
     case CALL_DF_DD: SF_CHECK(sf_model_dF_dD(c->m, c->D, &F64, c->dF)); break;
+    case CALL_D2F: SF_CHECK(sf_model_d2F_dD2(c->m, c->D, &F64, c->dF, c->d2F)); break;
+    case CALL_ELASTIC: SF_CHECK(sf_model_elastic(c->m, c->D, c->el)); break;
     case CALL_RECONSTRUCT: sf_model_reconstruct_all(c->m, c->coef, c->fld); break;
     case CALL_BATCH: SF_CHECK(sf_model_predict(c->m, c->D, c->n, c->F, c->x, c->coef)); break;
     }
@@ -187,7 +191,10 @@ int sf_predict_bench(const sf_model *m, cJSON *root, int rec_threads)
   cJSON_AddStringToObject(b, "precision", m->have_fast ? "float32 weights, float64 scalers and outputs" : "float64");
   double mn, med, dF[6], rel[4] = {0}, rec_min = 0, rec_med = 0, basis_mb = 0, best_rate = 0;
   int best_nb = 0;
-  bench_ctx c = {.m = m, .D = D0, .n = 1, .F = &F, .x = x, .coef = coef, .dF = dF, .fld = fld, .flush = flush, .nflush = nflush};
+  double d2F[36];
+  sf_elastic el;
+  bench_ctx c = {.m = m, .D = D0, .n = 1, .F = &F, .x = x, .coef = coef, .dF = dF, .d2F = d2F, .el = &el, .fld = fld,
+                 .flush = flush, .nflush = nflush};
   /* hot: back-to-back calls */
   SF_CHECK_GOTO(timed(&c, CALL_ALL, 50, t, &mn, &med)); /* warm-up */
   SF_CHECK_GOTO(timed(&c, CALL_ALL, reps, t, &mn, &med));
@@ -202,6 +209,14 @@ int sf_predict_bench(const sf_model *m, cJSON *root, int rec_threads)
   SF_CHECK_GOTO(timed(&c, CALL_DF_DD, reps, t, &mn, &med));
   double grad_med = med;
   add_stat(b, "dF_dD_one_us", 1e6 * mn, 1e6 * med);
+  SF_CHECK_GOTO(timed(&c, CALL_D2F, reps, t, &mn, &med));
+  add_stat(b, "d2F_dD2_one_us", 1e6 * mn, 1e6 * med);
+  double el_med = NAN;
+  if (m->have_ref) { /* σ, C, B, its eigenvalues and the moduli at one strain: elastic.h */
+    SF_CHECK_GOTO(timed(&c, CALL_ELASTIC, reps, t, &mn, &med));
+    add_stat(b, "elastic_one_us", 1e6 * mn, 1e6 * med);
+    el_med = med;
+  }
   SF_CHECK_GOTO(precision_check(m, D0, coef, c64, b, rel));
   SF_CHECK_GOTO(reconstruct_timing(&c, b, rec_threads, t, &rec_min, &rec_med, &basis_mb));
   SF_CHECK_GOTO(batched(m, D0, b, t, &best_rate, &best_nb));
@@ -209,10 +224,10 @@ int sf_predict_bench(const sf_model *m, cJSON *root, int rec_threads)
   cJSON_AddNumberToObject(b, "reconstruct_4_fields_ms_median", 1e3 * rec_med);
   sf_log(1,
          "predict bench (%s): one D (F, xred, %d coefficients) hot %.2f us min / %.2f median, cold %.1f / %.1f us; "
-         "dF/dD %.2f us; 4 fields on %dx%dx%d %.3f ms min / %.3f median (%d BLAS thread%s, %.1f GB/s); batched %.0f "
+         "dF/dD %.2f us; stress and elastic tensor %.2f us; 4 fields on %dx%dx%d %.3f ms min / %.3f median (%d BLAS thread%s, %.1f GB/s); batched %.0f "
          "strains/s (batch %d); float32 vs float64: F %.1e rel, xred %.1e, coef %.1e rel to max, %.1e output-std\n",
          m->have_fast ? "float32" : "float64", ktot, 1e6 * hot_min, 1e6 * hot_med, 1e6 * cold_min, 1e6 * cold_med,
-         1e6 * grad_med, m->ngrid[0], m->ngrid[1], m->ngrid[2], 1e3 * rec_min, 1e3 * rec_med, rec_threads,
+         1e6 * grad_med, 1e6 * el_med, m->ngrid[0], m->ngrid[1], m->ngrid[2], 1e3 * rec_min, 1e3 * rec_med, rec_threads,
          rec_threads == 1 ? "" : "s", basis_mb / 1e3 / rec_min, best_rate, best_nb, rel[0], rel[1], rel[2], rel[3]);
   if (c.sink == 42.0) sf_log(3, "%g\n", c.sink);
 cleanup:

@@ -3,6 +3,7 @@
 #include "strainfield/stresspath.h"
 #include "strainfield/core.h"
 #include "strainfield/crystal.h"
+#include "strainfield/sampling.h"
 
 #include <lapacke.h>
 #include <math.h>
@@ -72,6 +73,46 @@ int sf_stress_at(sf_energy_fn f, void *ctx, const double ref[3][3], const double
     sigma[v] = (v < 3 ? 1.0 : 0.5) * gl[v] / *V;
   }
   if (g) memcpy(g, gl, sizeof gl);
+  return SF_OK;
+}
+
+int sf_stress_small_strain(const double ref[3][3], const double lattice[3][3], const double dF[6], double sigma[3][3])
+{
+  double Fd[3][3], Q[9], w[3];
+  SF_CHECK(sf_strain_measures(ref, lattice, Fd, NULL, NULL));
+  for (int i = 0; i < 3; i++) /* Fdᵀ Fd = U², U = Q diag(√w) Qᵀ */
+    for (int j = 0; j < 3; j++) Q[3 * i + j] = Fd[0][i] * Fd[0][j] + Fd[1][i] * Fd[1][j] + Fd[2][i] * Fd[2][j];
+  if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', 3, Q, 3, w) || !(w[0] > 0))
+    SF_ERROR(SF_ERR_INPUT, "the cell is not a deformation of the reference cell (singular deformation gradient)");
+  double U[3][3], Ui[3][3], R[3][3];
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) {
+      U[i][j] = Ui[i][j] = 0;
+      for (int k = 0; k < 3; k++) {
+        U[i][j] += Q[3 * i + k] * sqrt(w[k]) * Q[3 * j + k];
+        Ui[i][j] += Q[3 * i + k] / sqrt(w[k]) * Q[3 * j + k];
+      }
+    }
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) R[i][j] = Fd[i][0] * Ui[0][j] + Fd[i][1] * Ui[1][j] + Fd[i][2] * Ui[2][j];
+  /* U a0 is the cell rotated by Rᵀ: the same lengths and angles, the same D, so ∂F/∂D is
+   * the one given and no energy evaluation is needed */
+  const double e[6] = {U[0][0] - 1, U[1][1] - 1, U[2][2] - 1, U[1][2], U[0][2], U[0][1]};
+  double D[6], J[6][6], sv[6];
+  sf_strain_to_D(ref, e, D, J);
+  const double V = fabs(sf_mat3_det(lattice));
+  for (int v = 0; v < 6; v++) {
+    double g = 0;
+    for (int d = 0; d < 6; d++) g += dF[d] * J[d][v];
+    sv[v] = (v < 3 ? 1.0 : 0.5) * g / V; /* as sf_stress_at */
+  }
+  const double su[3][3] = {{sv[0], sv[5], sv[4]}, {sv[5], sv[1], sv[3]}, {sv[4], sv[3], sv[2]}};
+  for (int i = 0; i < 3; i++) /* σ = R σ_U Rᵀ: from the frame of U a0 to that of Fd a0 */
+    for (int j = 0; j < 3; j++) {
+      sigma[i][j] = 0;
+      for (int k = 0; k < 3; k++)
+        for (int l = 0; l < 3; l++) sigma[i][j] += R[i][k] * su[k][l] * R[j][l];
+    }
   return SF_OK;
 }
 
@@ -162,5 +203,18 @@ int sf_uniaxial_point(sf_energy_fn f, void *ctx, const double ref[3][3], const s
   }
   memcpy(pt->e, e, sizeof e);
   SF_CHECK(stiffness(f, ctx, ref, p, pt));
+  return SF_OK;
+}
+
+int sf_path_point_elastic(sf_energy_hess_fn f, void *ctx, const double ref[3][3], sf_path_point *pt)
+{
+  const double *e = pt->e;
+  const double eps[3][3] = {{e[0], e[5], e[4]}, {e[5], e[1], e[3]}, {e[4], e[3], e[2]}};
+  double a[3][3];
+  sf_lattice_apply_strain(ref, eps, a);
+  SF_CHECK(sf_elastic_at(f, ctx, ref, (const double(*)[3])a, &pt->el));
+  const double *s = pt->sigma; /* eq. 14 at this cell: the path's own σ, already in this frame */
+  const double ss[3][3] = {{s[0], s[5], s[4]}, {s[5], s[1], s[3]}, {s[4], s[3], s[2]}};
+  memcpy(pt->el.stress_small, ss, sizeof ss);
   return SF_OK;
 }

@@ -4,6 +4,7 @@
  * predicted positions, where it loses stability) is analysis's (stresspath.h). */
 #include "strainfield/app.h"
 #include "strainfield/core.h"
+#include "strainfield/elastic.h"
 #include "strainfield/h5io.h"
 #include "strainfield/options.h"
 #include "strainfield/predict.h"
@@ -82,6 +83,19 @@ static cJSON *point_json(const sf_path_point *pt, const double sigma_ref[6], con
   cJSON_AddNumberToObject(o, "iterations", pt->iterations);
   cJSON_AddNumberToObject(o, "stiffness_min", pt->stiffness_min);
   cJSON_AddNumberToObject(o, "transverse_stiffness_min", pt->transverse_min);
+  cJSON_AddItemToObject(o, "stress", sf_elastic_json_item(&pt->el, 1));
+  cJSON_AddItemToObject(o, "stability_eigenvalues", cJSON_CreateDoubleArray(pt->el.eig, 6));
+  cJSON_AddBoolToObject(o, "stable", pt->el.stable);
+  return o;
+}
+
+/* An onset of instability as {strain, mode}, or null. */
+static cJSON *onset_json(const sf_path_onset *on)
+{
+  if (!on->found) return cJSON_CreateNull();
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "strain", on->strain);
+  cJSON_AddItemToObject(o, "mode", cJSON_CreateDoubleArray(on->mode, 6));
   return o;
 }
 
@@ -93,19 +107,20 @@ static cJSON *path_json(const path_opts *o, const sf_model *m, const sf_uniaxial
   cJSON_AddStringToObject(root, "dataset_checksum", m->dataset_checksum);
   cJSON_AddNumberToObject(root, "direction", o->dir);
   cJSON_AddStringToObject(root, "units",
-                          "strain e: Voigt (e11, e22, e33, e23, e13, e12), dimensionless; sigma and stiffness Ha/Bohr^3; "
+                          "strain e: Voigt (e11, e22, e33, e23, e13, e12), dimensionless; sigma (eq. 14, Voigt), stress "
+                          "(eq. 13, 3x3), stiffness and stability_eigenvalues Ha/Bohr^3 (reference lattice's Cartesian "
+                          "frame); stability_eigenvalues of B in Mandel form; instability mode: strain tensor (e11, e22, e33, e23, e13, e12), unit norm; "
                           "F Ha; V Bohr^3; D lambdas and degrees; xred reduced");
   cJSON_AddStringToObject(root, "path_residual", o->resid);
   cJSON_AddItemToObject(root, "reference_stress", cJSON_CreateDoubleArray(path->sigma_ref, 6));
   cJSON_AddNumberToObject(root, "reference_volume", path->V0);
   cJSON_AddNumberToObject(root, "npoints", path->npt);
   cJSON_AddNumberToObject(root, "nconverged", path->nconverged);
-  cJSON *ins = cJSON_AddObjectToObject(root, "instability");
-  const char *side[2] = {"below_zero", "above_zero"};
-  for (int s = 0; s < 2; s++) {
-    if (path->unstable[s] >= 0) cJSON_AddNumberToObject(ins, side[s], path->pts[path->unstable[s]].e[o->p.dir]);
-    else cJSON_AddNullToObject(ins, side[s]);
-  }
+  static const sf_path_onset none;
+  cJSON_AddItemToObject(root, "instability", onset_json(path->first >= 0 ? &path->onset[path->first] : &none));
+  cJSON *ins = cJSON_AddObjectToObject(root, "onsets");
+  cJSON_AddItemToObject(ins, "below_zero", onset_json(&path->onset[0]));
+  cJSON_AddItemToObject(ins, "above_zero", onset_json(&path->onset[1]));
   cJSON *arr = cJSON_AddArrayToObject(root, "points");
   const int nx = 3 * m->natom;
   for (int k = 0; k < path->npt; k++)
@@ -122,17 +137,22 @@ static void path_log(const path_opts *o, const sf_uniaxial_path *path)
          o->range[1], path->nconverged);
   sf_log(1, "  reference cell stress (Ha/Bohr^3): %.3e %.3e %.3e %.3e %.3e %.3e; transverse stresses held at %s\n",
          sref[0], sref[1], sref[2], sref[3], sref[4], sref[5], strcmp(o->resid, "zero") ? "these" : "zero");
-  sf_log(1, "  %10s %16s %12s %12s %12s %6s\n", "e_ii", "sigma_ii - ref", "e_11", "e_22", "e_33", "state");
+  sf_log(1, "  %10s %16s %12s %12s %12s %14s %6s\n", "e_ii", "sigma_ii - ref", "e_11", "e_22", "e_33", "min eig(B)",
+         "state");
   for (int k = 0; k < path->npt; k++)
-    sf_log(1, "  %10.5f %16.6e %12.5e %12.5e %12.5e %s\n", pts[k].e[d], pts[k].sigma[d] - sref[d], pts[k].e[0],
-           pts[k].e[1], pts[k].e[2],
+    sf_log(1, "  %10.5f %16.6e %12.5e %12.5e %12.5e %14.6e %s\n", pts[k].e[d], pts[k].sigma[d] - sref[d], pts[k].e[0],
+           pts[k].e[1], pts[k].e[2], pts[k].el.eig[0],
            !pts[k].converged ? "not converged (no transverse minimum nearby)"
-           : pts[k].stiffness_min > 0 ? "stable"
-                                       : "unstable");
+           : pts[k].el.stable ? "stable"
+                              : "unstable");
   for (int s = 0; s < 2; s++)
-    if (path->unstable[s] >= 0)
-      sf_log(1, "  instability: the stiffness loses positive definiteness at e_%d%d = %g\n", dir, dir,
-             pts[path->unstable[s]].e[d]);
+    if (path->onset[s].found) {
+      const double *v = path->onset[s].mode;
+      sf_log(1,
+             "  instability: the lowest eigenvalue of Wallace's B crosses zero at e_%d%d = %.5f; mode (e11 e22 e33 "
+             "e23 e13 e12) = %.3f %.3f %.3f %.3f %.3f %.3f\n",
+             dir, dir, path->onset[s].strain, v[0], v[1], v[2], v[3], v[4], v[5]);
+    }
   const sf_path_point *p0 = &pts[path->k0];
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -1,9 +1,10 @@
 /* cmd_predict.c — `strainfield predict`: the options, the strains (-strain_D or a
- * -strain_file), the checks of the outputs, the JSON of F, relaxed xred and ∂F/∂D, and
- * the warnings; what the model says is analysis's (predict.h): the fields (HDF5, and XSF
+ * -strain_file), the checks of the outputs, the JSON of F, relaxed xred, ∂F/∂D, the
+ * stress, elastic tensor and stability (elastic.h), and the warnings; what the model says is analysis's (predict.h): the fields (HDF5, and XSF
  * for VESTA) and, with -bench, the timings. */
 #include "strainfield/app.h"
 #include "strainfield/core.h"
+#include "strainfield/elastic.h"
 #include "strainfield/h5io.h"
 #include "strainfield/options.h"
 #include "strainfield/predict.h"
@@ -43,6 +44,34 @@ static void predictions_json(cJSON *root, const sf_model *m, const double *D, in
   cJSON_AddStringToObject(root, "units", "free_energy Ha; xred reduced; dF_dD Ha per unit lambda and Ha per degree");
 }
 
+/* Stress, elastic tensor and stability at each strain (el: n states), as predictions_json
+ * lays them out: plain values for one strain, arrays for several. */
+static void elastic_json(cJSON *root, const sf_elastic *el, int n)
+{
+  for (int key = 0; key < SF_ELASTIC_NKEY; key++) {
+    cJSON *v = n == 1 ? sf_elastic_json_item(&el[0], key) : cJSON_CreateArray();
+    for (int i = 0; i < n && n > 1; i++) cJSON_AddItemToArray(v, sf_elastic_json_item(&el[i], key));
+    cJSON_AddItemToObject(root, sf_elastic_keys[key], v);
+  }
+  cJSON_AddStringToObject(root, "elastic_units",
+                          "stress (Cauchy, eq. 13), stress_small_strain (eq. 14), elastic_tensor (Voigt 11 22 33 23 13 "
+                          "12, engineering shear strains) and stability_eigenvalues (Wallace's B, Mandel form) in "
+                          "Ha/Bohr^3, the *_GPa keys in GPa; tensors in the Cartesian frame of lattice (rows, Bohr); "
+                          "stability_mode: strain tensor (e11 e22 e33 e23 e13 e12), unit norm");
+}
+
+static void elastic_log(const sf_elastic *e)
+{
+  const double G = SF_HA_BOHR3_GPA;
+  sf_log(1, "  stress (GPa): %.3f %.3f %.3f %.3f %.3f %.3f (11 22 33 23 13 12)\n", G * e->stress[0][0],
+         G * e->stress[1][1], G * e->stress[2][2], G * e->stress[1][2], G * e->stress[0][2], G * e->stress[0][1]);
+  sf_log(1, "  C (GPa): C11 %.2f C22 %.2f C33 %.2f C12 %.2f C13 %.2f C23 %.2f C44 %.2f C55 %.2f C66 %.2f; VRH K %.2f G %.2f\n",
+         G * e->C[0][0], G * e->C[1][1], G * e->C[2][2], G * e->C[0][1], G * e->C[0][2], G * e->C[1][2], G * e->C[3][3],
+         G * e->C[4][4], G * e->C[5][5], G * 0.5 * (e->KV + e->KR), G * 0.5 * (e->GV + e->GR));
+  sf_log(1, "  stability (Wallace's B) eigenvalues (GPa): %.2f %.2f %.2f %.2f %.2f %.2f: %s\n", G * e->eig[0], G * e->eig[1],
+         G * e->eig[2], G * e->eig[3], G * e->eig[4], G * e->eig[5], e->stable ? "stable" : "unstable");
+}
+
 static int predict_body(const predict_opts *o, const sf_model *m, const double *D, int n, int rec_threads)
 {
   int rank, st = SF_OK;
@@ -50,9 +79,16 @@ static int predict_body(const predict_opts *o, const sf_model *m, const double *
   sf_predictions pr;
   SF_CHECK(sf_predict_all(m, D, n, &pr));
   cJSON *root = cJSON_CreateObject();
+  sf_elastic *el = NULL;
   cJSON_AddStringToObject(root, "version", SF_VERSION);
   cJSON_AddStringToObject(root, "dataset_checksum", m->dataset_checksum);
   predictions_json(root, m, D, n, &pr);
+  if (m->have_ref) {
+    SF_CHECK_GOTO(sf_calloc((void **)&el, n, sizeof *el));
+    for (int i = 0; i < n; i++) SF_CHECK_GOTO(sf_model_elastic(m, D + 6 * i, &el[i]));
+    elastic_json(root, el, n);
+  } else if (rank == 0)
+    fprintf(stderr, "strainfield: note: %s has no reference lattice: no stress or elastic constants\n", o->model);
   double box[4];
   const int nout = sf_predict_count_outside(m, D, n, box);
   cJSON_AddNumberToObject(root, "outside_training_range", nout);
@@ -64,12 +100,14 @@ static int predict_body(const predict_opts *o, const sf_model *m, const double *
   const double *dF = pr.dF;
   sf_log(1, "predict: %d strain(s); first: F = %.8f Ha, dF/dD = [%.5f %.5f %.5f %.6f %.6f %.6f]\n", n, pr.F[0], dF[0],
          dF[1], dF[2], dF[3], dF[4], dF[5]);
+  if (el) elastic_log(&el[0]);
   if (o->do_bench) SF_CHECK_GOTO(sf_predict_bench(m, root, rec_threads));
   if (rank == 0 && o->have_fields) SF_CHECK_GOTO(sf_predict_write_fields(o->fields, m, D, n, &pr));
   if (rank == 0 && o->have_xsf) SF_CHECK_GOTO(sf_predict_write_xsf(o->xsf, m, D, pr.x, pr.coef, o->znucl));
   if (rank == 0 && o->have_summary) SF_CHECK_GOTO(sf_write_json_file(o->summary, root));
 cleanup:
   cJSON_Delete(root);
+  sf_free(el);
   sf_predictions_free(&pr);
   return st;
 }
@@ -98,7 +136,7 @@ static int read_opts(predict_opts *o)
   SF_CHECK(sf_opt_string("-model", "model.h5", "model HDF5 written by train", o->model, sizeof o->model, NULL));
   SF_CHECK(sf_opt_real_array("-strain_D", 6, 6, NULL, 0, "one strain: la,lb,lc,tha,thb,thc (degrees)", o->D1, &nD, &o->have_D));
   SF_CHECK(sf_opt_string("-strain_file", NULL, "text file of strains, 6 numbers a line", o->sfile, sizeof o->sfile, &o->have_sfile));
-  SF_CHECK(sf_opt_string("-summary", NULL, "JSON: free_energy, xred, dF_dD", o->summary, sizeof o->summary, &o->have_summary));
+  SF_CHECK(sf_opt_string("-summary", NULL, "JSON: free_energy, xred, dF_dD, stress, elastic_tensor, stability", o->summary, sizeof o->summary, &o->have_summary));
   SF_CHECK(sf_opt_string("-fields", NULL, "HDF5 of the predicted fields", o->fields, sizeof o->fields, &o->have_fields));
   SF_CHECK(sf_opt_string("-xsf", NULL, "prefix of XSF files (VESTA) of the first strain's fields", o->xsf, sizeof o->xsf, &o->have_xsf));
   SF_CHECK(sf_opt_int("-xsf_znucl", 12, "atomic number written to the XSF files", &o->znucl, NULL));

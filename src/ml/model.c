@@ -114,3 +114,9 @@ int sf_model_dF_dD(const sf_model *m, const double D[6], double *F, double dF[6]
   SF_CHECK(sf_mlp_jacobian(&m->net_energy, D, F, dF));
   return SF_OK;
 }
+
+int sf_model_d2F_dD2(const sf_model *m, const double D[6], double *F, double dF[6], double d2F[36])
+{
+  SF_CHECK(sf_mlp_hessian(&m->net_energy, D, F, dF, d2F));
+  return SF_OK;
+}

@@ -9,7 +9,7 @@ and switches its pattern nonlinearly with the volume, the way the Fermi-surface 
 does.  The free energy is a smooth anharmonic function of D.  A few samples are marked
 failed (-1) or missing (0) with NaN fields, as a real campaign may leave them.
 
-usage: make_synthetic.py OUT.h5 [-n N] [-grid n1,n2,n3] [-seed S] [-failed K]
+usage: make_synthetic.py OUT.h5 [-n N] [-grid n1,n2,n3] [-seed S] [-failed K] [-energy default|well]
 """
 import argparse
 import json
@@ -22,6 +22,9 @@ p.add_argument("-n", type=int, default=300)
 p.add_argument("-grid", default="12,20,18")
 p.add_argument("-seed", type=int, default=7)
 p.add_argument("-failed", type=int, default=3)
+p.add_argument("-energy", choices=("default", "well"), default="default",
+               help="well: F has a cubic well in lambda_b whose uniaxial stability is known in closed form "
+                    "(tests/ml/train_predict.sh, path's instability)")
 a = p.parse_args()
 n1, n2, n3 = (int(x) for x in a.grid.split(","))
 rng = np.random.default_rng(a.seed)
@@ -79,6 +82,11 @@ def dist2(r, centre):
     return np.sum(c * c, axis=-1)
 
 
+# -energy well: springs KS on lambda_a, lambda_c, KT (per rad^2) on the angles, and
+# A x^2 + B x^3 in x = lambda_b - 1, whose curvature vanishes at x = -A/(3B)
+WELL = {"KS": 1.0, "A": 0.5, "B": 5.0, "KT": 0.3}
+
+
 def sample(d):
     r = lattice(d)
     vol = abs(np.linalg.det(r))
@@ -106,6 +114,9 @@ def sample(d):
     s = -1e-4 * (0.2 + w1 * pat1 + 0.7 * w2 * pat2) * np.exp(-0.5 * near)
     F = (-3.9 + 0.6 * np.sum(e ** 2) - 0.9 * np.sum(e) ** 2 * 0.3 + 2.0 * np.prod(1 + e) ** -1 * 0.05
          + 0.15 * np.sum(t ** 2) + 0.4 * e[0] * t[2] ** 2 + 1.5 * np.sum(e ** 3))
+    if a.energy == "well":
+        F = -3.9 + WELL["KS"] / 2 * (e[0] ** 2 + e[2] ** 2) + WELL["A"] * e[1] ** 2 + WELL["B"] * e[1] ** 3 \
+            + WELL["KT"] / 2 * np.sum(t ** 2)
     return r, xr, F, rho, phi, u, s
 
 

@@ -2,7 +2,8 @@
  *
  *  1. ∂output/∂D of every default architecture (fields 6→500→500→50, positions
  *     6→50→100→50→12, energy 6→50→100→50→1), with non-trivial scalers and trained
- *     weights, against central finite differences.
+ *     weights, against central finite differences; the exact input Hessian against
+ *     central differences of that Jacobian.
  *  2. One epoch on all ranks of MPI_COMM_WORLD equals one epoch on MPI_COMM_SELF (1 rank)
  *     to 1e-12 relative in every weight (run on 2 ranks by test_mlp.mpi).
  *  3. Training learns a known smooth map, and is deterministic in the seed.
@@ -34,19 +35,30 @@ static void make_data(int n, int nout, double *X, double *Y)
   }
 }
 
-static void check_jacobian(int nlayer, const int *w, const char *name)
+/* A network of widths w trained 3 epochs on make_data's map (scalers fitted), and its
+ * 64 inputs *X (the caller frees *X and m). */
+static void trained_net(int nlayer, const int *w, uint64_t seed, const char *name, sf_mlp *m, double **X)
 {
   const int nout = w[nlayer], n = 64;
-  double *X = calloc(6 * n, sizeof *X), *Y = calloc((size_t)n * nout, sizeof *Y);
-  make_data(n, nout, X, Y);
-  sf_mlp m;
-  EXPECT(!sf_mlp_create(&m, nlayer, w, 3), "create %s", name);
-  sf_mlp_fit_scalers(&m, X, Y, n);
+  double *Y = calloc((size_t)n * nout, sizeof *Y);
+  *X = calloc(6 * n, sizeof **X);
+  make_data(n, nout, *X, Y);
+  EXPECT(!sf_mlp_create(m, nlayer, w, seed), "create %s", name);
+  sf_mlp_fit_scalers(m, *X, Y, n);
   sf_train_params p;
   sf_train_defaults(&p);
   p.epochs = 3;
   p.batch = 32;
-  EXPECT(!sf_mlp_train(MPI_COMM_SELF, &m, X, Y, n, &p, NULL), "train %s", name);
+  EXPECT(!sf_mlp_train(MPI_COMM_SELF, m, *X, Y, n, &p, NULL), "train %s", name);
+  free(Y);
+}
+
+static void check_jacobian(int nlayer, const int *w, const char *name)
+{
+  const int nout = w[nlayer];
+  double *X;
+  sf_mlp m;
+  trained_net(nlayer, w, 3, name, &m, &X);
   double *J = calloc((size_t)nout * 6, sizeof *J), *yp = calloc(nout, sizeof *yp), *ym = calloc(nout, sizeof *ym);
   const double *x0 = X + 6 * 5;
   EXPECT(!sf_mlp_jacobian(&m, x0, NULL, J), "jacobian %s", name);
@@ -67,7 +79,53 @@ static void check_jacobian(int nlayer, const int *w, const char *name)
   }
   EXPECT(worst < 1e-6 * scale, "%s: Jacobian vs finite differences %.3e (scale %.3e)", name, worst, scale);
   printf("jacobian %-9s: max |J - FD| / max |J| = %.2e\n", name, worst / scale);
-  free(J), free(yp), free(ym), free(X), free(Y);
+  free(J), free(yp), free(ym), free(X);
+  sf_mlp_free(&m);
+}
+
+/* 1b. The exact input Hessian (second-order forward mode) against central differences of
+ * the Jacobian, and its value and Jacobian against the plain forward pass and
+ * sf_mlp_jacobian. */
+static void check_hessian(int nlayer, const int *w, const char *name)
+{
+  const int nout = w[nlayer];
+  double *X;
+  sf_mlp m;
+  trained_net(nlayer, w, 5, name, &m, &X);
+  double *H = calloc((size_t)nout * 36, sizeof *H), *J = calloc((size_t)nout * 6, sizeof *J),
+         *J0 = calloc((size_t)nout * 6, sizeof *J0), *Jp = calloc((size_t)nout * 6, sizeof *Jp),
+         *Jm = calloc((size_t)nout * 6, sizeof *Jm), *y = calloc(nout, sizeof *y), *y0 = calloc(nout, sizeof *y0);
+  const double *x0 = X + 6 * 7;
+  EXPECT(!sf_mlp_hessian(&m, x0, y, J, H), "hessian %s", name);
+  sf_mlp_predict(&m, x0, 1, y0, NULL);
+  sf_mlp_jacobian(&m, x0, NULL, J0);
+  double dy = 0, ys = 0, dj = 0, js = 0, worst = 0, scale = 0, asym = 0;
+  for (int o = 0; o < nout; o++) dy = fmax(dy, fabs(y[o] - y0[o])), ys = fmax(ys, fabs(y0[o]));
+  for (int i = 0; i < 6 * nout; i++) dj = fmax(dj, fabs(J[i] - J0[i])), js = fmax(js, fabs(J0[i]));
+  for (int j = 0; j < 6; j++) {
+    const double h = (j < 3 ? 1e-5 : 1e-3);
+    double xp[6], xm[6];
+    memcpy(xp, x0, sizeof xp);
+    memcpy(xm, x0, sizeof xm);
+    xp[j] += h;
+    xm[j] -= h;
+    sf_mlp_jacobian(&m, xp, NULL, Jp);
+    sf_mlp_jacobian(&m, xm, NULL, Jm);
+    for (int o = 0; o < nout; o++)
+      for (int i = 0; i < 6; i++) {
+        const double fd = (Jp[6 * o + i] - Jm[6 * o + i]) / (2 * h), an = H[(size_t)o * 36 + 6 * i + j];
+        worst = fmax(worst, fabs(fd - an));
+        scale = fmax(scale, fabs(an));
+        asym = fmax(asym, fabs(an - H[(size_t)o * 36 + 6 * j + i]));
+      }
+  }
+  EXPECT(dy <= 1e-13 * ys && dj <= 1e-13 * js, "%s: Hessian pass value %.2e, Jacobian %.2e off the plain passes", name,
+         dy / ys, dj / js);
+  EXPECT(worst < 1e-6 * scale, "%s: Hessian vs finite differences of the Jacobian %.3e (scale %.3e)", name, worst, scale);
+  EXPECT(asym == 0, "%s: Hessian not symmetric (%.2e)", name, asym);
+  printf("hessian  %-9s: max |H - FD(J)| / max |H| = %.2e; value, Jacobian vs plain passes %.1e, %.1e\n", name,
+         worst / scale, dy / ys, dj / js);
+  free(H), free(J), free(J0), free(Jp), free(Jm), free(y), free(y0), free(X);
   sf_mlp_free(&m);
 }
 
@@ -172,6 +230,9 @@ int main(int argc, char **argv)
     check_jacobian(3, wf, "fields");
     check_jacobian(4, wx, "positions");
     check_jacobian(4, we, "energy");
+    check_hessian(3, wf, "fields");
+    check_hessian(4, wx, "positions");
+    check_hessian(4, we, "energy");
     check_float32(3, wf, "fields");
     check_float32(4, wx, "positions");
     check_float32(4, we, "energy");

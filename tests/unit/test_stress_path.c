@@ -1,7 +1,8 @@
 /* test_stress_path.c — the strain → D map and its derivative against sf_strain_D_of_lattice
  * and finite differences; σ = (1/V) ∂F/∂ε against finite differences of F; a uniaxial
  * path on an energy whose answer is known in closed form, including where it becomes
- * unstable. */
+ * unstable (the strain Hessian, and Wallace's B with the onset and mode of its first
+ * zero eigenvalue). */
 #include "strainfield/core.h"
 #include "strainfield/sampling.h"
 #include "strainfield/stresspath.h"
@@ -28,6 +29,34 @@ static int toy(void *ctx, const double D[6], double *F, double dF[6])
     dF[t] = KT * (D[t] - 90);
   }
   return SF_OK;
+}
+
+/* the toy with its Hessian (separable: diagonal) */
+static int toy_hess(void *ctx, const double D[6], double *F, double dF[6], double d2F[36])
+{
+  toy(ctx, D, F, dF);
+  if (d2F) {
+    memset(d2F, 0, 36 * sizeof *d2F);
+    d2F[0] = d2F[14] = KS;
+    d2F[7] = 2 * A + 6 * B * (D[1] - 1);
+    d2F[21] = d2F[28] = d2F[35] = KT;
+  }
+  return SF_OK;
+}
+
+/* Wallace's B (Voigt) of the toy in closed form at the uniaxial state e22 = x (the other
+ * strains 0): with f(λb) = A x² + B x³, V = V0 (1 + x), σ22 = f'/V0,
+ * B22 = f'' (1 + x)² / V, B11 = B33 = KS / V, B12 = B23 = −σ22/2, and the shears
+ * KT (180/π)² / V, plus σ22/2 on the 23 and 12 ones. */
+static void toy_B(double x, double V0, double Bc[6][6])
+{
+  const double V = V0 * (1 + x), s = (2 * A * x + 3 * B * x * x) / V0, k = KT * pow(180 / M_PI, 2) / V;
+  memset(Bc, 0, 36 * sizeof(double));
+  Bc[0][0] = Bc[2][2] = KS / V;
+  Bc[1][1] = (2 * A + 6 * B * x) * (1 + x) * (1 + x) / V;
+  Bc[0][1] = Bc[1][0] = Bc[1][2] = Bc[2][1] = -0.5 * s;
+  Bc[3][3] = Bc[5][5] = k + 0.5 * s;
+  Bc[4][4] = k;
 }
 
 /* A coupled, non-separable energy for the derivative checks */
@@ -115,11 +144,20 @@ int main(void)
   const double V0 = 6.0646 * 10.5042 * 9.8477;
   double e[6] = {0.003, 0, -0.002, 0.004, 0.001, -0.003}; /* a start away from the answer */
   int first_unstable = -1, all_conv = 1;
-  double worst_e = 0, worst_s = 0;
+  double worst_e = 0, worst_s = 0, worst_b = 0, bmax = 0;
+  static sf_path_point pts[17];
   for (int k = 0; k <= 16; k++) {
     const double x = 0.02 - 0.005 * k;
     sf_path_point pt;
     sf_uniaxial_point(toy, NULL, ortho, &p, x, e, &pt);
+    EXPECT(!sf_path_point_elastic(toy_hess, NULL, ortho, &pt), "the finite-strain state of a path point");
+    double Bc[6][6];
+    toy_B(x, V0, Bc);
+    for (int i = 0; i < 36; i++) {
+      worst_b = fmax(worst_b, fabs(pt.el.B[i / 6][i % 6] - Bc[i / 6][i % 6]));
+      bmax = fmax(bmax, fabs(Bc[i / 6][i % 6]));
+    }
+    pts[k] = pt;
     memcpy(e, pt.e, sizeof e);
     all_conv = all_conv && pt.converged;
     for (int v = 0; v < 6; v++)
@@ -137,6 +175,36 @@ int main(void)
          first_unstable, 0.02 - 0.005 * first_unstable);
   printf("uniaxial path: transverse strains %.1e, sigma22 vs closed form %.1e, unstable from e22 = %.3f\n", worst_e,
          worst_s, 0.02 - 0.005 * first_unstable);
+  /* Wallace's B along the path against its closed form, and where its lowest eigenvalue
+   * crosses zero: the exact onset by bisection on the closed form, between −0.030 and −0.035 */
+  EXPECT(worst_b < 1e-8 * bmax, "B along the path against the closed form: %.2e (max |B| %.2e)", worst_b, bmax);
+  double lo = -0.035, hi = -0.030, w[6], mode[6], Bc[6][6];
+  for (int it = 0; it < 100; it++) {
+    toy_B(0.5 * (lo + hi), V0, Bc);
+    sf_stability_eig((const double(*)[6])Bc, w, mode);
+    if (w[0] > 0) hi = 0.5 * (lo + hi);
+    else lo = 0.5 * (lo + hi);
+  }
+  const double x_exact = 0.5 * (lo + hi);
+  toy_B(x_exact, V0, Bc);
+  sf_stability_eig((const double(*)[6])Bc, w, mode);
+  sf_path_onset on, none;
+  EXPECT(!sf_path_onset_find(pts, 17, 4, 1, 1, &on), "onset towards compression");
+  EXPECT(!sf_path_onset_find(pts, 17, 4, 1, -1, &none), "onset towards tension");
+  double dm = 0;
+  for (int i = 0; i < 6; i++) dm = fmax(dm, fabs(on.mode[i] - mode[i]));
+  EXPECT(on.found && on.k == 11 && fabs(on.strain - x_exact) < 2e-5,
+         "onset found %d at k = %d, e22 = %.7f; exact %.7f (grid 0.005, linear interpolation of B)", on.found, on.k,
+         on.strain, x_exact);
+  EXPECT(dm < 1e-3, "instability mode off the closed form's null vector by %.2e", dm);
+  EXPECT(!none.found, "an onset under tension, where the toy is stable");
+  printf("Wallace's B along the path vs closed form %.1e; onset e22 = %.6f (exact %.6f, -1/30 = %.6f without the stress "
+         "terms), mode (%.3f %.3f %.3f %.3f %.3f %.3f), off by %.1e\n",
+         worst_b / bmax, on.strain, x_exact, -1.0 / 30, on.mode[0], on.mode[1], on.mode[2], on.mode[3], on.mode[4],
+         on.mode[5], dm);
+  pts[4].el.eig[0] = -1; /* a path unstable at its start crosses nothing */
+  sf_path_onset_find(pts, 17, 4, 1, 1, &on);
+  EXPECT(!on.found, "an onset reported from an unstable starting point");
   /* a point that cannot converge in the steps allowed says so */
   sf_path_params q = p;
   q.maxiter = 2;
