@@ -14,7 +14,10 @@
 typedef struct {
   double tolmxf; /* stop when max_a |F_a| <= tolmxf (Ha/Bohr) */
   int ntime;     /* maximum number of ionic steps */
+  double hessian0; /* the BFGS's initial Hessian is hessian0 · I (Ha/Bohr²), a typical
+                    * interatomic force constant; 0 = SF_RELAX_HESSIAN0 */
 } sf_relax_params;
+#define SF_RELAX_HESSIAN0 0.05 /* what the start of a relaxation assumes, see relax_atoms.c */
 
 typedef struct {
   int steps;           /* ionic steps (TAO iterations) */

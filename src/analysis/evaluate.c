@@ -170,12 +170,15 @@ static int one_sample(MPI_Comm group, const sf_model *m, const sf_dataset *ds, c
     r[V_FRES_MAX] = d.fres_max;
     r[V_FRES_MEAN] = d.fres_mean;
     for (int j = 0; j < 2; j++) {
-      r[V_ITER + j] = d.scf_iterations[j];
+      r[V_SCF_ITER + j] = d.scf_iterations[j];
+      r[V_SCF_WALL + j] = d.scf_wall[j];
+      r[V_ITER + j] = d.relax_scf_iterations[j];
       r[V_EVAL + j] = d.evaluations[j];
       r[V_CONV + j] = d.converged[j];
       r[V_WALL + j] = d.wall[j];
     }
     r[V_DF] = d.dF;
+    r[V_SCF_DF] = d.scf_F[1] - d.scf_F[0];
     r[V_DX] = d.dx_max;
     r[V_T_NSC] = d.time_nsc;
     r[V_T_RESID] = d.time_resid;

@@ -3,7 +3,8 @@
  *   the orbital, harris and scf routes and the orbital-route fields: H[ρ] at the used
  *     positions diagonalised once (sf_scf_solve_fixed_density, sf_scf_nsc_energies);
  *   -residual_forces: the SCF at the used positions, from ρ, and its forces;
- *   -warm_start: the sample's relaxation twice, as generate starts it (ideal sites, uniform
+ *   -warm_start: the SCF at the used positions from the uniform and from the used density,
+ *     and the sample's relaxation twice, as generate starts it (ideal sites, uniform
  *     density) and from the prediction (positions and density), counted and compared;
  *   -strain_file: the reference at a strain the dataset does not hold, that cold
  *     relaxation (its fields, F, U, −TS, positions), which -warm_start then reuses.
@@ -117,8 +118,8 @@ static int relax_once(MPI_Comm comm, const sf_evaluate_cfg *c, const double rpri
   out->F[k] = s.E.free;
   out->evaluations[k] = rr.evaluations;
   out->converged[k] = rr.converged;
-  out->scf_iterations[k] = 0;
-  for (int j = 0; j < rr.ntraj; j++) out->scf_iterations[k] += rr.traj_scf[j];
+  out->relax_scf_iterations[k] = 0;
+  for (int j = 0; j < rr.ntraj; j++) out->relax_scf_iterations[k] += rr.traj_scf[j];
   memcpy(x, cell.xred, sizeof(double) * 3 * cell.natom);
   if (ref) {
     double *const *f = ref->field;
@@ -150,8 +151,29 @@ static double max_displacement(const double rprimd[9], const double *x0, const d
   return dmax;
 }
 
-/* The cold relaxation (unless ref already did it: its positions are ref->xred) and the
- * warm one, compared. */
+/* The SCF at the used positions xred, from the uniform density (k = 0) and from rho (1). */
+static int scf_once(MPI_Comm comm, const sf_evaluate_cfg *c, const double rprimd[9], const double *xred,
+                    const double *rho, int k, sf_eval_dft *out)
+{
+  int st = SF_OK, have_s = 0;
+  sf_cell cell = {0};
+  sf_scf s;
+  memset(&s, 0, sizeof s);
+  const double t0 = sf_wtime();
+  SF_CHECK_GOTO(start(comm, c, rprimd, xred, k ? rho : NULL, &cell, &s, &have_s));
+  SF_CHECK_GOTO(sf_scf_run(&s));
+  out->scf_wall[k] = sf_wtime() - t0;
+  MPI_Bcast(&out->scf_wall[k], 1, MPI_DOUBLE, 0, comm);
+  out->scf_iterations[k] = s.iterations;
+  out->scf_F[k] = s.E.free;
+cleanup:
+  if (have_s) sf_scf_free(&s);
+  sf_cell_free(&cell);
+  return st;
+}
+
+/* The two SCFs, then the cold relaxation (unless ref already did it: its positions are
+ * ref->xred) and the warm one, compared. */
 static int warm_sample(MPI_Comm comm, const sf_evaluate_cfg *c, const double rprimd[9], const double *xred,
                        const double *rho, const sf_eval_reference *ref, sf_eval_dft *out)
 {
@@ -159,6 +181,7 @@ static int warm_sample(MPI_Comm comm, const sf_evaluate_cfg *c, const double rpr
   const int natom = c->campaign->ref_cell->natom;
   double *x = NULL;
   SF_CHECK(sf_calloc((void **)&x, 6 * (size_t)natom, sizeof *x));
+  for (int k = 0; k < 2; k++) SF_CHECK_GOTO(scf_once(comm, c, rprimd, xred, rho, k, out));
   if (ref) memcpy(x, ref->xred, sizeof(double) * 3 * natom);
   for (int k = ref ? 1 : 0; k < 2; k++) SF_CHECK_GOTO(relax_once(comm, c, rprimd, xred, rho, k, x + 3 * natom * k, out, NULL));
   out->dF = out->F[1] - out->F[0];

@@ -47,6 +47,7 @@ enum {
   V_TERMS = V_NRMSE_ORB + 3,      /* sum route: sf_eval_sum_terms, then ∫V_xc ρ */
   V_FRES_MAX = V_TERMS + SF_EVAL_NTERM + 1, V_FRES_MEAN,
   V_ITER, V_EVAL = V_ITER + 2, V_CONV = V_EVAL + 2, V_WALL = V_CONV + 2, V_DF = V_WALL + 2, V_DX,
+  V_SCF_ITER, V_SCF_WALL = V_SCF_ITER + 2, V_SCF_DF = V_SCF_WALL + 2, /* -warm_start's fixed-atom SCFs */
   V_T_DIRECT, V_T_SUM, V_T_NSC, V_T_RESID, V_T_RELAX, /* s per sample; relax: the dataset's */
   NV
 };
@@ -63,8 +64,12 @@ typedef struct {
   double time_nsc;              /* set-up and the one diagonalisation */
   double fres_max, fres_mean;   /* -residual_forces: |F_a| at the predicted positions, Ha/Bohr */
   double time_resid;
-  /* -warm_start: [0] cold (ideal sites, uniform density), [1] warm (the prediction) */
-  int scf_iterations[2], evaluations[2], converged[2];
+  /* -warm_start: [0] cold, [1] warm.  The SCF at the used positions from the uniform
+   * density and from the used one; the relaxation from the campaign's start (ideal sites,
+   * uniform density) and from the prediction (positions and density). */
+  int scf_iterations[2];
+  double scf_wall[2], scf_F[2];
+  int relax_scf_iterations[2], evaluations[2], converged[2];
   double wall[2], F[2], dF, dx_max; /* dx_max: largest Cartesian displacement between the
                                      * two relaxed structures (Bohr) */
 } sf_eval_dft;

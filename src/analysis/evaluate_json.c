@@ -75,19 +75,24 @@ static void fields_json(cJSON *root, const sf_evaluate_cfg *c, const double *R, 
 
 static void warm_json(cJSON *root, const double *R, const int *idx, int n, double *err)
 {
-  static const char *const names[] = {"scf_iterations_cold_mean", "scf_iterations_warm_mean",
-                                      "relax_evaluations_cold_mean", "relax_evaluations_warm_mean", "wall_cold_s",
-                                      "wall_warm_s"};
-  static const int cols[] = {V_ITER, V_ITER + 1, V_EVAL, V_EVAL + 1, V_WALL, V_WALL + 1};
+  static const char *const names[] = {"scf_iterations_cold_mean", "scf_iterations_warm_mean", "scf_wall_cold_s",
+                                      "scf_wall_warm_s", "relax_evaluations_cold_mean",
+                                      "relax_evaluations_warm_mean", "relax_scf_iterations_cold_mean",
+                                      "relax_scf_iterations_warm_mean", "wall_cold_s", "wall_warm_s"};
+  static const int cols[] = {V_SCF_ITER, V_SCF_ITER + 1, V_SCF_WALL, V_SCF_WALL + 1, V_EVAL, V_EVAL + 1,
+                             V_ITER, V_ITER + 1, V_WALL, V_WALL + 1};
   cJSON *w = cJSON_AddObjectToObject(root, "warm_start");
   double mean, max;
-  for (int k = 0; k < 6; k++) {
+  for (int k = 0; k < 10; k++) {
     column_stats(R, n, cols[k], -1, err, &mean, &max);
     cJSON_AddNumberToObject(w, names[k], mean);
   }
   for (int k = 0; k < n; k++) err[k] = fabs(R[(size_t)k * NV + V_DF]);
   sf_train_mean_max(err, n, &mean, &max);
   cJSON_AddNumberToObject(w, "max_dF_Ha", max);
+  for (int k = 0; k < n; k++) err[k] = fabs(R[(size_t)k * NV + V_SCF_DF]);
+  sf_train_mean_max(err, n, &mean, &max);
+  cJSON_AddNumberToObject(w, "scf_max_dF_Ha", max);
   column_stats(R, n, V_DX, -1, err, &mean, &max);
   cJSON_AddNumberToObject(w, "max_dxred_bohr", max);
   int nconv = 0;
@@ -98,7 +103,8 @@ static void warm_json(cJSON *root, const double *R, const int *idx, int n, doubl
     const double *r = R + (size_t)k * NV;
     cJSON *s = cJSON_CreateObject();
     cJSON_AddNumberToObject(s, "index", idx[k]);
-    cJSON_AddItemToObject(s, "scf_iterations", cJSON_CreateDoubleArray(r + V_ITER, 2));
+    cJSON_AddItemToObject(s, "scf_iterations", cJSON_CreateDoubleArray(r + V_SCF_ITER, 2));
+    cJSON_AddItemToObject(s, "relax_scf_iterations", cJSON_CreateDoubleArray(r + V_ITER, 2));
     cJSON_AddItemToObject(s, "relax_evaluations", cJSON_CreateDoubleArray(r + V_EVAL, 2));
     cJSON_AddItemToObject(s, "wall_s", cJSON_CreateDoubleArray(r + V_WALL, 2));
     cJSON_AddNumberToObject(s, "dF_Ha", r[V_DF]);

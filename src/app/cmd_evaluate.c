@@ -50,8 +50,11 @@ static void print_fields(const cJSON *root)
               *orb = cJSON_GetObjectItemCaseSensitive(fields, "orbital");
   sf_log(1, "  %-16s %12s %12s %12s\n", "field NRMSE", "network", "orbital", "(mean)");
   for (int f = 0; f < SF_NFIELD; f++)
-    sf_log(1, "  %-16s %12.3e %12.3e\n", sf_field_names[f], val(net, sf_field_names[f], "nrmse_mean"),
-           val(orb, sf_field_names[f], "nrmse_mean"));
+  {
+    const double o = val(orb, sf_field_names[f], "nrmse_mean");
+    if (isnan(o)) sf_log(1, "  %-16s %12.3e %12s\n", sf_field_names[f], val(net, sf_field_names[f], "nrmse_mean"), "-");
+    else sf_log(1, "  %-16s %12.3e %12.3e\n", sf_field_names[f], val(net, sf_field_names[f], "nrmse_mean"), o);
+  }
 }
 
 /* -warm_start and -residual_forces lines. */
@@ -59,10 +62,13 @@ static void print_dft_checks(const cJSON *root)
 {
   const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "warm_start");
   if (w)
-    sf_log(1, "  warm start: SCF iterations %.1f -> %.1f, relax evaluations %.1f -> %.1f, wall %.2f -> %.2f s per "
+    sf_log(1, "  warm start, scf: iterations %.1f -> %.1f, wall %.2f -> %.2f s per sample, max |dF| %.2e Ha\n"
+           "  warm start, relax: SCF runs %.1f -> %.1f, SCF iterations %.1f -> %.1f, wall %.2f -> %.2f s per "
            "sample; max |dF| %.2e Ha, max |dx| %.2e Bohr\n", val(w, "scf_iterations_cold_mean", NULL),
-           val(w, "scf_iterations_warm_mean", NULL), val(w, "relax_evaluations_cold_mean", NULL),
-           val(w, "relax_evaluations_warm_mean", NULL), val(w, "wall_cold_s", NULL), val(w, "wall_warm_s", NULL),
+           val(w, "scf_iterations_warm_mean", NULL), val(w, "scf_wall_cold_s", NULL), val(w, "scf_wall_warm_s", NULL),
+           val(w, "scf_max_dF_Ha", NULL), val(w, "relax_evaluations_cold_mean", NULL),
+           val(w, "relax_evaluations_warm_mean", NULL), val(w, "relax_scf_iterations_cold_mean", NULL),
+           val(w, "relax_scf_iterations_warm_mean", NULL), val(w, "wall_cold_s", NULL), val(w, "wall_warm_s", NULL),
            val(w, "max_dF_Ha", NULL), val(w, "max_dxred_bohr", NULL));
   if (cJSON_GetObjectItemCaseSensitive(root, "residual_forces"))
     sf_log(1, "  DFT forces at the predicted positions: mean %.3e, max %.3e Ha/Bohr\n",

@@ -155,7 +155,7 @@ static int ground_state(int relax)
 {
   sf_input in;
   sf_scf s;
-  sf_relax_params rp = {5e-6, 60};
+  sf_relax_params rp = {5e-6, 60, 0.0};
   sf_uniaxial_params up = {.dir = 1, .strain = 0.0, .tolstress = 1e-7, .ncell_steps = 30};
   sf_relax_result rr = {0};
   sf_uniaxial_result ur;

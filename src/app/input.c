@@ -224,6 +224,9 @@ int sf_input_read_relax(sf_relax_params *rp)
   SF_CHECK(sf_opt_int("-ntime", 60, "maximum number of ionic steps of a relaxation", &rp->ntime, NULL));
   REJECT_IF(!(rp->tolmxf > 0), "-tolmxf %g must be positive", rp->tolmxf);
   REJECT_IF(rp->ntime < 1, "-ntime %d must be >= 1", rp->ntime);
+  SF_CHECK(sf_opt_real("-relax_hessian0", SF_RELAX_HESSIAN0, "the BFGS's initial Hessian, a force constant "
+                       "(Ha/Bohr^2) times the identity: its first step is force/relax_hessian0", &rp->hessian0, NULL));
+  REJECT_IF(!(rp->hessian0 > 0), "-relax_hessian0 %g must be positive (Ha/Bohr^2)", rp->hessian0);
   return SF_OK;
 }
 

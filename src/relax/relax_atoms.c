@@ -18,6 +18,7 @@ typedef struct {
   int status;      /* first error raised inside a callback */
   double fmax;
   int capacity;
+  double scale;    /* TAO's variables are y = scale · displacement, scale = sqrt(hessian0) */
 } relax_ctx;
 
 static double max_force(int natom, double (*f)[3])
@@ -30,12 +31,13 @@ static double max_force(int natom, double (*f)[3])
   return m;
 }
 
-/* Cartesian → reduced with the inverse lattice: x_red = G · x_cart (rows of gprimd). */
-static void set_positions(sf_cell *cell, const double (*x0)[3], const PetscScalar *d)
+/* Cartesian → reduced with the inverse lattice: x_red = G · x_cart (rows of gprimd), at
+ * the displacements y / scale. */
+static void set_positions(sf_cell *cell, const double (*x0)[3], const PetscScalar *y, double scale)
 {
   for (int a = 0; a < cell->natom; a++) {
     double x[3];
-    for (int c = 0; c < 3; c++) x[c] = x0[a][c] + d[3 * a + c];
+    for (int c = 0; c < 3; c++) x[c] = x0[a][c] + y[3 * a + c] / scale;
     for (int i = 0; i < 3; i++)
       cell->xred[a][i] = cell->gprimd[i][0] * x[0] + cell->gprimd[i][1] * x[1] + cell->gprimd[i][2] * x[2];
   }
@@ -57,7 +59,7 @@ static PetscErrorCode objective(Tao tao, Vec X, PetscReal *f, Vec G, void *vctx)
   int natom = c->cell->natom;
   const PetscScalar *d;
   PetscCall(VecGetArrayRead(X, &d));
-  set_positions(c->cell, (const double(*)[3])c->x0, d);
+  set_positions(c->cell, (const double(*)[3])c->x0, d, c->scale);
   PetscCall(VecRestoreArrayRead(X, &d));
   double (*fc)[3] = c->res->fcart;
   int st = scf_forces_at(s, fc);
@@ -79,7 +81,7 @@ static PetscErrorCode objective(Tao tao, Vec X, PetscReal *f, Vec G, void *vctx)
   *f = buf[0];
   PetscScalar *g;
   PetscCall(VecGetArray(G, &g));
-  for (int i = 0; i < 3 * natom; i++) g[i] = -buf[1 + i];
+  for (int i = 0; i < 3 * natom; i++) g[i] = -buf[1 + i] / c->scale; /* dF/dy */
   PetscCall(VecRestoreArray(G, &g));
   c->fmax = max_force(natom, fc);
   sf_relax_result *r = c->res;
@@ -117,7 +119,12 @@ int sf_relax_atoms(sf_scf *s, sf_cell *cell, const sf_relax_params *p, sf_relax_
   int natom = cell->natom;
   if (natom > SF_MAXATOM_RELAX) SF_ERROR(SF_ERR_INPUT, "relax supports at most %d atoms", SF_MAXATOM_RELAX);
   memset(res, 0, sizeof *res);
-  relax_ctx c = {.s = s, .cell = cell, .p = p, .res = res, .fmax = INFINITY};
+  /* BFGS starts from the Hessian k·I in the displacements (TAO's from I in its variables):
+   * with k a typical interatomic force constant the first step −F/k lands near the minimum,
+   * where from I (k = 1 Ha/Bohr², ~20× too stiff for a metal) the line search spent several
+   * evaluations growing the step (physics.md, "relaxation") */
+  const double k = p->hessian0 > 0 ? p->hessian0 : SF_RELAX_HESSIAN0;
+  relax_ctx c = {.s = s, .cell = cell, .p = p, .res = res, .fmax = INFINITY, .scale = sqrt(k)};
   c.capacity = 4 * p->ntime + 16;
   int st = SF_OK;
   Tao tao = NULL;

@@ -100,11 +100,15 @@ def t_warm_known():
         its, runs, F = s["scf_iterations"][()], s["scf_runs"][()], s["free_energy"][()]
     for r in w["per_sample"]:
         i = r["index"]
-        print(f"sample {i}: SCF iterations cold/warm {r['scf_iterations']} (dataset {its[i]}), runs "
-              f"{r['relax_evaluations']} (dataset {runs[i]}), dF {r['dF_Ha']:.2e}, dx {r['dxred_bohr']:.2e}")
-        check(r["scf_iterations"][0] == its[i] and r["relax_evaluations"][0] == runs[i],
+        print(f"sample {i}: relax SCF iterations cold/warm {r['relax_scf_iterations']} (dataset {its[i]}), runs "
+              f"{r['relax_evaluations']} (dataset {runs[i]}), dF {r['dF_Ha']:.2e}, dx {r['dxred_bohr']:.2e}; "
+              f"scf at the positions: iterations {r['scf_iterations']}")
+        check(r["relax_scf_iterations"][0] == its[i] and r["relax_evaluations"][0] == runs[i],
               f"sample {i}: the cold relaxation repeats the campaign's")
-        check(r["relax_evaluations"][1] == 1 and r["scf_iterations"][1] <= 2, f"sample {i}: warm start converged at once")
+        check(r["relax_evaluations"][1] == 1 and r["relax_scf_iterations"][1] <= 2,
+              f"sample {i}: warm relaxation converged at once")
+        check(r["scf_iterations"][1] <= 2 < r["scf_iterations"][0], f"sample {i}: warm scf converged at once")
+    check(w["scf_max_dF_Ha"] < 1e-8, "scf: the same F from both starts")
     check(w["both_converged"] == 4, "both relaxations converged for the 4 samples")
     check(w["max_dF_Ha"] < 1e-8 and w["max_dxred_bohr"] < 1e-4, "same F (1e-8 Ha) and positions (1e-4 Bohr)")
     per = {r["index"]: r for r in e["routes"]["direct"]["per_sample"]}
@@ -180,7 +184,8 @@ def t_strain_file():
         check(abs(a["fields"]["orbital"][f]["nrmse_mean"] - b["fields"]["orbital"][f]["nrmse_mean"]) < 1e-12,
               f"orbital-route {f}: the same NRMSE against the relaxed reference")
     wa, wb = a["warm_start"], b["warm_start"]
-    for k in ("scf_iterations_cold_mean", "relax_evaluations_cold_mean", "scf_iterations_warm_mean", "max_dF_Ha"):
+    for k in ("relax_scf_iterations_cold_mean", "relax_evaluations_cold_mean", "relax_scf_iterations_warm_mean",
+              "scf_iterations_warm_mean", "max_dF_Ha"):
         check(wa[k] == wb[k], f"warm_start {k}: {wa[k]} = {wb[k]} (the reference is the cold relaxation)")
     bad(["-strain_file", sfile, "-samples", "all"], "-strain_file and -samples")
     with open(sfile, "a") as f:
