@@ -17,6 +17,7 @@ PACKAGES=(
   clang libclang-rt-dev  # scripts/run_fuzz.sh (libFuzzer)
   libblas3               # scripts/run_sanitizers.sh (reference BLAS for one MPI test)
   procps                 # pgrep in the campaign tests
+  slurmctld slurmd slurm-client munge iproute2  # scripts/slurm_local.sh (tests/slurm): no slurm-wlm metapackage
   python3-numpy python3-h5py python3-netcdf4 hdf5-tools python3-sklearn python3-torch
 )
 
