@@ -224,7 +224,6 @@ int sf_generate_prepare(sf_generate **gen, int in_run)
   SF_CHECK(sf_calloc((void **)gen, 1, sizeof **gen));
   sf_generate *G = *gen;
   SF_CHECK(sf_input_read(&G->in));
-  sf_input_warn(&G->in);
   int set_D, n;
   double Dtmp[6];
   SF_CHECK(sf_opt_real_array("-strain_D", 6, 6, NULL, 0, "deformation la,lb,lc,tha,thb,thc (deg) of the -acell/-rprim reference cell", Dtmp, &n, &set_D));
@@ -405,6 +404,7 @@ static int execute_locked(sf_generate *G, int *lock_fd, int *remove_dir)
   char md5[SF_MAXTYPAT][33];
   for (int t = 0; t < in->npsp; t++) SF_CHECK_GOTO(sf_md5_file(in->psp_paths[t], md5[t]));
   SF_CHECK_GOTO(sf_generate_check_outputs(G, "-dataset", g->dataset)); /* every rank: same verdict */
+  sf_input_warn(&G->in); /* after every check: a bad option is one line */
   SF_CHECK_GOTO(make_settings(G->opts, in, md5, par.ngfft, &G->smp, &settings));
 
   SF_CHECK_GOTO(sf_calloc((void **)&have, g->nsamples, 1));

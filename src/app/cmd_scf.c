@@ -165,11 +165,11 @@ static int ground_state(int relax)
   int uniaxial = 0, have_s = 0, st = SF_OK, rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   SF_CHECK(sf_input_read(&in));
-  sf_input_warn(&in);
   if (relax) SF_CHECK_GOTO(read_relax_opts(&uniaxial, &rp, &up));
   SF_CHECK_GOTO(read_init_opts(relax, &io));
   SF_CHECK_GOTO(sf_options_finish());
   SF_CHECK_GOTO(check_outputs(&in, &io));
+  sf_input_warn(&in); /* after every check: a bad option is one line */
   SF_CHECK_GOTO(sf_scf_setup(&s, &in.scf, &in.cell, in.psps, MPI_COMM_WORLD));
   have_s = 1;
   SF_CHECK_GOTO(warm_start(&io, &in, &s, &init));

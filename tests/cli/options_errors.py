@@ -30,10 +30,10 @@ def write(name, data):
     return name  # relative to WORK, the working folder of the runs
 
 
-def one_line_error(args, code, patterns):
-    """Run scf with `args`: exit code `code`, nothing on stdout, exactly one stderr line,
-    and every regex of `patterns` in it."""
-    cmd = [EXE, "scf"] + args
+def one_line_error(args, code, patterns, command="scf"):
+    """Run `command` (scf) with `args`: exit code `code`, nothing on stdout, exactly one
+    stderr line, and every regex of `patterns` in it."""
+    cmd = [EXE, command] + args
     print("$ " + " ".join(cmd)[:300])
     p = subprocess.run(cmd, cwd=WORK, capture_output=True, text=True, errors="replace",
                        timeout=120)
@@ -107,6 +107,8 @@ def t_negative_counts():
     one_line_error(AL + ["-nstep", "-1"], SF_ERR_INPUT, [r"option -nstep: -1 is out of range"])
     one_line_error(AL + ["-mix_history", "-2"], SF_ERR_INPUT, [r"option -mix_history: -2"])
     one_line_error(AL + ["-par_kpt_groups", "-1"], SF_ERR_INPUT, [r"option -par_kpt_groups: -1"])
+    one_line_error(AL + ["-relax_hessian0", "0"], SF_ERR_INPUT, [r"-relax_hessian0 0 must be positive"], "relax")
+    one_line_error(AL + ["-tolmxf", "-1"], SF_ERR_INPUT, [r"-tolmxf -1 must be positive"], "relax")
 
 
 def t_oversized():
