@@ -114,7 +114,7 @@ void sf_scf_free(sf_scf *s);
 /* A warm start: the next sf_scf_run (the first, before any iteration) starts from the
  * valence density rho [nfft] (e/Bohr^3, the box's grid order, that of the fields file)
  * instead of the uniform one.  The density is renormalised to nelect (the correction is
- * logged at level 1); a density with no positive charge is SF_ERR_INPUT.  The first
+ * logged at verbosity 2); a density with no positive charge is SF_ERR_INPUT.  The first
  * diagonalisation (random wavefunctions) is in V[rho] and is repeated, at fixed density,
  * until converged (sf_scf_solve_fixed_density's passes); its energy change is measured against the Harris-Foulkes energy of rho, so a
  * converged rho stops after 2 iterations.  Collective only in that every rank must call it

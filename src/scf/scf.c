@@ -141,7 +141,7 @@ int sf_scf_set_density(sf_scf *s, const double *rho)
   double scale = s->nelect / q;
   for (int i = 0; i < nfft; i++) s->rho_r[i] = rho[i] * scale;
   sf_fft_r2g(&s->box, s->rho_r, s->rho_g); /* the potentials are built from both */
-  sf_log(1, "  scf: starting density holds %.10f electrons, scaled by %.10f to nelect = %g\n", q, scale, s->nelect);
+  sf_log(2, "  scf: starting density holds %.10f electrons, scaled by %.10f to nelect = %g\n", q, scale, s->nelect);
   s->density_given = 1;
   return SF_OK;
 }
