@@ -75,6 +75,16 @@ const char *sf_train_model_path(const sf_train_cfg *cfg); /* NULL when not set *
  * DATASET.train.json. */
 void sf_train_default_paths(sf_train_cfg *cfg, const char *dataset);
 
+/* generate -accelerate (src/app/accelerate.c): its options (queried with generate's), the
+ * model read and checked against the campaign's reference cell and grid (collective: every
+ * rank reads), and the campaign's start callback (sf_campaign.start). */
+typedef struct sf_accelerate_s sf_accelerate;
+int sf_accelerate_options(sf_accelerate **a);
+const char *sf_accelerate_model_path(const sf_accelerate *a); /* NULL when not accelerated */
+int sf_accelerate_open(sf_accelerate *a, const sf_cell *ref, const int ngfft[3]);
+int sf_accelerate_start(void *ctx, long index, const double D[6], double *xred, double *rho, int *use);
+void sf_accelerate_free(sf_accelerate **a);
+
 /* generate in two phases (see sf_train_prepare): in_run lets -summary through for train. */
 typedef struct sf_generate_s sf_generate;
 int sf_generate_prepare(sf_generate **gen, int in_run);

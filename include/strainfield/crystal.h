@@ -82,6 +82,10 @@ typedef struct {
 } sf_symmetry;
 
 /* spglib with tolerance tol (Bohr); nsym >= 1 (the identity first). */
+/* Averages positions xred (natom × 3; predicted ones carry a model's error, which breaks
+ * the symmetry the SCF enforces and its symmetrised forces could never remove) over the
+ * images of each atom under sym; SF_ERR_INPUT when an image lands on no atom of its type. */
+int sf_symmetry_average_xred(const sf_symmetry *sym, const sf_cell *cell, double (*xred)[3]);
 int sf_symmetry_find(const sf_cell *cell, double tol, sf_symmetry *sym);
 /* Only the identity: for -nosym / tests. */
 void sf_symmetry_identity(sf_symmetry *sym);

@@ -25,6 +25,8 @@
 enum { SF_SAMPLE_MISSING = 0, SF_SAMPLE_OK = 1, SF_SAMPLE_FAILED = -1 };
 
 /* Everything stored for one sample.  Arrays are owned by the record. */
+enum { SF_INIT_DEFAULT = 0, SF_INIT_MODEL = 1 }; /* column init: what started a sample */
+
 typedef struct {
   long index;
   int status;                       /* SF_SAMPLE_* */
@@ -33,8 +35,9 @@ typedef struct {
   double stress[3][3], max_force;
   double free_energy, internal_energy, band_energy, entropy_term, fermi_energy;
   double e_term[SF_NTERM];          /* columns e_<name>, indexed by SF_TERM_* (terms.h) */
-  int scf_iterations, scf_runs, ionic_steps, attempts;
-  double wall_time;
+  int scf_iterations, relax_evaluations, ionic_steps, attempts;
+  int init;                         /* SF_INIT_*: how the relaxation started */
+  double wall_s;
   int natom, n[3];
   double *xred, *fcart;             /* [natom*3] */
   double *field[SF_NFIELD];         /* indexed by SF_FIELD_* (fields.h): [n1*n2*n3], i3 fastest */
@@ -181,6 +184,13 @@ typedef struct {
   int nsample_groups;         /* > 0, divides the world size */
   double walltime;            /* s; stop claiming samples after this (0 = never) */
   double sample_timeout;      /* s per sample (both attempts); then stored as failed (0 = none) */
+  /* An accelerated campaign's start (generate -accelerate): the predicted relaxed positions
+   * xred [natom*3] and valence density rho [nfft of the campaign grid] of sample `index` at
+   * strain D; the same numbers on every rank (rank-local, deterministic).  Returns SF_OK and
+   * *use = 0 to start that sample the default way.  NULL: every sample starts the default
+   * way.  Its first attempt only: the retry with safer mixing starts the default way. */
+  int (*start)(void *ctx, long index, const double D[6], double *xred, double *rho, int *use);
+  void *start_ctx;
 } sf_campaign;
 
 /* Relaxes one strained cell on comm (one sample group) into r (allocated here, with

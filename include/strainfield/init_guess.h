@@ -12,6 +12,7 @@
 #include <mpi.h>
 
 #include "strainfield/crystal.h"
+#include "strainfield/ml.h"
 
 /* -init_density SPEC: SPEC is FILE or FILE:INDEX.  FILE holds /rho (n1×n2×n3, scf and
  * relax -fields) or /fields/rho (N×n1×n2×n3, a dataset or predict's fields file; INDEX
@@ -27,8 +28,12 @@ int sf_init_density_read(MPI_Comm comm, const char *spec, const int ngfft[3], do
  * Rank 0 reads the model; agreed and broadcast as above.  Collective. */
 int sf_init_model_guess(MPI_Comm comm, const char *path, const sf_cell *cell, const int ngfft[3], double *rho,
                         double (*xred)[3], double D[6]);
-/* Averages predicted positions xred (natom × 3) over the images of each atom under sym,
- * the group the SCF enforces; SF_ERR_INPUT when an image lands on no atom of its type. */
-int sf_init_symmetrize_xred(const sf_symmetry *sym, const sf_cell *cell, double (*xred)[3]);
+
+/* The checks of -init_model on a model in memory (path names it in messages): a reference
+ * lattice, natom atoms, the grid ngfft. */
+int sf_init_model_check(const sf_model *m, const char *path, int natom, const int ngfft[3]);
+/* The model's density (rho, the grid's nfft) and relaxed positions (xred, natom × 3) at
+ * strain D, rank-locally (an accelerated campaign's start of each sample). */
+int sf_init_model_predict(const sf_model *m, const double D[6], double *rho, double *xred);
 
 #endif

@@ -33,7 +33,7 @@ static int start(MPI_Comm comm, const sf_evaluate_cfg *c, const double rprimd[9]
   *have_s = 1;
   if (xred) {
     memcpy(cell->xred, xred, sizeof(double) * 3 * cell->natom);
-    SF_CHECK(sf_init_symmetrize_xred(&s->sym, cell, cell->xred));
+    SF_CHECK(sf_symmetry_average_xred(&s->sym, cell, cell->xred));
     SF_CHECK(sf_cell_finish(cell, 0.0));
     SF_CHECK(sf_scf_update_geometry(s));
   }

@@ -114,7 +114,7 @@ static void warm_json(cJSON *root, const double *R, const int *idx, int n, doubl
 }
 
 /* Seconds per sample of each computed part, beside the campaign's relaxation of the
- * sample (the dataset's wall_time: one sample group of the campaign's ranks). */
+ * sample (the dataset's wall_s: one sample group of the campaign's ranks). */
 static void cost_json(cJSON *root, const sf_evaluate_cfg *c, const double *R, int n, double *err)
 {
   cJSON *o = cJSON_AddObjectToObject(root, "cost_s_per_sample");

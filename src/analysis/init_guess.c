@@ -113,21 +113,40 @@ int sf_init_density_read(MPI_Comm comm, const char *spec, const int ngfft[3], do
   return SF_OK;
 }
 
+int sf_init_model_check(const sf_model *m, const char *path, int natom, const int ngfft[3])
+{
+  if (!m->have_ref) SF_ERROR(SF_ERR_INPUT, "-init_model %s: the model stores no reference lattice, so the cell's strain D is unknown", path);
+  if (m->natom != natom)
+    SF_ERROR(SF_ERR_INPUT, "-init_model %s: the model is for %d atoms, this cell has %d", path, m->natom, natom);
+  if (m->ngrid[0] != ngfft[0] || m->ngrid[1] != ngfft[1] || m->ngrid[2] != ngfft[2])
+    SF_ERROR(SF_ERR_INPUT, "-init_model %s: the model's grid %dx%dx%d is not the calculation's FFT grid (ngfft) %dx%dx%d",
+             path, m->ngrid[0], m->ngrid[1], m->ngrid[2], ngfft[0], ngfft[1], ngfft[2]);
+  return SF_OK;
+}
+
+int sf_init_model_predict(const sf_model *m, const double D[6], double *rho, double *xred)
+{
+  int st = SF_OK, ncoef = 0, off = 0;
+  double *coef = NULL;
+  for (int f = 0; f < SF_NFIELD; f++) ncoef += m->ncomp[f];
+  SF_CHECK(sf_calloc((void **)&coef, ncoef, sizeof *coef));
+  SF_CHECK_GOTO(sf_model_predict(m, D, 1, NULL, xred, coef));
+  for (int f = 0; f < SF_FIELD_RHO; f++) off += m->ncomp[f];
+  sf_model_reconstruct(m, SF_FIELD_RHO, coef + off, rho);
+cleanup:
+  sf_free(coef);
+  return st;
+}
+
 /* Rank 0's part of sf_init_model_guess: read, check, predict, reconstruct ρ. */
 static int model_guess_local(const char *path, const sf_cell *cell, const int ngfft[3], double *rho, double *xred,
                              double D[6])
 {
   sf_model m = {0};
-  double *coef = NULL;
-  int st = SF_OK, ncoef = 0;
+  int st = SF_OK;
   SF_CHECK(sf_path_check_regular("-init_model", path));
   SF_CHECK_GOTO(sf_model_read(path, &m));
-  if (!m.have_ref) SF_ERROR_GOTO(SF_ERR_INPUT, "-init_model %s: the model stores no reference lattice, so the cell's strain D is unknown", path);
-  if (m.natom != cell->natom)
-    SF_ERROR_GOTO(SF_ERR_INPUT, "-init_model %s: the model is for %d atoms, this cell has %d", path, m.natom, cell->natom);
-  if (m.ngrid[0] != ngfft[0] || m.ngrid[1] != ngfft[1] || m.ngrid[2] != ngfft[2])
-    SF_ERROR_GOTO(SF_ERR_INPUT, "-init_model %s: the model's grid %dx%dx%d is not the calculation's FFT grid (ngfft) %dx%dx%d",
-                  path, m.ngrid[0], m.ngrid[1], m.ngrid[2], ngfft[0], ngfft[1], ngfft[2]);
+  SF_CHECK_GOTO(sf_init_model_check(&m, path, cell->natom, ngfft));
   double ref[3][3];
   memcpy(ref, m.ref_rprimd, sizeof ref);
   sf_strain_D_of_lattice((const double(*)[3])ref, (const double(*)[3])cell->rprimd, D);
@@ -137,14 +156,8 @@ static int model_guess_local(const char *path, const sf_cell *cell, const int ng
   if (sf_predict_count_outside(&m, D, 1, box))
     sf_log(1, "  warning: -init_model: D = (%.4f %.4f %.4f; %.3f %.3f %.3f) lies outside the training box: the model extrapolates\n",
            D[0], D[1], D[2], D[3], D[4], D[5]);
-  for (int f = 0; f < SF_NFIELD; f++) ncoef += m.ncomp[f];
-  SF_CHECK_GOTO(sf_calloc((void **)&coef, ncoef, sizeof *coef));
-  SF_CHECK_GOTO(sf_model_predict(&m, D, 1, NULL, xred, coef));
-  int off = 0;
-  for (int f = 0; f < SF_FIELD_RHO; f++) off += m.ncomp[f];
-  sf_model_reconstruct(&m, SF_FIELD_RHO, coef + off, rho);
+  SF_CHECK_GOTO(sf_init_model_predict(&m, D, rho, xred));
 cleanup:
-  sf_free(coef);
   sf_model_free(&m);
   return st;
 }
@@ -165,41 +178,5 @@ int sf_init_model_guess(MPI_Comm comm, const char *path, const sf_cell *cell, co
   if (D) memcpy(D, Dl, sizeof Dl);
 cleanup:
   sf_free(x);
-  return st;
-}
-
-/* Predicted positions carry the networks' error, which breaks the symmetry the SCF
- * enforces (found at setup from the input positions); the symmetrised forces could never
- * remove that part.  Each atom becomes the average of its images under the group. */
-int sf_init_symmetrize_xred(const sf_symmetry *sym, const sf_cell *cell, double (*xred)[3])
-{
-  int natom = cell->natom, st = SF_OK;
-  double (*acc)[3] = NULL;
-  SF_CHECK(sf_calloc((void **)&acc, natom, sizeof *acc));
-  for (int o = 0; o < sym->nsym; o++)
-    for (int a = 0; a < natom; a++) {
-      double y[3], best = 1e30, dy[3] = {0};
-      int b_best = -1;
-      for (int i = 0; i < 3; i++)
-        y[i] = sym->rot[o][i][0] * xred[a][0] + sym->rot[o][i][1] * xred[a][1] + sym->rot[o][i][2] * xred[a][2] +
-               sym->tnons[o][i];
-      for (int b = 0; b < natom; b++) {
-        if (cell->typat[b] != cell->typat[a]) continue;
-        double d[3], n = 0;
-        for (int i = 0; i < 3; i++) {
-          d[i] = y[i] - xred[b][i];
-          d[i] -= nearbyint(d[i]);
-          n += d[i] * d[i];
-        }
-        if (n < best) best = n, b_best = b, memcpy(dy, d, sizeof d);
-      }
-      if (b_best < 0 || best > 1e-2)
-        SF_ERROR_GOTO(SF_ERR_INPUT, "-init_model: the predicted positions are far from the cell's symmetry (atom %d)", a + 1);
-      for (int i = 0; i < 3; i++) acc[b_best][i] += xred[b_best][i] + dy[i];
-    }
-  for (int a = 0; a < natom; a++)
-    for (int i = 0; i < 3; i++) xred[a][i] = acc[a][i] / sym->nsym;
-cleanup:
-  sf_free(acc);
   return st;
 }

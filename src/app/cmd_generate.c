@@ -216,6 +216,7 @@ struct sf_generate_s {
   gen_opts g;
   sf_relax_params rp;
   sf_sampler smp;
+  sf_accelerate *acc;
   char *opts; /* the campaign's options only, taken before any later stage queries its own */
 };
 
@@ -232,6 +233,7 @@ int sf_generate_prepare(sf_generate **gen, int in_run)
   if (!in_run && (G->in.have_summary || G->in.have_fields))
     SF_ERROR(SF_ERR_INPUT, "-summary and -fields are not used by generate: everything goes to -dataset");
   SF_CHECK(read_options(&G->g, &G->rp, &G->smp));
+  SF_CHECK(sf_accelerate_options(&G->acc));
   SF_CHECK(sf_options_json(&G->opts));
   return SF_OK;
 }
@@ -240,6 +242,7 @@ void sf_generate_free(sf_generate **gen)
 {
   if (!*gen) return;
   sf_free((*gen)->opts);
+  sf_accelerate_free(&(*gen)->acc);
   sf_sampler_free(&(*gen)->smp);
   sf_input_free(&(*gen)->in);
   sf_free(*gen);
@@ -278,6 +281,7 @@ int sf_generate_check_outputs(const sf_generate *G, const char *option, const ch
   if (G->g.sample_file[0]) in[n++] = (sf_path_input){"-sample_file", G->g.sample_file};
   for (int t = 0; t < G->in.npsp; t++) in[n++] = (sf_path_input){"-pseudos", G->in.psp_paths[t]};
   if (strcmp(path, G->g.dataset)) in[n++] = (sf_path_input){"-dataset", G->g.dataset};
+  if (sf_accelerate_model_path(G->acc)) in[n++] = (sf_path_input){"-init_model", sf_accelerate_model_path(G->acc)};
   return sf_path_check_output(option, path, in, n);
 }
 
@@ -406,6 +410,7 @@ static int execute_locked(sf_generate *G, int *lock_fd, int *remove_dir)
   SF_CHECK_GOTO(sf_generate_check_outputs(G, "-dataset", g->dataset)); /* every rank: same verdict */
   sf_input_warn(&G->in); /* after every check: a bad option is one line */
   SF_CHECK_GOTO(make_settings(G->opts, in, md5, par.ngfft, &G->smp, &settings));
+  SF_CHECK_GOTO(sf_status_agree(MPI_COMM_WORLD, sf_accelerate_open(G->acc, &in->cell, par.ngfft)));
 
   SF_CHECK_GOTO(sf_calloc((void **)&have, g->nsamples, 1));
   int complete = 0;
@@ -425,7 +430,8 @@ static int execute_locked(sf_generate *G, int *lock_fd, int *remove_dir)
 
   sf_campaign c = {.ref_cell = &in->cell, .psps = in->psps, .scf = par, .relax = G->rp, .sampler = &G->smp,
                    .parts_dir = g->parts, .nsamples = g->nsamples, .have = have, .nsample_groups = ns,
-                   .walltime = g->walltime, .sample_timeout = g->sample_timeout};
+                   .walltime = g->walltime, .sample_timeout = g->sample_timeout,
+                   .start = sf_accelerate_model_path(G->acc) ? sf_accelerate_start : NULL, .start_ctx = G->acc};
   long ok = 0, failed = 0;
   int stopped = 0;
   sf_test_kill_point("start");

@@ -94,7 +94,7 @@ static int warm_start(const init_opts *io, sf_input *in, sf_scf *s, sf_init_reco
     sf_log(1, "  start from model %s at D = (%.6f %.6f %.6f; %.4f %.4f %.4f)\n", io->model, rec->D[0], rec->D[1],
            rec->D[2], rec->D[3], rec->D[4], rec->D[5]);
     if (io->model_xred) {
-      SF_CHECK_GOTO(sf_init_symmetrize_xred(&s->sym, &in->cell, x));
+      SF_CHECK_GOTO(sf_symmetry_average_xred(&s->sym, &in->cell, x));
       memcpy(in->cell.xred, x, sizeof(double) * 3 * natom);
       SF_CHECK_GOTO(sf_scf_update_geometry(s));
       rec->xred = "model";

@@ -92,3 +92,39 @@ cleanup:
   sf_free(trans);
   return st;
 }
+
+/* Predicted positions carry the networks' error, which breaks the symmetry the SCF
+ * enforces (found at setup from the input positions); the symmetrised forces could never
+ * remove that part.  Each atom becomes the average of its images under the group. */
+int sf_symmetry_average_xred(const sf_symmetry *sym, const sf_cell *cell, double (*xred)[3])
+{
+  int natom = cell->natom, st = SF_OK;
+  double (*acc)[3] = NULL;
+  SF_CHECK(sf_calloc((void **)&acc, natom, sizeof *acc));
+  for (int o = 0; o < sym->nsym; o++)
+    for (int a = 0; a < natom; a++) {
+      double y[3], best = 1e30, dy[3] = {0};
+      int b_best = -1;
+      for (int i = 0; i < 3; i++)
+        y[i] = sym->rot[o][i][0] * xred[a][0] + sym->rot[o][i][1] * xred[a][1] + sym->rot[o][i][2] * xred[a][2] +
+               sym->tnons[o][i];
+      for (int b = 0; b < natom; b++) {
+        if (cell->typat[b] != cell->typat[a]) continue;
+        double d[3], n = 0;
+        for (int i = 0; i < 3; i++) {
+          d[i] = y[i] - xred[b][i];
+          d[i] -= nearbyint(d[i]);
+          n += d[i] * d[i];
+        }
+        if (n < best) best = n, b_best = b, memcpy(dy, d, sizeof d);
+      }
+      if (b_best < 0 || best > 1e-2)
+        SF_ERROR_GOTO(SF_ERR_INPUT, "predicted positions far from the cell's symmetry (atom %d off its images by more than 0.1 in reduced units)", a + 1);
+      for (int i = 0; i < 3; i++) acc[b_best][i] += xred[b_best][i] + dy[i];
+    }
+  for (int a = 0; a < natom; a++)
+    for (int i = 0; i < 3; i++) xred[a][i] = acc[a][i] / sym->nsym;
+cleanup:
+  sf_free(acc);
+  return st;
+}

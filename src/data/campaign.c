@@ -40,9 +40,35 @@ static int store_results(sf_scf *s, const sf_cell *cell, sf_sample_record *r)
   return SF_OK;
 }
 
-/* *timed_out = 1 when the SCF stopped at the sample's deadline (par->deadline). */
+/* The start of an accelerated sample on s (set up at the campaign's start positions, so
+ * with their symmetry): the predicted positions averaged over that symmetry, the geometry
+ * rebuilt, the predicted density (docs/physics.md, "Warm starts").  r->init says which. */
+static int accelerated_start(const sf_campaign *c, sf_scf *s, sf_cell *cell, sf_sample_record *r)
+{
+  int st = SF_OK, use = 0;
+  const int nfft = s->box.nfft;
+  double *rho = NULL, (*x)[3] = NULL;
+  SF_CHECK_GOTO(sf_calloc((void **)&rho, nfft, sizeof *rho));
+  SF_CHECK_GOTO(sf_calloc((void **)&x, cell->natom, sizeof *x));
+  SF_CHECK_GOTO(c->start(c->start_ctx, r->index, r->D, (double *)x, rho, &use));
+  if (use) {
+    SF_CHECK_GOTO(sf_symmetry_average_xred(&s->sym, cell, x));
+    memcpy(cell->xred, x, sizeof(double) * 3 * cell->natom);
+    SF_CHECK_GOTO(sf_cell_finish(cell, 0.5));
+    SF_CHECK_GOTO(sf_scf_update_geometry(s));
+    SF_CHECK_GOTO(sf_scf_set_density(s, rho));
+    r->init = SF_INIT_MODEL;
+  }
+cleanup:
+  sf_free(rho);
+  sf_free(x);
+  return st;
+}
+
+/* *timed_out = 1 when the SCF stopped at the sample's deadline (par->deadline); first: the
+ * first attempt (the only one an accelerated campaign starts from a prediction). */
 static int attempt(MPI_Comm comm, const sf_campaign *c, const sf_scf_params *par, sf_sample_record *r,
-                   int *timed_out)
+                   int first, int *timed_out)
 {
   int st = SF_OK;
   const sf_cell *ref = c->ref_cell;
@@ -59,11 +85,13 @@ static int attempt(MPI_Comm comm, const sf_campaign *c, const sf_scf_params *par
   memcpy(cell.rprimd, r->lattice, sizeof cell.rprimd);
   SF_CHECK_GOTO(sf_cell_finish(&cell, 0.5));
   SF_CHECK_GOTO(sf_scf_setup(&s, par, &cell, c->psps, comm));
+  r->init = SF_INIT_DEFAULT;
+  if (c->start && first) SF_CHECK_GOTO(sf_status_agree(comm, accelerated_start(c, &s, &cell, r)));
   SF_CHECK_GOTO(sf_relax_atoms(&s, &cell, &c->relax, &rr));
   SF_CHECK_GOTO(store_results(&s, &cell, r));
 cleanup:
   /* counts of the last attempt, kept for failed samples too */
-  r->scf_runs = rr.evaluations;
+  r->relax_evaluations = rr.evaluations;
   r->ionic_steps = rr.steps;
   r->scf_iterations = 0;
   for (int k = 0; k < rr.ntraj; k++) r->scf_iterations += rr.traj_scf[k];
@@ -102,13 +130,13 @@ int sf_campaign_sample(MPI_Comm comm, const sf_campaign *c, long i, sf_sample_re
      * different nodes need not agree), the SCF makes the ranks agree on it */
     par.deadline = c->sample_timeout > 0 ? t0 + c->sample_timeout : 0.0;
     par.iteration_hook = kill_mid_sample;
-    st = attempt(comm, c, &par, r, &timed_out);
+    st = attempt(comm, c, &par, r, na == 0, &timed_out);
     na++;
     if (!st) break;
     if (st == SF_STOPPED) return sf_error_trace(st, __FILE__, __LINE__, __func__); /* not done: no record */
     if (timed_out) { /* the whole story; a retry would have no time left */
       snprintf(reason[0], SF_REASON_LEN, "-sample_timeout %g s exceeded in attempt %d (%d ionic steps, %d SCF "
-               "runs): %.120s", c->sample_timeout, na, r->ionic_steps, r->scf_runs, sf_error_message());
+               "runs): %.120s", c->sample_timeout, na, r->ionic_steps, r->relax_evaluations, sf_error_message());
       sf_error_reset();
       break;
     }
@@ -135,8 +163,8 @@ int sf_campaign_sample(MPI_Comm comm, const sf_campaign *c, long i, sf_sample_re
     for (int a = 0; a < 3; a++) for (int b = 0; b < 3; b++) r->stress[a][b] = NAN;
   }
   /* every rank of the group stores the same wall time (the leader's) */
-  r->wall_time = sf_wtime() - t0;
-  MPI_Bcast(&r->wall_time, 1, MPI_DOUBLE, 0, comm);
+  r->wall_s = sf_wtime() - t0;
+  MPI_Bcast(&r->wall_s, 1, MPI_DOUBLE, 0, comm);
   return SF_OK;
 }
 
@@ -146,7 +174,7 @@ static void report_sample(const sf_sample_record *r, int group)
   if (r->status == SF_SAMPLE_OK)
     printf("  sample %6ld [group %d]: F = %.10f Ha, max|f| = %.1e Ha/Bohr, %d ionic steps, %d SCF runs, "
            "%d SCF iterations%s, %.1f s\n", r->index, group, r->free_energy, r->max_force, r->ionic_steps,
-           r->scf_runs, r->scf_iterations, r->attempts > 1 ? " (retried)" : "", r->wall_time);
+           r->relax_evaluations, r->scf_iterations, r->attempts > 1 ? " (retried)" : "", r->wall_s);
   else printf("  sample %6ld [group %d]: FAILED after %d attempts: %s\n", r->index, group, r->attempts, r->reason);
   fflush(stdout);
 }

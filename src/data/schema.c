@@ -32,10 +32,11 @@ const sf_column sf_columns[] = {
     SF_TERMS(TERM_COLUMN)
 #undef TERM_COLUMN
     {"scf_iterations", SF_COL_INT, SCALAR, O(scf_iterations), 0, "", "SCF iterations summed over the relaxation"},
-    {"scf_runs", SF_COL_INT, SCALAR, O(scf_runs), 0, "", "SCF runs (relaxation function evaluations)"},
+    {"relax_evaluations", SF_COL_INT, SCALAR, O(relax_evaluations), 0, "", "SCF runs (relaxation function evaluations)"},
     {"ionic_steps", SF_COL_INT, SCALAR, O(ionic_steps), 0, "", "BFGS iterations"},
     {"attempts", SF_COL_INT, SCALAR, O(attempts), 0, "", "1, or 2 when retried with safer mixing"},
-    {"wall_time", SF_COL_DOUBLE, SCALAR, O(wall_time), 0, "s", "of the sample's group, all attempts"},
+    {"wall_s", SF_COL_DOUBLE, SCALAR, O(wall_s), 0, "s", "of the sample's group, all attempts"},
+    {"init", SF_COL_INT, SCALAR, O(init), 0, "", "how the relaxation started: 0 default (ideal sites, uniform density), 1 a model's prediction"},
     {"status", SF_COL_INT, SCALAR, O(status), 0, "", "1 ok, 0 missing, -1 failed"},
     {"reason", SF_COL_STRING, SCALAR, O(reason), 0, "", "why a sample failed; empty when ok"},
 };

@@ -97,7 +97,7 @@ def t_warm_known():
     w = e["warm_start"]
     with h5py.File(DATASET, "r") as h:
         s = h["samples"]
-        its, runs, F = s["scf_iterations"][()], s["scf_runs"][()], s["free_energy"][()]
+        its, runs, F = s["scf_iterations"][()], s["relax_evaluations"][()], s["free_energy"][()]
     for r in w["per_sample"]:
         i = r["index"]
         print(f"sample {i}: relax SCF iterations cold/warm {r['relax_scf_iterations']} (dataset {its[i]}), runs "

@@ -148,7 +148,7 @@ def check_dataset(path, n, logged=None):
         status = f["samples/status"][:]
         counts = [int(f.attrs[k]) for k in ("nsamples", "nsamples_ok", "nsamples_failed", "nsamples_missing")]
         F = f["samples/free_energy"][:]
-        wall = f["samples/wall_time"][:]
+        wall = f["samples/wall_s"][:]
         fmax = f["samples/max_force"][:]
         n1, n2, n3 = f.attrs["ngfft"]
         vol = np.abs(np.linalg.det(f["samples/lattice"][:]))
@@ -179,7 +179,7 @@ def same_samples(a, b, n):
     with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
         names = []
         fa.visititems(lambda k, o: names.append(k) if isinstance(o, h5py.Dataset) else None)
-        bad = [k for k in names if not k.endswith("wall_time")
+        bad = [k for k in names if not k.endswith("wall_s")
                and fa[k][:n].tobytes() != fb[k][:n].tobytes()]
     if bad:
         fail(f"the first {n} samples of {a} and {b} differ in {bad}")
