@@ -224,7 +224,10 @@ static int my_samples(MPI_Comm comm, const sf_model *m, const sf_dataset *ds, co
     if (!c->strains) {
       SF_CHECK_GOTO(read_column(ds, "band_energy", ref.U));
       SF_CHECK_GOTO(read_column(ds, "entropy_term", ref.TS));
-      SF_CHECK_GOTO(read_column(ds, "wall_s", ref.wall));
+      if (read_column(ds, "wall_s", ref.wall)) { /* a dataset written before the column's rename */
+        sf_error_reset();
+        SF_CHECK_GOTO(read_column(ds, "wall_time", ref.wall));
+      }
     }
     const double *Dall = c->strains ? c->strains : ds->D;
     for (int k = 0; k < cnt; k++) memcpy(D + 6 * k, Dall + 6 * (size_t)idx[first + k], 6 * sizeof(double));
