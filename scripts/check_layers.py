@@ -50,6 +50,7 @@ HEADER_LAYER = {
     "dataset.h": "data",
     "stresspath.h": "analysis", "training.h": "analysis", "predict.h": "analysis",
     "init_guess.h": "analysis", "evaluate.h": "analysis", "elastic.h": "analysis",
+    "elastic_dft.h": "analysis",
     "app.h": "app", "output.h": "app",
 }
 

@@ -24,6 +24,7 @@ static const subcommand subcommands[] = {
     {"run", sf_cmd_run, "generate, train, then evaluate the test samples in one run, ending with the tables of the test errors"},
     {"evaluate", sf_cmd_evaluate, "a model against its dataset: F by the direct and sum routes, U, -TS, field errors"},
     {"path", sf_cmd_path, "a trained model under uniaxial stress: stress-strain path, positions, instability"},
+    {"elastic", sf_cmd_elastic, "relaxed-ion elastic tensor of a cell from DFT: stress finite differences, atoms relaxed"},
 };
 #define NSUB (int)(sizeof subcommands / sizeof subcommands[0])
 

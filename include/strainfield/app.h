@@ -49,6 +49,7 @@ int sf_cmd_generate(void);
 int sf_cmd_run(void);
 int sf_cmd_path(void);    /* src/app/cmd_path.c */
 int sf_cmd_evaluate(void); /* src/app/cmd_evaluate.c */
+int sf_cmd_elastic(void);  /* src/app/cmd_elastic.c */
 /* evaluate of model on dataset into summary (also the end of `run`): samples as -samples,
  * routes as -routes, use_dataset = -prediction dataset, -warm_start, -residual_forces,
  * tolmxf of the warm-start relaxations (0: the campaign's), -strain_file. */

@@ -61,6 +61,8 @@ int sf_lattice_from_strain(const double ref_rprimd[3][3], const double D[6], dou
 void sf_lattice_apply_strain(const double ref_rprimd[3][3], const double eps[3][3], double rprimd[3][3]);
 /* det m (for rows a, b, c: the signed volume a · (b × c)). */
 double sf_mat3_det(const double m[3][3]);
+/* inv = m⁻¹; SF_ERR_INPUT when |det m| < 1e-14 (a deformation gradient that flattens the cell). */
+int sf_mat3_inverse(const double m[3][3], double inv[3][3]);
 
 /* Fills gprimd and ucvol, checks the cell: error (SF_ERR_INPUT) for a zero, negative
  * (left-handed) or degenerate volume (relative volume below SF_CELL_MIN_RELVOL), and for

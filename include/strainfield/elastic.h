@@ -57,6 +57,10 @@ void sf_lagrangian_to_D(const double ref[3][3], const double lattice[3][3], cons
  * state; D from it and ref).  stress_small is left zero (see sf_model_elastic). */
 int sf_elastic_at(sf_energy_hess_fn f, void *ctx, const double ref[3][3], const double lattice[3][3], sf_elastic *s);
 
+/* From s->C and s->stress: B, its eigenvalues and mode, stable and the VRH moduli (what
+ * sf_elastic_at does after C; also the DFT tensor of elastic_dft.h). */
+int sf_elastic_finish(sf_elastic *s);
+
 /* Wallace's B_ijkl = C_ijkl + ½(δ_ik σ_jl + δ_jk σ_il + δ_il σ_jk + δ_jl σ_ik) − ½(σ_ij δ_kl + δ_ij σ_kl)
  * in Voigt form: the second-order energy change F − W of a symmetric strain from the
  * current state under the current Cauchy stress held fixed, W its work. */

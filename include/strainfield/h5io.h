@@ -16,6 +16,8 @@
 
 /* root as indented JSON to path (via path.tmp, renamed when complete). */
 int sf_write_json_file(const char *path, cJSON *root);
+/* A rows × cols row-major matrix, times scale, as a JSON array of rows. */
+cJSON *sf_json_matrix(const double *a, int rows, int cols, double scale);
 
 /* One dataset `name` of shape dims[rank] and memory type `type` under loc (a file or
  * group); errors name it. */

@@ -61,6 +61,11 @@ typedef struct {
 int sf_layout_choose(int nranks, int nkpt, int req_sample, int req_kpt, int req_band,
                      sf_layout_shape *shape);
 
+/* The automatic number of sample groups for nitems independent calculations on nranks
+ * ranks: the largest divisor of nranks that is at most nitems (one rank per group when
+ * there are enough items: they need no communication).  Pure. */
+int sf_layout_sample_groups_auto(int nranks, long nitems);
+
 /* Balanced contiguous blocks of n items (ranks, k-points) over ngroups groups: group g
  * holds items first..first+count-1; owner is -1 outside 0..n-1.  Pure. */
 void sf_layout_block_range(int n, int ngroups, int group, int *first, int *count);

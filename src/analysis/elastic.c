@@ -151,6 +151,12 @@ int sf_elastic_at(sf_energy_hess_fn f, void *ctx, const double ref[3][3], const 
     const int i = voigt_pair[al][0], j = voigt_pair[al][1];
     s->stress[i][j] = s->stress[j][i] = sv[al];
   }
+  SF_CHECK(sf_elastic_finish(s));
+  return SF_OK;
+}
+
+int sf_elastic_finish(sf_elastic *s)
+{
   sf_wallace_B(s->C, (const double(*)[3])s->stress, s->B);
   SF_CHECK(sf_stability_eig((const double(*)[6])s->B, s->eig, s->mode));
   s->stable = s->eig[0] > 0;

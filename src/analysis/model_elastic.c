@@ -2,6 +2,7 @@
  * D (`predict`), through the float64 energy network's exact Hessian, and the JSON of one
  * state (elastic.h). */
 #include "strainfield/core.h"
+#include "strainfield/h5io.h"
 #include "strainfield/crystal.h"
 #include "strainfield/elastic.h"
 #include "strainfield/stresspath.h"
@@ -33,31 +34,19 @@ const char *const sf_elastic_keys[SF_ELASTIC_NKEY] = {
     "elastic_tensor",   "elastic_tensor_GPa", "stability_eigenvalues", "stability_eigenvalues_GPa",
     "stability_mode",   "stable",           "bulk_modulus_vrh_GPa", "shear_modulus_vrh_GPa", "moduli_GPa"};
 
-/* rows × cols of a, times scale, as an array of arrays */
-static cJSON *matrix(const double *a, int rows, int cols, double scale)
-{
-  cJSON *o = cJSON_CreateArray();
-  for (int i = 0; i < rows; i++) {
-    double r[6];
-    for (int j = 0; j < cols; j++) r[j] = scale * a[i * cols + j];
-    cJSON_AddItemToArray(o, cJSON_CreateDoubleArray(r, cols));
-  }
-  return o;
-}
-
 cJSON *sf_elastic_json_item(const sf_elastic *s, int key)
 {
   const double G = SF_HA_BOHR3_GPA;
   double eg[6];
   for (int i = 0; i < 6; i++) eg[i] = G * s->eig[i];
   switch (key) {
-  case 0: return matrix(&s->lattice[0][0], 3, 3, 1);
-  case 1: return matrix(&s->stress[0][0], 3, 3, 1);
-  case 2: return matrix(&s->stress[0][0], 3, 3, G);
-  case 3: return matrix(&s->stress_small[0][0], 3, 3, 1);
-  case 4: return matrix(&s->stress_small[0][0], 3, 3, G);
-  case 5: return matrix(&s->C[0][0], 6, 6, 1);
-  case 6: return matrix(&s->C[0][0], 6, 6, G);
+  case 0: return sf_json_matrix(&s->lattice[0][0], 3, 3, 1);
+  case 1: return sf_json_matrix(&s->stress[0][0], 3, 3, 1);
+  case 2: return sf_json_matrix(&s->stress[0][0], 3, 3, G);
+  case 3: return sf_json_matrix(&s->stress_small[0][0], 3, 3, 1);
+  case 4: return sf_json_matrix(&s->stress_small[0][0], 3, 3, G);
+  case 5: return sf_json_matrix(&s->C[0][0], 6, 6, 1);
+  case 6: return sf_json_matrix(&s->C[0][0], 6, 6, G);
   case 7: return cJSON_CreateDoubleArray(s->eig, 6);
   case 8: return cJSON_CreateDoubleArray(eg, 6);
   case 9: return cJSON_CreateDoubleArray(s->mode, 6);

@@ -205,9 +205,7 @@ static int choose_groups(int req, int nranks, long nsamples, int *ns)
   }
   /* automatic: samples are independent, so one rank per group is the most efficient,
    * unless there are fewer samples than ranks */
-  *ns = 1;
-  for (int d = 1; d <= nranks; d++)
-    if (nranks % d == 0 && d <= nsamples) *ns = d;
+  *ns = sf_layout_sample_groups_auto(nranks, nsamples);
   return SF_OK;
 }
 

@@ -1,6 +1,7 @@
 /* summary.c — the summary JSON of a ground state (format: docs/formats.md).  Written to
  * PATH.tmp, then renamed, so a reader never sees a half-written summary. */
 #include "strainfield/core.h"
+#include "strainfield/h5io.h"
 #include "strainfield/options.h"
 #include "strainfield/output.h"
 
@@ -9,25 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cJSON *matrix(const double *a, int rows, int cols)
-{
-  cJSON *m = cJSON_CreateArray();
-  for (int i = 0; i < rows; i++) cJSON_AddItemToArray(m, cJSON_CreateDoubleArray(a + (size_t)i * cols, cols));
-  return m;
-}
-
 static void add_extra(cJSON *root, const sf_scf *s, const sf_summary_extra *x)
 {
   if (!x) return;
-  if (x->fcart) cJSON_AddItemToObject(root, "forces", matrix(&x->fcart[0][0], s->cell->natom, 3));
-  if (x->stress) cJSON_AddItemToObject(root, "stress", matrix(&x->stress[0][0], 3, 3));
+  if (x->fcart) cJSON_AddItemToObject(root, "forces", sf_json_matrix(&x->fcart[0][0], s->cell->natom, 3, 1.0));
+  if (x->stress) cJSON_AddItemToObject(root, "stress", sf_json_matrix(&x->stress[0][0], 3, 3, 1.0));
   if (x->uniaxial) {
     const sf_uniaxial_result *u = x->uniaxial;
     cJSON *o = cJSON_AddObjectToObject(root, "uniaxial");
     cJSON_AddNumberToObject(o, "dir", x->uniaxial_dir + 1);
     cJSON_AddNumberToObject(o, "strain", u->eps[x->uniaxial_dir][x->uniaxial_dir]);
     cJSON_AddNumberToObject(o, "sigma", u->sigma);
-    cJSON_AddItemToObject(o, "eps", matrix(&u->eps[0][0], 3, 3));
+    cJSON_AddItemToObject(o, "eps", sf_json_matrix(&u->eps[0][0], 3, 3, 1.0));
     double tr[2];
     for (int i = 0, k = 0; i < 3; i++)
       if (i != x->uniaxial_dir) tr[k++] = u->eps[i][i];
@@ -80,10 +74,10 @@ int sf_write_summary(const char *path, const sf_input *in, const sf_scf *s, cons
   cJSON_AddNumberToObject(en, "internal", E->internal);
   cJSON_AddNumberToObject(root, "fermi_energy", s->fermi);
   cJSON_AddNumberToObject(root, "nelect", s->nelect);
-  cJSON_AddItemToObject(root, "kpoints", matrix(&s->kp.kred[0][0], nkpt, 3));
+  cJSON_AddItemToObject(root, "kpoints", sf_json_matrix(&s->kp.kred[0][0], nkpt, 3, 1.0));
   cJSON_AddItemToObject(root, "weights", cJSON_CreateDoubleArray(s->kp.wtk, nkpt));
-  cJSON_AddItemToObject(root, "eigenvalues", matrix(s->eig, nkpt, nband));
-  cJSON_AddItemToObject(root, "occupations", matrix(s->occ, nkpt, nband));
+  cJSON_AddItemToObject(root, "eigenvalues", sf_json_matrix(s->eig, nkpt, nband, 1.0));
+  cJSON_AddItemToObject(root, "occupations", sf_json_matrix(s->occ, nkpt, nband, 1.0));
   cJSON *scf = cJSON_AddObjectToObject(root, "scf");
   cJSON_AddNumberToObject(scf, "iterations", s->iterations);
   cJSON_AddBoolToObject(scf, "converged", s->converged);
@@ -96,8 +90,8 @@ int sf_write_summary(const char *path, const sf_input *in, const sf_scf *s, cons
     cJSON_AddNumberToObject(h, "density_residual", s->hist_resid[i]);
     cJSON_AddItemToArray(hist, h);
   }
-  cJSON_AddItemToObject(root, "lattice", matrix(&s->cell->rprimd[0][0], 3, 3));
-  cJSON_AddItemToObject(root, "xred", matrix(&s->cell->xred[0][0], s->cell->natom, 3));
+  cJSON_AddItemToObject(root, "lattice", sf_json_matrix(&s->cell->rprimd[0][0], 3, 3, 1.0));
+  cJSON_AddItemToObject(root, "xred", sf_json_matrix(&s->cell->xred[0][0], s->cell->natom, 3, 1.0));
   cJSON_AddItemToObject(root, "ngfft", cJSON_CreateIntArray(s->box.n, 3));
   cJSON_AddNumberToObject(root, "nsym", s->sym.nsym);
   cJSON *psps = cJSON_AddArrayToObject(root, "pseudopotentials");

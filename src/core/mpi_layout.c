@@ -30,6 +30,14 @@ static int check_divides(int per_sample, int count, const char *option, int nran
   return SF_OK;
 }
 
+int sf_layout_sample_groups_auto(int nranks, long nitems)
+{
+  int g = 1;
+  for (int d = 1; d <= nranks; d++)
+    if (nranks % d == 0 && d <= nitems) g = d;
+  return g;
+}
+
 int sf_layout_choose(int nranks, int nkpt, int req_sample, int req_kpt, int req_band,
                      sf_layout_shape *s)
 {

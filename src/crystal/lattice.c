@@ -111,6 +111,18 @@ double sf_mat3_det(const double m[3][3])
          m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
 }
 
+int sf_mat3_inverse(const double m[3][3], double inv[3][3])
+{
+  const double det = sf_mat3_det(m);
+  if (fabs(det) < 1e-14) SF_ERROR(SF_ERR_INPUT, "singular deformation gradient (determinant %g)", det);
+  for (int i = 0; i < 3; i++) /* the adjugate over the determinant, indices cyclic */
+    for (int j = 0; j < 3; j++) {
+      const int a = (j + 1) % 3, b = (j + 2) % 3, c = (i + 1) % 3, d = (i + 2) % 3;
+      inv[i][j] = (m[a][c] * m[b][d] - m[a][d] * m[b][c]) / det;
+    }
+  return SF_OK;
+}
+
 int sf_lattice_from_strain(const double ref_rprimd[3][3], const double D[6], double rprimd[3][3])
 {
   double len[3];

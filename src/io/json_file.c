@@ -1,5 +1,6 @@
 /* json_file.c — a JSON document written through PATH.tmp and renamed when complete, so a
- * reader never sees a half-written file (the summaries of scf, train and predict). */
+ * reader never sees a half-written file (the summaries of scf, train and predict), and the
+ * array-of-rows form every summary writes its matrices in. */
 #include "strainfield/core.h"
 #include "strainfield/h5io.h"
 
@@ -26,4 +27,15 @@ int sf_write_json_file(const char *path, cJSON *root)
     SF_ERROR(SF_ERR_FILE, "cannot write %s", path);
   }
   return SF_OK;
+}
+
+cJSON *sf_json_matrix(const double *a, int rows, int cols, double scale)
+{
+  cJSON *m = cJSON_CreateArray();
+  for (int i = 0; i < rows; i++) {
+    cJSON *r = cJSON_CreateArray();
+    for (int j = 0; j < cols; j++) cJSON_AddItemToArray(r, cJSON_CreateNumber(scale * a[(size_t)i * cols + j]));
+    cJSON_AddItemToArray(m, r);
+  }
+  return m;
 }

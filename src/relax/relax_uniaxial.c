@@ -44,18 +44,6 @@ static void strain_from_vars(const cell_ctx *c, const PetscScalar *v, double eps
   }
 }
 
-static int invert3(const double m[3][3], double inv[3][3])
-{
-  const double det = sf_mat3_det(m);
-  if (fabs(det) < 1e-14) SF_ERROR(SF_ERR_INPUT, "singular deformation gradient");
-  for (int i = 0; i < 3; i++)
-    for (int j = 0; j < 3; j++) {
-      int a = (j + 1) % 3, b = (j + 2) % 3, cc = (i + 1) % 3, d = (i + 2) % 3;
-      inv[i][j] = (m[a][cc] * m[b][d] - m[a][d] * m[b][cc]) / det;
-    }
-  return SF_OK;
-}
-
 /* The trial cell's geometry (a local check, the same on every rank), then the SCF's
  * cell-dependent setup (collective): the ranks agree on the check first. */
 static int trial_cell(cell_ctx *c)
@@ -92,7 +80,7 @@ static int evaluate(cell_ctx *c, const PetscScalar *v, double *f, double grad[5]
   /* dF/dε_ref = Ω σ (I+ε)^{-T}; a symmetric pair k≠l moves both entries */
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 3; j++) Fdef[i][j] = (i == j) + eps[i][j];
-  SF_CHECK(invert3((const double(*)[3])Fdef, Finv));
+  SF_CHECK(sf_mat3_inverse((const double(*)[3])Fdef, Finv));
   double dF[3][3];
   for (int k = 0; k < 3; k++)
     for (int l = 0; l < 3; l++) {

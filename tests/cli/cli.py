@@ -212,7 +212,8 @@ def t_help_subcommands():
     # are missing: it is how a user finds out what they are.
     expect = {"generate": ["-samples", "-dataset", "-ecut"], "run": ["-samples", "-epochs", "-train_groups"],
               "train": ["-dataset", "-train_groups", "-coef_scaling"], "predict": ["-model", "-strain_D"],
-              "evaluate": ["-model", "-dataset", "-samples", "-routes", "-prediction"]}
+              "evaluate": ["-model", "-dataset", "-samples", "-routes", "-prediction"],
+              "elastic": ["-elastic_delta", "-elastic_points", "-tolmxf", "-ecut", "-resume", "-par_sample_groups"]}
     for sub, opts in expect.items():
         p = subprocess.run([EXE, sub, "-help"], cwd=WORK, capture_output=True, text=True, timeout=60)
         check(p.returncode == 0, f"{sub} -help: exit code 0 (got {p.returncode}; stderr {p.stderr.strip()[:200]})")
