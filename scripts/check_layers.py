@@ -45,7 +45,7 @@ HEADER_LAYER = {
     "scf.h": "scf", "eigensolver.h": "scf", "smearing.h": "scf", "mixing.h": "scf",
     "props.h": "props",
     "relax.h": "relax",
-    "h5io.h": "io",
+    "h5io.h": "io", "gridfile.h": "io",
     "ml.h": "ml", "mlp.h": "ml", "pca.h": "ml", "train.h": "ml",
     "dataset.h": "data",
     "stresspath.h": "analysis", "training.h": "analysis", "predict.h": "analysis",

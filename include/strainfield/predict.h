@@ -1,7 +1,7 @@
 /* predict.h — what a trained model says at given strains (src/analysis/predict*.c): F,
  * relaxed xred, ∂F/∂D and the PCA coefficients of many strains, the checks that a strain
- * is a cell and lies in the training box, the fields file and XSF files of the predicted
- * fields, the check that a dataset is the model's, and the -bench timings.  Layer
+ * is a cell and lies in the training box, the fields file and the XSF and cube files of
+ * the predicted fields, the check that a dataset is the model's, and the -bench timings.  Layer
  * analysis: the command's options and printing are app's (src/app/cmd_predict.c). */
 #ifndef STRAINFIELD_PREDICT_H
 #define STRAINFIELD_PREDICT_H
@@ -43,10 +43,13 @@ void sf_predict_set_reconstruct_threads(int n);
 int sf_predict_write_fields(const char *path, const sf_model *m, const double *D, int n, const sf_predictions *p);
 /* The same, predicting first. */
 int sf_predict_fields_file(const char *path, const sf_model *m, const double *D, int n);
-/* PREFIX_<field>.xsf (VESTA) of the four fields of one strain D with positions xred and
- * coefficients coef; needs the model's reference lattice. */
-int sf_predict_write_xsf(const char *prefix, const sf_model *m, const double D[6], const double *xred,
-                         const double *coef, int znucl);
+/* The xsf and/or cube files (formats: SF_GRID_* bits, gridfile.h) of the four fields of
+ * the n strains D with their predictions p, named after the -fields path (sf_grid_file_name;
+ * with the strain's index when n > 1), on the cell of each strain with the predicted
+ * positions; atoms of atomic number znucl, or (0) the training campaign's znucl and typat.
+ * Needs the model's reference lattice. */
+int sf_predict_write_grid_files(const char *path, int formats, const sf_model *m, const double *D, int n,
+                                const sf_predictions *p, int znucl);
 
 /* -bench: latencies of single and batched prediction, ∂F/∂D and field reconstruction,
  * and the float32-vs-float64 agreement, into root's "timing" object and the log. */

@@ -1,8 +1,9 @@
 /* predict.c — a trained model at given strains: the predictions of many strains, the
  * checks of the strains (a cell; inside the training box) and of a dataset (the model's),
- * and the files of the predicted fields (HDF5; XSF for VESTA).  See predict.h. */
+ * and the files of the predicted fields (HDF5; XSF and Gaussian cube for structure viewers).  See predict.h. */
 #include "strainfield/core.h"
 #include "strainfield/crystal.h"
+#include "strainfield/gridfile.h"
 #include "strainfield/h5io.h"
 #include "strainfield/predict.h"
 #include "predict_internal.h"
@@ -15,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BOHR_ANGSTROM 0.52917721067
-
 const char *sf_predict_invalid_strain(const double D[6])
 {
   for (int j = 0; j < 3; j++)
@@ -28,13 +27,20 @@ const char *sf_predict_invalid_strain(const double D[6])
   return NULL;
 }
 
+/* The training campaign's recorded settings (the caller deletes both): the dataset's
+ * identity keeps generate's resolved options as a JSON string, parsed into *inner (NULL
+ * when absent: then the settings themselves hold what there is). */
+static cJSON *campaign_options(const sf_model *m, cJSON **inner)
+{
+  cJSON *top = m->dataset_settings ? cJSON_Parse(m->dataset_settings) : NULL;
+  const cJSON *opts = cJSON_GetObjectItemCaseSensitive(top, "options");
+  *inner = cJSON_IsString(opts) ? cJSON_Parse(opts->valuestring) : NULL;
+  return top;
+}
+
 int sf_predict_count_outside(const sf_model *m, const double *D, int n, double box[4])
 {
-  cJSON *top = m->dataset_settings ? cJSON_Parse(m->dataset_settings) : NULL, *o = top;
-  /* the dataset's identity keeps generate's resolved options as a JSON string */
-  const cJSON *opts = cJSON_GetObjectItemCaseSensitive(top, "options");
-  cJSON *inner = cJSON_IsString(opts) ? cJSON_Parse(opts->valuestring) : NULL;
-  if (inner) o = inner;
+  cJSON *inner = NULL, *top = campaign_options(m, &inner), *o = inner ? inner : top;
   const cJSON *lam = cJSON_GetObjectItemCaseSensitive(o, "sample_lambda_range"),
               *th = cJSON_GetObjectItemCaseSensitive(o, "sample_theta_range"),
               *how = cJSON_GetObjectItemCaseSensitive(o, "sampling");
@@ -68,46 +74,6 @@ int sf_model_check_dataset(const sf_model *m, const sf_dataset *ds)
   if (strcmp(ds->checksum, m->dataset_checksum))
     SF_ERROR(SF_ERR_INPUT, "model was trained on dataset %s, %s is dataset %s: refusing", m->dataset_checksum, ds->path,
              ds->checksum);
-  return SF_OK;
-}
-
-static int write_xsf_file(const char *path, const sf_model *m, const double rprimd[9], const double *xred, int znucl,
-                     const double *field)
-{
-  char tmp[1200]; /* written to PATH.tmp and renamed when complete */
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *fp = fopen(tmp, "w");
-  if (!fp) SF_ERROR(SF_ERR_FILE, "-xsf: cannot write %s", tmp);
-  fprintf(fp, "# strainfield %s predicted field (atomic units; lattice in Angstrom)\nCRYSTAL\nPRIMVEC\n", SF_VERSION);
-  for (int i = 0; i < 3; i++)
-    fprintf(fp, " %.10f %.10f %.10f\n", rprimd[3 * i] * BOHR_ANGSTROM, rprimd[3 * i + 1] * BOHR_ANGSTROM,
-            rprimd[3 * i + 2] * BOHR_ANGSTROM);
-  fprintf(fp, "PRIMCOORD\n %d 1\n", m->natom);
-  for (int a = 0; a < m->natom; a++) {
-    double c[3] = {0, 0, 0};
-    for (int k = 0; k < 3; k++)
-      for (int j = 0; j < 3; j++) c[k] += xred[3 * a + j] * rprimd[3 * j + k];
-    fprintf(fp, " %d %.10f %.10f %.10f\n", znucl, c[0] * BOHR_ANGSTROM, c[1] * BOHR_ANGSTROM, c[2] * BOHR_ANGSTROM);
-  }
-  const int n1 = m->ngrid[0], n2 = m->ngrid[1], n3 = m->ngrid[2];
-  fprintf(fp, "BEGIN_BLOCK_DATAGRID_3D\n strainfield\n BEGIN_DATAGRID_3D_field\n %d %d %d\n 0 0 0\n", n1 + 1, n2 + 1, n3 + 1);
-  for (int i = 0; i < 3; i++)
-    fprintf(fp, " %.10f %.10f %.10f\n", rprimd[3 * i] * BOHR_ANGSTROM, rprimd[3 * i + 1] * BOHR_ANGSTROM,
-            rprimd[3 * i + 2] * BOHR_ANGSTROM);
-  /* XSF: first index fastest, periodic end points included */
-  int cnt = 0;
-  for (int k = 0; k <= n3; k++)
-    for (int j = 0; j <= n2; j++)
-      for (int i = 0; i <= n1; i++) {
-        fprintf(fp, " %.8e", field[((size_t)(i % n1) * n2 + j % n2) * n3 + k % n3]);
-        if (++cnt % 6 == 0) fputc('\n', fp);
-      }
-  int ok = fprintf(fp, "\n END_DATAGRID_3D\nEND_BLOCK_DATAGRID_3D\n") > 0 && !ferror(fp);
-  ok = !fclose(fp) && ok;
-  if (!ok || rename(tmp, path)) {
-    remove(tmp);
-    SF_ERROR(SF_ERR_FILE, "-xsf: cannot write %s", path);
-  }
   return SF_OK;
 }
 
@@ -192,24 +158,57 @@ int sf_predict_fields_file(const char *path, const sf_model *m, const double *D,
   return SF_OK;
 }
 
-int sf_predict_write_xsf(const char *prefix, const sf_model *m, const double D[6], const double *xred,
-                         const double *coef, int znucl)
+/* Z of every atom from the training campaign's options (znucl, typat) recorded in the
+ * model: 1 when found. */
+static int campaign_znucl(const sf_model *m, int *z)
 {
-  if (!m->have_ref) SF_ERROR(SF_ERR_INPUT, "-xsf: the model has no reference lattice");
+  cJSON *inner = NULL, *top = campaign_options(m, &inner);
+  const cJSON *o = inner ? inner : top, *zn = cJSON_GetObjectItemCaseSensitive(o, "znucl"),
+              *ty = cJSON_GetObjectItemCaseSensitive(o, "typat");
+  int ok = cJSON_GetArraySize(ty) == m->natom && cJSON_GetArraySize(zn) > 0;
+  for (int a = 0; a < m->natom && ok; a++) {
+    const int t = cJSON_GetArrayItem(ty, a)->valueint;
+    ok = t >= 1 && t <= cJSON_GetArraySize(zn);
+    if (ok) z[a] = (int)cJSON_GetArrayItem(zn, t - 1)->valuedouble;
+  }
+  cJSON_Delete(inner);
+  cJSON_Delete(top);
+  return ok;
+}
+
+int sf_predict_write_grid_files(const char *path, int formats, const sf_model *m, const double *D, int n,
+                                const sf_predictions *p, int znucl)
+{
+  if (!m->have_ref) SF_ERROR(SF_ERR_INPUT, "-fields_format: %s has no reference lattice (no cell to write)", path);
+  int ktot = 0, st = SF_OK, *z = NULL;
+  for (int f = 0; f < SF_NFIELD; f++) ktot += m->ncomp[f];
   double r[3][3], ref[3][3], *fld = NULL;
   memcpy(ref, m->ref_rprimd, sizeof ref);
-  SF_CHECK(sf_lattice_from_strain(ref, D, r));
-  int st = SF_OK;
+  SF_CHECK_GOTO(sf_calloc((void **)&z, m->natom + 1, sizeof *z));
   SF_CHECK_GOTO(sf_calloc((void **)&fld, m->npt, sizeof *fld));
-  for (int f = 0, off = 0; f < SF_NFIELD; off += m->ncomp[f], f++) {
-    char p[1100];
-    snprintf(p, sizeof p, "%s_%s.xsf", prefix, sf_field_names[f]);
-    sf_predict_threads_on();
-    sf_model_reconstruct(m, f, coef + off, fld);
-    sf_predict_threads_off();
-    SF_CHECK_GOTO(write_xsf_file(p, m, (const double *)r, xred, znucl, fld));
+  if (!znucl && !campaign_znucl(m, z))
+    SF_ERROR_GOTO(SF_ERR_INPUT, "-fields_znucl: the model does not record its campaign's znucl and typat; give the "
+                                "atomic number");
+  for (int a = 0; a < m->natom && znucl; a++) z[a] = znucl;
+  for (int i = 0; i < n; i++) {
+    SF_CHECK_GOTO(sf_lattice_from_strain(ref, D + 6 * i, r));
+    const sf_grid_cell cell = {&r[0][0], m->natom, p->x + (size_t)i * 3 * m->natom, z, NULL, m->ngrid};
+    for (int f = 0, off = 0; f < SF_NFIELD; off += m->ncomp[f], f++) {
+      sf_predict_threads_on();
+      sf_model_reconstruct(m, f, p->coef + (size_t)i * ktot + off, fld);
+      sf_predict_threads_off();
+      char name[1100], comment[200];
+      snprintf(comment, sizeof comment, "strainfield %s predict: %s at D = %.8g %.8g %.8g %.8g %.8g %.8g", SF_VERSION,
+               sf_field_names[f], D[6 * i], D[6 * i + 1], D[6 * i + 2], D[6 * i + 3], D[6 * i + 4], D[6 * i + 5]);
+      for (int fmt = SF_GRID_XSF; fmt <= SF_GRID_CUBE; fmt *= 2)
+        if (formats & fmt) {
+          sf_grid_file_name(path, n > 1 ? i : -1, sf_field_names[f], fmt, name, sizeof name);
+          SF_CHECK_GOTO(sf_grid_file_write(name, fmt, &cell, comment, fld));
+        }
+    }
   }
 cleanup:
+  sf_free(z);
   sf_free(fld);
   return st;
 }

@@ -1,10 +1,11 @@
 /* cmd_predict.c — `strainfield predict`: the options, the strains (-strain_D or a
  * -strain_file), the checks of the outputs, the JSON of F, relaxed xred, ∂F/∂D, the
  * stress, elastic tensor and stability (elastic.h), and the warnings; what the model says is analysis's (predict.h): the fields (HDF5, and XSF
- * for VESTA) and, with -bench, the timings. */
+ * or Gaussian cube files for structure viewers, -fields_format) and, with -bench, the timings. */
 #include "strainfield/app.h"
 #include "strainfield/core.h"
 #include "strainfield/elastic.h"
+#include "strainfield/gridfile.h"
 #include "strainfield/h5io.h"
 #include "strainfield/options.h"
 #include "strainfield/predict.h"
@@ -17,8 +18,9 @@
 
 /* The resolved options of predict. */
 typedef struct {
-  char model[1024], summary[1024], fields[1024], xsf[1024], sfile[1024], dataset[1024];
-  int have_summary, have_fields, have_xsf, have_sfile, have_D, have_ds, do_bench, znucl, fp64;
+  char model[1024], summary[1024], fields[1024], sfile[1024], dataset[1024];
+  int have_summary, have_fields, have_sfile, have_D, have_ds, do_bench, znucl, fp64;
+  int formats; /* -fields_format: SF_GRID_* bits */
   double D1[6];
 } predict_opts;
 
@@ -102,8 +104,9 @@ static int predict_body(const predict_opts *o, const sf_model *m, const double *
          dF[1], dF[2], dF[3], dF[4], dF[5]);
   if (el) elastic_log(&el[0]);
   if (o->do_bench) SF_CHECK_GOTO(sf_predict_bench(m, root, rec_threads));
-  if (rank == 0 && o->have_fields) SF_CHECK_GOTO(sf_predict_write_fields(o->fields, m, D, n, &pr));
-  if (rank == 0 && o->have_xsf) SF_CHECK_GOTO(sf_predict_write_xsf(o->xsf, m, D, pr.x, pr.coef, o->znucl));
+  if (rank == 0 && o->have_fields && (o->formats & SF_GRID_H5)) SF_CHECK_GOTO(sf_predict_write_fields(o->fields, m, D, n, &pr));
+  if (rank == 0 && o->have_fields && (o->formats & ~SF_GRID_H5))
+    SF_CHECK_GOTO(sf_predict_write_grid_files(o->fields, o->formats, m, D, n, &pr, o->znucl));
   if (rank == 0 && o->have_summary) SF_CHECK_GOTO(sf_write_json_file(o->summary, root));
 cleanup:
   cJSON_Delete(root);
@@ -112,21 +115,34 @@ cleanup:
   return st;
 }
 
-/* Every output (NULL: not asked for) checked against the inputs before the model is read. */
-static int check_outputs(const predict_opts *o)
+/* Every output (NULL: not asked for) checked against the inputs before the model is read:
+ * the summary, and the fields file and the grid files of -fields_format for n strains. */
+static int check_outputs(const predict_opts *o, int n)
 {
   const sf_path_input in[] = {{"-model", o->model},
                               {"-strain_file", o->have_sfile ? o->sfile : NULL},
                               {"-dataset", o->have_ds ? o->dataset : NULL}};
-  sf_path_input out[2 + SF_NFIELD] = {{"-summary", o->have_summary ? o->summary : NULL},
-                                      {"-fields", o->have_fields ? o->fields : NULL}};
-  char xsf_path[SF_NFIELD][1100];
-  for (int f = 0; f < SF_NFIELD; f++) {
-    snprintf(xsf_path[f], sizeof xsf_path[f], "%s_%s.xsf", o->have_xsf ? o->xsf : "", sf_field_names[f]);
-    out[2 + f] = (sf_path_input){"-xsf", o->have_xsf ? xsf_path[f] : NULL};
-  }
-  SF_CHECK(sf_check_outputs(out, 2 + SF_NFIELD, in, 3));
-  return SF_OK;
+  const int ngrid = o->have_fields ? n * SF_NFIELD * 2 : 0;
+  sf_path_input *out = NULL;
+  char(*names)[1100] = NULL;
+  int nout = 2, st = SF_OK;
+  SF_CHECK_GOTO(sf_calloc((void **)&out, 2 + ngrid, sizeof *out));
+  SF_CHECK_GOTO(sf_calloc((void **)&names, ngrid + 1, sizeof *names));
+  out[0] = (sf_path_input){"-summary", o->have_summary ? o->summary : NULL};
+  out[1] = (sf_path_input){"-fields", o->have_fields && (o->formats & SF_GRID_H5) ? o->fields : NULL};
+  for (int i = 0; i < n && o->have_fields; i++)
+    for (int f = 0; f < SF_NFIELD; f++)
+      for (int fmt = SF_GRID_XSF; fmt <= SF_GRID_CUBE; fmt *= 2)
+        if (o->formats & fmt) {
+          sf_grid_file_name(o->fields, n > 1 ? i : -1, sf_field_names[f], fmt, names[nout - 2], sizeof names[0]);
+          out[nout] = (sf_path_input){"-fields", names[nout - 2]};
+          nout++;
+        }
+  SF_CHECK_GOTO(sf_check_outputs(out, nout, in, 3));
+cleanup:
+  sf_free(out);
+  sf_free(names);
+  return st;
 }
 
 static int read_opts(predict_opts *o)
@@ -137,9 +153,14 @@ static int read_opts(predict_opts *o)
   SF_CHECK(sf_opt_real_array("-strain_D", 6, 6, NULL, 0, "one strain: la,lb,lc,tha,thb,thc (degrees)", o->D1, &nD, &o->have_D));
   SF_CHECK(sf_opt_string("-strain_file", NULL, "text file of strains, 6 numbers a line", o->sfile, sizeof o->sfile, &o->have_sfile));
   SF_CHECK(sf_opt_string("-summary", NULL, "JSON: free_energy, xred, dF_dD, stress, elastic_tensor, stability", o->summary, sizeof o->summary, &o->have_summary));
-  SF_CHECK(sf_opt_string("-fields", NULL, "HDF5 of the predicted fields", o->fields, sizeof o->fields, &o->have_fields));
-  SF_CHECK(sf_opt_string("-xsf", NULL, "prefix of XSF files (VESTA) of the first strain's fields", o->xsf, sizeof o->xsf, &o->have_xsf));
-  SF_CHECK(sf_opt_int("-xsf_znucl", 12, "atomic number written to the XSF files", &o->znucl, NULL));
+  SF_CHECK(sf_opt_string("-fields", NULL, "the predicted fields: HDF5 file (and the stem of -fields_format's xsf/cube files)",
+                         o->fields, sizeof o->fields, &o->have_fields));
+  char fmt[256];
+  SF_CHECK(sf_opt_string("-fields_format", "h5", "formats of -fields: list of h5, xsf (XCrySDen, VESTA), cube (Gaussian "
+                         "cube: VESTA, VMD, OVITO); xsf and cube: one file per field (and strain)", fmt, sizeof fmt, NULL));
+  SF_CHECK(sf_grid_formats_parse("-fields_format", fmt, &o->formats));
+  SF_CHECK(sf_opt_int("-fields_znucl", 0, "atomic number of every atom in the xsf/cube files (0: the training "
+                      "campaign's znucl and typat, recorded in the model)", &o->znucl, NULL));
   SF_CHECK(sf_opt_string("-dataset", NULL, "refuse unless the model was trained on this dataset", o->dataset, sizeof o->dataset, &o->have_ds));
   SF_CHECK(sf_opt_bool("-fp64", 0, "evaluate the networks in float64 (default: float32 copies, ~1e-7 relative)", &o->fp64, NULL));
   SF_CHECK(sf_opt_bool("-bench", 0, "time single and batched prediction and field reconstruction", &o->do_bench, NULL));
@@ -180,20 +201,24 @@ int sf_cmd_predict(void)
   SF_CHECK(read_opts(&o));
   SF_CHECK(sf_options_finish());
   if (o.have_D == o.have_sfile) SF_ERROR(SF_ERR_INPUT, "predict needs exactly one of -strain_D and -strain_file");
-  SF_CHECK(check_outputs(&o));
+  double *D = o.D1;
+  int n = 1, st = SF_OK, have_m = 0;
   sf_model m;
-  SF_CHECK(sf_model_read(o.model, &m));
+  if (o.have_sfile) {
+    SF_CHECK_GOTO(sf_path_check_regular("-strain_file", o.sfile));
+    SF_CHECK_GOTO(sf_read_strain_file(o.sfile, &D, &n));
+  }
+  SF_CHECK_GOTO(check_outputs(&o, n));
+  SF_CHECK_GOTO(sf_model_read(o.model, &m));
+  have_m = 1;
   if (o.fp64) m.have_fast = 0; /* sf_model_predict then runs the float64 networks */
   const int rec_threads = reconstruct_threads();
-  double *D = o.D1;
-  int n = 1, st = SF_OK;
   if (o.have_ds) SF_CHECK_GOTO(check_dataset(&m, o.dataset));
-  if (o.have_sfile) SF_CHECK_GOTO(sf_read_strain_file(o.sfile, &D, &n));
   const char *why = o.have_D ? sf_predict_invalid_strain(o.D1) : NULL;
   if (why) SF_ERROR_GOTO(SF_ERR_INPUT, "-strain_D: %s", why);
   SF_CHECK_GOTO(predict_body(&o, &m, D, n, rec_threads));
 cleanup:
   if (D != o.D1) sf_free(D);
-  sf_model_free(&m);
+  if (have_m) sf_model_free(&m);
   return st;
 }

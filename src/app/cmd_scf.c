@@ -1,7 +1,8 @@
 /* cmd_scf.c — `strainfield scf` and `strainfield relax`: one ground state (relaxed or
- * not), with forces, stress, the summary JSON and the fields file. */
+ * not), with forces, stress, the summary JSON and the fields file (HDF5, XSF, cube). */
 #include "strainfield/app.h"
 #include "strainfield/core.h"
+#include "strainfield/gridfile.h"
 #include "strainfield/init_guess.h"
 #include "strainfield/options.h"
 #include "strainfield/output.h"
@@ -57,16 +58,60 @@ static int read_init_opts(int relax, init_opts *o)
   return SF_OK;
 }
 
-/* -summary and -fields checked before the SCF: not a pseudopotential, options or start
- * file, in a writable folder (a missing one used to be found after the ground state). */
-static int check_outputs(const sf_input *in, const init_opts *io)
+/* -summary, -fields and the grid files of -fields_format (formats) checked before the
+ * SCF: not a pseudopotential, options or start file, in a writable folder (a missing one
+ * used to be found after the ground state). */
+static int check_outputs(const sf_input *in, const init_opts *io, int formats)
 {
-  sf_path_input inp[SF_MAXTYPAT + 1];
+  sf_path_input inp[SF_MAXTYPAT + 1], out[2 + 2 * SF_NFIELD];
+  char names[2 * SF_NFIELD][1100];
   for (int t = 0; t < in->npsp; t++) inp[t] = (sf_path_input){"-pseudos", in->psp_paths[t]};
   inp[in->npsp] = (sf_path_input){io->have_model ? "-init_model" : "-init_density", io->path};
-  const sf_path_input out[] = {{"-summary", in->have_summary ? in->summary : NULL},
-                               {"-fields", in->have_fields ? in->fields : NULL}};
-  SF_CHECK(sf_check_outputs(out, 2, inp, in->npsp + (io->path[0] != 0)));
+  out[0] = (sf_path_input){"-summary", in->have_summary ? in->summary : NULL};
+  out[1] = (sf_path_input){"-fields", in->have_fields && (formats & SF_GRID_H5) ? in->fields : NULL};
+  int nout = 2;
+  for (int f = 0; f < SF_NFIELD && in->have_fields; f++)
+    for (int fmt = SF_GRID_XSF; fmt <= SF_GRID_CUBE; fmt *= 2)
+      if (formats & fmt) {
+        sf_grid_file_name(in->fields, -1, sf_field_names[f], fmt, names[nout - 2], sizeof names[0]);
+        out[nout] = (sf_path_input){"-fields", names[nout - 2]};
+        nout++;
+      }
+  SF_CHECK(sf_check_outputs(out, nout, inp, in->npsp + (io->path[0] != 0)));
+  return SF_OK;
+}
+
+static int read_fields_format(int *formats)
+{
+  char list[256];
+  SF_CHECK(sf_opt_string("-fields_format", "h5", "formats of -fields: list of h5, xsf (XCrySDen, VESTA), cube (Gaussian "
+                         "cube: VESTA, VMD, OVITO); xsf and cube: one file per field", list, sizeof list, NULL));
+  SF_CHECK(sf_grid_formats_parse("-fields_format", list, formats));
+  return SF_OK;
+}
+
+/* The xsf and cube files of -fields_format: the four fields on the cell with its atoms
+ * (cube's charge column: the pseudo-ion charge zion). */
+static int write_grid_files(const sf_input *in, const sf_scf *s, int formats, const char *cmd, double *const f[SF_NFIELD])
+{
+  const sf_cell *c = &in->cell;
+  int z[SF_MAXATOM];
+  double q[SF_MAXATOM];
+  for (int a = 0; a < c->natom; a++) {
+    z[a] = (int)lround(c->znucl[c->typat[a]]);
+    q[a] = c->zion[c->typat[a]];
+  }
+  const sf_grid_cell cell = {&c->rprimd[0][0], c->natom, &c->xred[0][0], z, q, s->box.n};
+  for (int i = 0; i < SF_NFIELD; i++) {
+    char name[1100], comment[160];
+    snprintf(comment, sizeof comment, "strainfield %s %s: %s, F = %.10f Ha", SF_VERSION, cmd, sf_field_names[i],
+             s->E.free);
+    for (int fmt = SF_GRID_XSF; fmt <= SF_GRID_CUBE; fmt *= 2)
+      if (formats & fmt) {
+        sf_grid_file_name(in->fields, -1, sf_field_names[i], fmt, name, sizeof name);
+        SF_CHECK(sf_grid_file_write(name, fmt, &cell, comment, f[i]));
+      }
+  }
   return SF_OK;
 }
 
@@ -134,8 +179,9 @@ static int read_relax_opts(int *uniaxial, sf_relax_params *rp, sf_uniaxial_param
   return SF_OK;
 }
 
-/* -fields: the four fields of the converged state (collective; rank 0 writes). */
-static int write_fields_output(sf_scf *s, const sf_input *in)
+/* -fields: the four fields of the converged state in the formats of -fields_format
+ * (collective; rank 0 writes). */
+static int write_fields_output(sf_scf *s, const sf_input *in, int formats, const char *cmd)
 {
   int rank, st = SF_OK;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -143,7 +189,8 @@ static int write_fields_output(sf_scf *s, const sf_input *in)
   for (int i = 0; i < 4; i++) st = st ? st : sf_calloc((void **)&f[i], s->box.nfft, sizeof(double));
   SF_CHECK_GOTO(sf_status_agree(MPI_COMM_WORLD, st));
   SF_CHECK_GOTO(sf_scf_fields(s, f[0], f[1], f[2], f[3]));
-  if (rank == 0) SF_CHECK_GOTO(sf_write_fields(in->fields, s, f[0], f[1], f[2], f[3]));
+  if (rank == 0 && (formats & SF_GRID_H5)) SF_CHECK_GOTO(sf_write_fields(in->fields, s, f[0], f[1], f[2], f[3]));
+  if (rank == 0) SF_CHECK_GOTO(write_grid_files(in, s, formats, cmd, f));
 cleanup:
   for (int i = 0; i < 4; i++) sf_free(f[i]);
   return st;
@@ -162,13 +209,14 @@ static int ground_state(int relax)
   double (*fcart)[3] = NULL, stress[3][3] = {{0}};
   init_opts io = {0};
   sf_init_record init;
-  int uniaxial = 0, have_s = 0, st = SF_OK, rank;
+  int uniaxial = 0, have_s = 0, st = SF_OK, rank, formats = SF_GRID_H5;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   SF_CHECK(sf_input_read(&in));
   if (relax) SF_CHECK_GOTO(read_relax_opts(&uniaxial, &rp, &up));
   SF_CHECK_GOTO(read_init_opts(relax, &io));
+  SF_CHECK_GOTO(read_fields_format(&formats));
   SF_CHECK_GOTO(sf_options_finish());
-  SF_CHECK_GOTO(check_outputs(&in, &io));
+  SF_CHECK_GOTO(check_outputs(&in, &io, formats));
   sf_input_warn(&in); /* after every check: a bad option is one line */
   SF_CHECK_GOTO(sf_scf_setup(&s, &in.scf, &in.cell, in.psps, MPI_COMM_WORLD));
   have_s = 1;
@@ -201,7 +249,7 @@ static int ground_state(int relax)
     SF_CHECK_GOTO(sf_scf_stress(&s, stress));
     print_forces_stress(&in.cell, fcart, stress);
   }
-  if (in.have_fields && s.converged) SF_CHECK_GOTO(write_fields_output(&s, &in));
+  if (in.have_fields && s.converged) SF_CHECK_GOTO(write_fields_output(&s, &in, formats, relax ? "relax" : "scf"));
   /* the summary is written even when the SCF or relaxation failed, marked as such */
   sf_summary_extra extra = {s.converged ? (const double(*)[3])fcart : NULL,
                             s.converged ? (const double(*)[3])stress : NULL, relax ? &rr : NULL,

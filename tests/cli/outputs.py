@@ -82,12 +82,14 @@ def t_outputs_predict():
     refused_same("predict", ["-model", model, "-strain_file", strains, "-summary", strains], "-summary",
                  "-strain_file", strains)
     refused_same("predict", ["-model", model] + D + ["-dataset", data, "-fields", data], "-fields", "-dataset", data)
-    # -xsf P writes P_rho.xsf ...: those names are checked too
-    xsf_input = path("q_rho.xsf")
-    shutil.copy(strains, xsf_input)
-    refused_same("predict", ["-model", model, "-strain_file", xsf_input, "-xsf", path("q")], "-xsf", "-strain_file",
-                 xsf_input)
-    for opt in ("-fields", "-summary", "-xsf"):
+    # -fields P -fields_format xsf,cube writes P_rho.xsf, P_rho.cube ...: those names are checked too
+    for ext in ("xsf", "cube"):
+        grid_input = path("q_rho." + ext)
+        shutil.copy(strains, grid_input)
+        refused_same("predict", ["-model", model, "-strain_file", grid_input, "-fields", path("q.h5"),
+                                 "-fields_format", "xsf,cube"], "-fields", "-strain_file", grid_input)
+        os.remove(grid_input)
+    for opt in ("-fields", "-summary"):
         refused_folder("predict", ["-model", model] + D + [opt, path("nowhere/x")], opt, "predict:")
     refused_folder("path", ["-model", model, "-nstrain", "3", "-fields", path("nowhere/x")], "-fields", "path:")
 

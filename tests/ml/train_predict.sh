@@ -14,8 +14,8 @@ RUN=("$SF")
 "${RUN[@]}" train -dataset data.h5 -model model.h5 -ntrain 110 -ntest 50 -epochs 20 -pca_components 10 \
   -arch_rho 32,32 -arch_phi 32,32 -arch_u 32,32 -arch_s 32,32 -coef_scaling standard,variance,standard,range \
   -summary train.json -verbosity 0
-"${RUN[@]}" predict -model model.h5 -strain_D 1.01,0.99,1.0,90.5,89.5,90 -summary p.json -fields p.h5 -xsf px \
-  -dataset data.h5 -verbosity 0
+"${RUN[@]}" predict -model model.h5 -strain_D 1.01,0.99,1.0,90.5,89.5,90 -summary p.json -fields p.h5 \
+  -fields_format h5,xsf -fields_znucl 12 -dataset data.h5 -verbosity 0
 $PY - <<'PYEOF'
 import json, h5py, math
 t = json.load(open("train.json"))
@@ -33,7 +33,7 @@ with h5py.File("p.h5") as h:
     assert h["fields/rho"].shape == (1, 8, 12, 10) and h["fields/s"].shape == (1, 8, 12, 10)
 print("train/predict contract ok")
 PYEOF
-test -s px_rho.xsf
+test -s p_rho.xsf
 if [[ $NP -eq 1 ]]; then
   # a strain outside the sampled box is predicted, flagged in the JSON and warned about;
   # one that is no cell is refused, naming the option or the file line
