@@ -7,6 +7,7 @@
 #ifndef STRAINFIELD_APP_H
 #define STRAINFIELD_APP_H
 
+#include "strainfield/core.h"
 #include "strainfield/crystal.h"
 #include "strainfield/train.h"
 #include "strainfield/pseudo.h"
@@ -48,6 +49,21 @@ int sf_cmd_predict(void); /* src/app/cmd_predict.c */
 int sf_cmd_generate(void);
 int sf_cmd_run(void);
 int sf_cmd_path(void);    /* src/app/cmd_path.c */
+/* One uniaxial path of model m as `path` computes it (src/app/cmd_path.c), logged and
+ * written to summary (JSON) and fields (HDF5 of the predicted fields at every point; NULL:
+ * none) by rank 0; *nconverged points reached tol (the others are kept, marked). */
+typedef struct {
+  const char *model; /* the model file's path, recorded in the JSON */
+  int dir;           /* loaded axis 1, 2, 3 */
+  double range[2];   /* first, last ε_ii */
+  int npt;
+  const char *residual; /* "subtract" or "zero" (-path_residual) */
+  double tol;
+  int maxiter;
+  const char *summary, *fields;
+  int quiet; /* 1: no table of the points in the log (run -figures) */
+} sf_path_args;
+int sf_path_files(const sf_model *m, const sf_path_args *a, int *nconverged);
 int sf_cmd_evaluate(void); /* src/app/cmd_evaluate.c */
 /* evaluate of model on dataset into summary (also the end of `run`): samples as -samples,
  * routes as -routes, use_dataset = -prediction dataset, -warm_start, -residual_forces,
