@@ -74,6 +74,21 @@ typedef struct {
   double tolmxf;
   const char *strain_file; /* NULL: the dataset's samples */
 } sf_evaluate_args;
+/* run -figures DIR (src/app/figures.c, docs/figures.md): the paper's figures of the run,
+ * drawn by the plotting tool shipped with strainfield from the run's files. */
+typedef struct {
+  char dir[1024], python[1024], tool[4200];
+  int on; /* -figures given */
+} sf_figures_opts;
+/* -figures and -figures_python. */
+int sf_figures_read_opts(sf_figures_opts *o);
+/* Before any work (collective): the folder (made if missing), its files against the
+ * inputs, the tool and its Python (it must import matplotlib, h5py, numpy). */
+int sf_figures_check(sf_figures_opts *o, const sf_path_input *inputs, int nin);
+/* After evaluate (collective): Figure 2's prediction and the three uniaxial paths into the
+ * folder, then the tool draws every figure from them and the run's files. */
+int sf_figures_write(const sf_figures_opts *o, const char *dataset, const char *model, const char *train_json,
+                     const char *eval_json);
 /* The strains of a strain file (src/app/strain_file.c): 6 numbers a line (commas allowed),
  * # comments; *D (6 per strain) is the caller's to free, also on failure. */
 int sf_read_strain_file(const char *path, double **D, int *n);

@@ -1,5 +1,6 @@
 /* json_file.c — a JSON document written through PATH.tmp and renamed when complete, so a
- * reader never sees a half-written file (the summaries of scf, train and predict). */
+ * reader never sees a half-written file (the summaries of scf, train and predict), and
+ * read back (run's closing table and its figures read train's summary). */
 #include "strainfield/core.h"
 #include "strainfield/h5io.h"
 
@@ -25,5 +26,23 @@ int sf_write_json_file(const char *path, cJSON *root)
     remove(tmp); /* never leave a partial file behind */
     SF_ERROR(SF_ERR_FILE, "cannot write %s", path);
   }
+  return SF_OK;
+}
+
+int sf_read_json_file(const char *path, cJSON **root)
+{
+  *root = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) SF_ERROR(SF_ERR_FILE, "cannot read %s", path);
+  char *text = NULL;
+  long len = fseek(f, 0, SEEK_END) ? -1 : ftell(f);
+  if (len >= 0 && !fseek(f, 0, SEEK_SET)) text = malloc((size_t)len + 1);
+  size_t got = text ? fread(text, 1, (size_t)len, f) : 0;
+  fclose(f);
+  if (!text) SF_ERROR(SF_ERR_FILE, "cannot read %s", path);
+  text[got] = '\0';
+  *root = cJSON_Parse(text);
+  free(text);
+  if (!*root) SF_ERROR(SF_ERR_FILE, "%s is not valid JSON", path);
   return SF_OK;
 }
