@@ -19,6 +19,7 @@ PACKAGES=(
   procps                 # pgrep in the campaign tests
   slurmctld slurmd slurm-client munge iproute2  # scripts/slurm_local.sh (tests/slurm): no slurm-wlm metapackage
   python3-numpy python3-h5py python3-netcdf4 hdf5-tools python3-sklearn python3-torch
+  python3-matplotlib     # scripts/figures (run -figures, docs/figures.md)
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #ifndef STRAINFIELD_APP_H
 #define STRAINFIELD_APP_H
 
+#include "strainfield/core.h"
 #include "strainfield/crystal.h"
 #include "strainfield/train.h"
 #include "strainfield/pseudo.h"
@@ -48,6 +49,21 @@ int sf_cmd_predict(void); /* src/app/cmd_predict.c */
 int sf_cmd_generate(void);
 int sf_cmd_run(void);
 int sf_cmd_path(void);    /* src/app/cmd_path.c */
+/* One uniaxial path of model m as `path` computes it (src/app/cmd_path.c), logged and
+ * written to summary (JSON) and fields (HDF5 of the predicted fields at every point; NULL:
+ * none) by rank 0; *nconverged points reached tol (the others are kept, marked). */
+typedef struct {
+  const char *model; /* the model file's path, recorded in the JSON */
+  int dir;           /* loaded axis 1, 2, 3 */
+  double range[2];   /* first, last ε_ii */
+  int npt;
+  const char *residual; /* "subtract" or "zero" (-path_residual) */
+  double tol;
+  int maxiter;
+  const char *summary, *fields;
+  int quiet; /* 1: no table of the points in the log (run -figures) */
+} sf_path_args;
+int sf_path_files(const sf_model *m, const sf_path_args *a, int *nconverged);
 int sf_cmd_evaluate(void); /* src/app/cmd_evaluate.c */
 int sf_cmd_elastic(void);  /* src/app/cmd_elastic.c */
 /* evaluate of model on dataset into summary (also the end of `run`): samples as -samples,
@@ -59,6 +75,21 @@ typedef struct {
   double tolmxf;
   const char *strain_file; /* NULL: the dataset's samples */
 } sf_evaluate_args;
+/* run -figures DIR (src/app/figures.c, docs/figures.md): the paper's figures of the run,
+ * drawn by the plotting tool shipped with strainfield from the run's files. */
+typedef struct {
+  char dir[1024], python[1024], tool[4200];
+  int on; /* -figures given */
+} sf_figures_opts;
+/* -figures and -figures_python. */
+int sf_figures_read_opts(sf_figures_opts *o);
+/* Before any work (collective): the folder (made if missing), its files against the
+ * inputs, the tool and its Python (it must import matplotlib, h5py, numpy). */
+int sf_figures_check(sf_figures_opts *o, const sf_path_input *inputs, int nin);
+/* After evaluate (collective): Figure 2's prediction and the three uniaxial paths into the
+ * folder, then the tool draws every figure from them and the run's files. */
+int sf_figures_write(const sf_figures_opts *o, const char *dataset, const char *model, const char *train_json,
+                     const char *eval_json);
 /* The strains of a strain file (src/app/strain_file.c): 6 numbers a line (commas allowed),
  * # comments; *D (6 per strain) is the caller's to free, also on failure. */
 int sf_read_strain_file(const char *path, double **D, int *n);

@@ -126,6 +126,10 @@ typedef struct {
 int sf_path_check_regular(const char *option, const char *path);
 int sf_path_check_output(const char *option, const char *path, const sf_path_input *inputs,
                          int ninputs);
+/* A folder shipped with strainfield: <folder of the running binary>/install_rel when it
+ * exists (an installed, or moved, tree: e.g. "../share/strainfield/psp"), else source_dir
+ * (a binary run from its build tree: the source's folder), else "" (neither exists). */
+void sf_path_shipped_dir(const char *install_rel, const char *source_dir, char *out, size_t len);
 
 /* Clean stops.  sf_signals_install: SIGTERM, SIGINT and SIGUSR1 set a flag instead of
  * killing the process (a second identical signal kills).  Long loops poll

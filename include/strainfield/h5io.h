@@ -2,7 +2,7 @@
  * checkpoint, the dataset, predict's and scf's output files).  Layer io: depends on core
  * only, so the learning code can write files without compiling against the DFT stack.
  *
- * Owns: writing a JSON document through NAME.tmp (json_file.c), one HDF5 dataset or
+ * Owns: writing a JSON document through NAME.tmp and reading one back (json_file.c), one HDF5 dataset or
  * attribute per call with errors that name it and the removal of a partial HDF5 file on
  * failure (h5_util.c), and the up-front check of a subcommand's output paths against its
  * inputs (output_paths.c). */
@@ -18,6 +18,9 @@
 int sf_write_json_file(const char *path, cJSON *root);
 /* A rows × cols row-major matrix, times scale, as a JSON array of rows. */
 cJSON *sf_json_matrix(const double *a, int rows, int cols, double scale);
+/* The JSON document of a file into *root (the caller deletes it); SF_ERR_FILE naming the
+ * file when it cannot be read or parsed. */
+int sf_read_json_file(const char *path, cJSON **root);
 
 /* One dataset `name` of shape dims[rank] and memory type `type` under loc (a file or
  * group); errors name it. */

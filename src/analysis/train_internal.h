@@ -24,13 +24,20 @@ int sf_train_make_split(const sf_dataset *ds, sf_train_cfg *c, int **itr, int **
  * distributed over comm, nloc points here of npt in all (pred, truth: n × nloc). */
 int sf_train_nrmse(MPI_Comm comm, const double *pred, const double *truth, int n, long nloc, long npt, double *out);
 void sf_train_mean_max(const double *v, int n, double *mean, double *max);
+/* The test metrics of a field; per[0..2] (allocated, nte each): every test sample's NRMSE
+ * of the network, the PCA alone and the linear baseline (the summary's test_samples). */
 typedef struct {
   double mean, max, pca_mean, pca_max, lin_mean, lin_max, explained;
+  double *per[3];
 } sf_field_metrics;
 
+/* The same for F and xred; F[0..1] every test sample's F (Ha) by the network and the
+ * linear baseline, x[0..1] its position error (Bohr, mean over atoms) by each. */
 typedef struct {
   double F_mae, F_max, F_lin_mae, x_mae, x_max, x_lin_mae;
+  double *F[2], *x[2];
 } sf_scalar_metrics;
+void sf_train_metrics_free(sf_field_metrics fm[SF_NFIELD], sf_scalar_metrics *sm);
 
 /* This rank's grid planes [pl0, pl0 + npl) of the distributed fields; returns their points. */
 long sf_train_my_planes(MPI_Comm comm, const sf_dataset *ds, int *pl0, int *npl);
@@ -47,5 +54,9 @@ int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_mlp *net
  * architectures of the model's networks. */
 void sf_train_metrics_json(cJSON *res, const sf_model *m, const sf_field_metrics *fm, const sf_scalar_metrics *sm,
                            int ntr, const double time_s[3]);
+/* Every test sample's numbers into res.test_samples (the final model's, not the learning
+ * curve's): index, D, volumetric strain, the per-sample arrays of fm and sm. */
+void sf_train_test_samples_json(cJSON *res, const sf_train_split *sp, const sf_field_metrics *fm,
+                                const sf_scalar_metrics *sm);
 
 #endif

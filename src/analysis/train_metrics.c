@@ -1,7 +1,8 @@
 /* train_metrics.c — what a trained model is measured by: for each field the test NRMSE
  * of the paper's eq. 12 (range-normalised RMS error of the reconstructed field) of the
  * network, of the PCA alone and of the linear baseline; the free-energy and position
- * errors; and their JSON.  The fields stay distributed over the ranks by grid planes. */
+ * errors; and their JSON (with every test sample's numbers for the final model, which
+ * the figures draw).  The fields stay distributed over the ranks by grid planes. */
 #include "strainfield/core.h"
 #include "train_internal.h"
 
@@ -58,14 +59,30 @@ void sf_train_mean_max(const double *v, int n, double *mean, double *max)
   *max = m;
 }
 
-/* The NRMSE of the reconstruction of coefficients C (nte × k) against the true fields X. */
+/* The NRMSE of the reconstruction of coefficients C (nte × k) against the true fields X,
+ * per sample into *v (allocated here). */
 static int nrmse_of(MPI_Comm comm, const sf_train_split *sp, const sf_pca *pca, const double *C, const double *X,
-                    long nloc, double *R, double *v, double *mean, double *max)
+                    long nloc, double *R, double **v, double *mean, double *max)
 {
+  SF_CHECK(sf_status_agree(comm, sf_calloc((void **)v, sp->nte, sizeof **v)));
   sf_pca_reconstruct(pca, C, sp->nte, R);
-  SF_CHECK(sf_train_nrmse(comm, R, X, sp->nte, nloc, sp->ds->npt, v));
-  sf_train_mean_max(v, sp->nte, mean, max);
+  SF_CHECK(sf_train_nrmse(comm, R, X, sp->nte, nloc, sp->ds->npt, *v));
+  sf_train_mean_max(*v, sp->nte, mean, max);
   return SF_OK;
+}
+
+void sf_train_metrics_free(sf_field_metrics fm[SF_NFIELD], sf_scalar_metrics *sm)
+{
+  for (int f = 0; f < SF_NFIELD; f++)
+    for (int j = 0; j < 3; j++) {
+      sf_free(fm[f].per[j]);
+      fm[f].per[j] = NULL;
+    }
+  for (int j = 0; j < 2; j++) {
+    sf_free(sm->F[j]);
+    sf_free(sm->x[j]);
+    sm->F[j] = sm->x[j] = NULL;
+  }
 }
 
 int sf_train_field_metrics(MPI_Comm comm, const sf_train_split *sp, int f, int ntr, const sf_pca *pca,
@@ -75,7 +92,7 @@ int sf_train_field_metrics(MPI_Comm comm, const sf_train_split *sp, int f, int n
   int pl0, npl, st = SF_OK;
   const long nloc = sf_train_my_planes(comm, ds, &pl0, &npl);
   const int nte = sp->nte, k = pca->k;
-  double *X = NULL, *Cte = NULL, *Cpred = NULL, *R = NULL, *v = NULL;
+  double *X = NULL, *Cte = NULL, *Cpred = NULL, *R = NULL;
   SF_CHECK_GOTO(sf_calloc((void **)lin, 7 * (size_t)k, sizeof(double)));
   SF_CHECK_GOTO(sf_linear_fit(sp->Dtr, Ctr, ntr, 6, k, *lin));
   /* test set: true fields (distributed), PCA-only, network and linear reconstructions */
@@ -83,14 +100,13 @@ int sf_train_field_metrics(MPI_Comm comm, const sf_train_split *sp, int f, int n
   SF_CHECK_GOTO(sf_calloc((void **)&R, (size_t)nte * (nloc ? nloc : 1), sizeof *R));
   SF_CHECK_GOTO(sf_calloc((void **)&Cte, (size_t)nte * k, sizeof *Cte));
   SF_CHECK_GOTO(sf_calloc((void **)&Cpred, (size_t)nte * k, sizeof *Cpred));
-  SF_CHECK_GOTO(sf_calloc((void **)&v, nte, sizeof *v));
   SF_CHECK_GOTO(sf_dataset_read_field(ds, f, sp->ite, nte, pl0, npl, X));
   SF_CHECK_GOTO(sf_pca_project(comm, pca, X, nte, Cte));
-  SF_CHECK_GOTO(nrmse_of(comm, sp, pca, Cte, X, nloc, R, v, &fm->pca_mean, &fm->pca_max));
+  SF_CHECK_GOTO(nrmse_of(comm, sp, pca, Cte, X, nloc, R, &fm->per[1], &fm->pca_mean, &fm->pca_max));
   SF_CHECK_GOTO(sf_mlp_predict(net, sp->Dte, nte, Cpred, NULL));
-  SF_CHECK_GOTO(nrmse_of(comm, sp, pca, Cpred, X, nloc, R, v, &fm->mean, &fm->max));
+  SF_CHECK_GOTO(nrmse_of(comm, sp, pca, Cpred, X, nloc, R, &fm->per[0], &fm->mean, &fm->max));
   sf_linear_predict(*lin, sp->Dte, nte, 6, k, Cpred);
-  SF_CHECK_GOTO(nrmse_of(comm, sp, pca, Cpred, X, nloc, R, v, &fm->lin_mean, &fm->lin_max));
+  SF_CHECK_GOTO(nrmse_of(comm, sp, pca, Cpred, X, nloc, R, &fm->per[2], &fm->lin_mean, &fm->lin_max));
   double s = 0;
   for (int j = 0; j < k; j++) s += pca->eig[j];
   fm->explained = pca->total_var > 0 ? s / pca->total_var : 1;
@@ -101,17 +117,19 @@ cleanup:
   sf_free(R);
   sf_free(Cte);
   sf_free(Cpred);
-  sf_free(v);
   return st;
 }
 
 /* Mean and largest Cartesian distance (Bohr; reduced units without a lattice) between
- * predicted and true positions, each taken to the nearest periodic image. */
-static void xred_errors(const sf_dataset *ds, const int *idx, int n, const double *pred, double *mae, double *max)
+ * predicted and true positions, each taken to the nearest periodic image; per[i] the
+ * mean over the atoms of sample i. */
+static void xred_errors(const sf_dataset *ds, const int *idx, int n, const double *pred, double *mae, double *max,
+                        double *per)
 {
   const int na = ds->natom;
   double s = 0, mx = 0;
   for (int i = 0; i < n; i++) {
+    per[i] = 0;
     const double *R = ds->rprimd ? ds->rprimd + 9 * (size_t)idx[i] : NULL;
     for (int a = 0; a < na; a++) {
       double d[3], c[3] = {0, 0, 0};
@@ -123,6 +141,7 @@ static void xred_errors(const sf_dataset *ds, const int *idx, int n, const doubl
         for (int j = 0; j < 3; j++) c[k] += d[j] * (R ? R[3 * j + k] : (j == k));
       double e = sqrt(c[0] * c[0] + c[1] * c[1] + c[2] * c[2]);
       s += e;
+      per[i] += e / na;
       if (e > mx) mx = e;
     }
   }
@@ -138,26 +157,30 @@ int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_mlp *net
   int st = SF_OK;
   double *pred = NULL;
   SF_CHECK_GOTO(sf_calloc((void **)&pred, (size_t)nte * (m ? m : 1) + nte, sizeof *pred));
+  for (int j = 0; j < 2; j++) {
+    SF_CHECK_GOTO(sf_calloc((void **)&sm->F[j], nte, sizeof(double)));
+    SF_CHECK_GOTO(sf_calloc((void **)&sm->x[j], nte, sizeof(double)));
+  }
   if (m) {
     double dummy;
     SF_CHECK_GOTO(sf_calloc((void **)linx, 7 * (size_t)m, sizeof(double)));
     SF_CHECK_GOTO(sf_linear_fit(sp->Dtr, Xtr, ntr, 6, m, *linx));
     SF_CHECK_GOTO(sf_mlp_predict(netx, sp->Dte, nte, pred, NULL));
-    xred_errors(ds, sp->ite, nte, pred, &sm->x_mae, &sm->x_max);
+    xred_errors(ds, sp->ite, nte, pred, &sm->x_mae, &sm->x_max, sm->x[0]);
     sf_linear_predict(*linx, sp->Dte, nte, 6, m, pred);
-    xred_errors(ds, sp->ite, nte, pred, &sm->x_lin_mae, &dummy);
+    xred_errors(ds, sp->ite, nte, pred, &sm->x_lin_mae, &dummy, sm->x[1]);
   }
   SF_CHECK_GOTO(sf_calloc((void **)linF, 7, sizeof(double)));
   SF_CHECK_GOTO(sf_linear_fit(sp->Dtr, Ftr, ntr, 6, 1, *linF));
-  SF_CHECK_GOTO(sf_mlp_predict(netF, sp->Dte, nte, pred, NULL));
+  SF_CHECK_GOTO(sf_mlp_predict(netF, sp->Dte, nte, sm->F[0], NULL));
+  sf_linear_predict(*linF, sp->Dte, nte, 6, 1, sm->F[1]);
   double s = 0, mx = 0, sl = 0;
   for (int i = 0; i < nte; i++) {
-    double e = fabs(pred[i] - ds->F[sp->ite[i]]);
+    double e = fabs(sm->F[0][i] - ds->F[sp->ite[i]]);
     s += e;
     if (e > mx) mx = e;
+    sl += fabs(sm->F[1][i] - ds->F[sp->ite[i]]);
   }
-  sf_linear_predict(*linF, sp->Dte, nte, 6, 1, pred);
-  for (int i = 0; i < nte; i++) sl += fabs(pred[i] - ds->F[sp->ite[i]]);
   sm->F_mae = 1e3 * s / nte;
   sm->F_max = 1e3 * mx;
   sm->F_lin_mae = 1e3 * sl / nte;
@@ -215,4 +238,45 @@ void sf_train_metrics_json(cJSON *res, const sf_model *m, const sf_field_metrics
   for (int f = 0; f < SF_NFIELD; f++) cJSON_AddItemToObject(aj, sf_train_net_names[f], arch_json(&m->net_field[f]));
   cJSON_AddItemToObject(aj, "xred", arch_json(&m->net_xred));
   cJSON_AddItemToObject(aj, "energy", arch_json(&m->net_energy));
+}
+
+/* V / V0 - 1 of sample i (NaN without the lattices). */
+static double volumetric_strain(const sf_dataset *ds, int i)
+{
+  if (!ds->rprimd || !ds->have_ref) return NAN;
+  const double *a = ds->rprimd + 9 * (size_t)i, *r = ds->ref_rprimd;
+  const double V = a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6]) + a[2] * (a[3] * a[7] - a[4] * a[6]);
+  const double V0 = r[0] * (r[4] * r[8] - r[5] * r[7]) - r[1] * (r[3] * r[8] - r[5] * r[6]) + r[2] * (r[3] * r[7] - r[4] * r[6]);
+  return fabs(V) / fabs(V0) - 1;
+}
+
+void sf_train_test_samples_json(cJSON *res, const sf_train_split *sp, const sf_field_metrics *fm,
+                                const sf_scalar_metrics *sm)
+{
+  static const char *kinds[3] = {"network", "pca", "linear"};
+  const int n = sp->nte;
+  cJSON *t = cJSON_AddObjectToObject(res, "test_samples");
+  cJSON_AddItemToObject(t, "index", cJSON_CreateIntArray(sp->ite, n));
+  cJSON *D = cJSON_AddArrayToObject(t, "D"), *vs = cJSON_AddArrayToObject(t, "volumetric_strain");
+  cJSON *Fd = cJSON_CreateArray();
+  for (int i = 0; i < n; i++) {
+    cJSON_AddItemToArray(D, cJSON_CreateDoubleArray(sp->Dte + 6 * i, 6));
+    const double v = volumetric_strain(sp->ds, sp->ite[i]);
+    cJSON_AddItemToArray(vs, isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull());
+    cJSON_AddItemToArray(Fd, cJSON_CreateNumber(sp->ds->F[sp->ite[i]]));
+  }
+  cJSON *nr = cJSON_AddObjectToObject(t, "nrmse");
+  for (int f = 0; f < SF_NFIELD; f++) {
+    cJSON *o = cJSON_AddObjectToObject(nr, sf_field_names[f]);
+    for (int j = 0; j < 3; j++) cJSON_AddItemToObject(o, kinds[j], cJSON_CreateDoubleArray(fm[f].per[j], n));
+  }
+  cJSON *F = cJSON_AddObjectToObject(t, "free_energy");
+  cJSON_AddItemToObject(F, "dataset", Fd);
+  cJSON_AddItemToObject(F, "network", cJSON_CreateDoubleArray(sm->F[0], n));
+  cJSON_AddItemToObject(F, "linear", cJSON_CreateDoubleArray(sm->F[1], n));
+  if (sp->ds->natom) {
+    cJSON *x = cJSON_AddObjectToObject(t, "xred_error_bohr");
+    cJSON_AddItemToObject(x, "network", cJSON_CreateDoubleArray(sm->x[0], n));
+    cJSON_AddItemToObject(x, "linear", cJSON_CreateDoubleArray(sm->x[1], n));
+  }
 }

@@ -285,7 +285,9 @@ static int pipeline(MPI_Comm comm, sf_train_cfg *c, sf_train_split *sp, int ntr,
   targets_free(&tg);
   const double times[3] = {t_pca, t_train, sf_wtime() - t0};
   sf_train_metrics_json(res, m, fm, &sm, ntr, times);
+  if (model) sf_train_test_samples_json(res, sp, fm, &sm);
 cleanup:
+  sf_train_metrics_free(fm, &sm);
   targets_free(&tg);
   if (!model) sf_model_free(&tmp);
   return st;

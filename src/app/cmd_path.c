@@ -24,6 +24,13 @@ typedef struct {
   sf_path_params p;
 } path_opts;
 
+/* What sf_path_files needs of the options. */
+static sf_path_args path_args(const path_opts *o)
+{
+  return (sf_path_args){o->model, o->dir, {o->range[0], o->range[1]}, o->npt, o->resid, o->p.tol, o->p.maxiter,
+                        o->have_summary ? o->summary : NULL, o->have_fields ? o->fields : NULL, 0};
+}
+
 static int read_opts(path_opts *o)
 {
   int n;
@@ -61,16 +68,28 @@ static int check_opts(path_opts *o)
   const sf_path_input out[] = {{"-summary", o->have_summary ? o->summary : NULL},
                                {"-fields", o->have_fields ? o->fields : NULL}};
   SF_CHECK(sf_check_outputs(out, 2, in, 1));
-  o->p.dir = o->dir - 1;
-  o->p.fd_step = 1e-5;
-  memset(o->p.sigma0, 0, sizeof o->p.sigma0);
   return SF_OK;
 }
 
-static cJSON *point_json(const sf_path_point *pt, const double sigma_ref[6], const double *xred, int nx)
+/* The deformed cell (I + ε) a0 of strain e (Voigt), rows. */
+static cJSON *lattice_json(const double ref[3][3], const double e[6])
+{
+  const double eps[3][3] = {{e[0], e[5], e[4]}, {e[5], e[1], e[3]}, {e[4], e[3], e[2]}};
+  cJSON *rows = cJSON_CreateArray();
+  for (int i = 0; i < 3; i++) {
+    double a[3];
+    for (int k = 0; k < 3; k++) a[k] = ref[i][k] + eps[k][0] * ref[i][0] + eps[k][1] * ref[i][1] + eps[k][2] * ref[i][2];
+    cJSON_AddItemToArray(rows, cJSON_CreateDoubleArray(a, 3));
+  }
+  return rows;
+}
+
+static cJSON *point_json(const sf_path_point *pt, const double sigma_ref[6], const double *xred, int nx,
+                         const double ref[3][3])
 {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddItemToObject(o, "e", cJSON_CreateDoubleArray(pt->e, 6));
+  cJSON_AddItemToObject(o, "lattice", lattice_json(ref, pt->e));
   cJSON_AddItemToObject(o, "sigma", cJSON_CreateDoubleArray(pt->sigma, 6));
   double sr[6];
   for (int v = 0; v < 6; v++) sr[v] = pt->sigma[v] - sigma_ref[v];
@@ -99,19 +118,22 @@ static cJSON *onset_json(const sf_path_onset *on)
   return o;
 }
 
-static cJSON *path_json(const path_opts *o, const sf_model *m, const sf_uniaxial_path *path)
+static cJSON *path_json(const sf_path_args *o, const sf_model *m, const sf_uniaxial_path *path)
 {
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "version", SF_VERSION);
   cJSON_AddStringToObject(root, "model", o->model);
   cJSON_AddStringToObject(root, "dataset_checksum", m->dataset_checksum);
   cJSON_AddNumberToObject(root, "direction", o->dir);
+  double ref[3][3];
+  memcpy(ref, m->ref_rprimd, sizeof ref);
+  cJSON_AddItemToObject(root, "reference_lattice", lattice_json(ref, (const double[6]){0}));
   cJSON_AddStringToObject(root, "units",
                           "strain e: Voigt (e11, e22, e33, e23, e13, e12), dimensionless; sigma (eq. 14, Voigt), stress "
                           "(eq. 13, 3x3), stiffness and stability_eigenvalues Ha/Bohr^3 (reference lattice's Cartesian "
                           "frame); stability_eigenvalues of B in Mandel form; instability mode: strain tensor (e11, e22, e33, e23, e13, e12), unit norm; "
-                          "F Ha; V Bohr^3; D lambdas and degrees; xred reduced");
-  cJSON_AddStringToObject(root, "path_residual", o->resid);
+                          "F Ha; V Bohr^3; D lambdas and degrees; xred reduced; lattice (rows) Bohr");
+  cJSON_AddStringToObject(root, "path_residual", o->residual);
   cJSON_AddItemToObject(root, "reference_stress", cJSON_CreateDoubleArray(path->sigma_ref, 6));
   cJSON_AddNumberToObject(root, "reference_volume", path->V0);
   cJSON_AddNumberToObject(root, "npoints", path->npt);
@@ -124,22 +146,23 @@ static cJSON *path_json(const path_opts *o, const sf_model *m, const sf_uniaxial
   cJSON *arr = cJSON_AddArrayToObject(root, "points");
   const int nx = 3 * m->natom;
   for (int k = 0; k < path->npt; k++)
-    cJSON_AddItemToArray(arr, point_json(&path->pts[k], path->sigma_ref, path->xred + (size_t)k * nx, nx));
+    cJSON_AddItemToArray(arr, point_json(&path->pts[k], path->sigma_ref, path->xred + (size_t)k * nx, nx, ref));
   return root;
 }
 
-static void path_log(const path_opts *o, const sf_uniaxial_path *path)
+static void path_log(const sf_path_args *o, const sf_uniaxial_path *path)
 {
-  const int dir = o->dir, d = o->p.dir;
+  const int dir = o->dir, d = o->dir - 1;
   const double *sref = path->sigma_ref;
   const sf_path_point *pts = path->pts;
   sf_log(1, "path: uniaxial sigma_%d%d, %d points from e = %g to %g; %d converged\n", dir, dir, path->npt, o->range[0],
          o->range[1], path->nconverged);
   sf_log(1, "  reference cell stress (Ha/Bohr^3): %.3e %.3e %.3e %.3e %.3e %.3e; transverse stresses held at %s\n",
-         sref[0], sref[1], sref[2], sref[3], sref[4], sref[5], strcmp(o->resid, "zero") ? "these" : "zero");
-  sf_log(1, "  %10s %16s %12s %12s %12s %14s %6s\n", "e_ii", "sigma_ii - ref", "e_11", "e_22", "e_33", "min eig(B)",
-         "state");
-  for (int k = 0; k < path->npt; k++)
+         sref[0], sref[1], sref[2], sref[3], sref[4], sref[5], strcmp(o->residual, "zero") ? "these" : "zero");
+  if (!o->quiet)
+    sf_log(1, "  %10s %16s %12s %12s %12s %14s %6s\n", "e_ii", "sigma_ii - ref", "e_11", "e_22", "e_33", "min eig(B)",
+           "state");
+  for (int k = 0; k < path->npt && !o->quiet; k++)
     sf_log(1, "  %10.5f %16.6e %12.5e %12.5e %12.5e %14.6e %s\n", pts[k].e[d], pts[k].sigma[d] - sref[d], pts[k].e[0],
            pts[k].e[1], pts[k].e[2], pts[k].el.eig[0],
            !pts[k].converged ? "not converged (no transverse minimum nearby)"
@@ -165,15 +188,15 @@ static void path_log(const path_opts *o, const sf_uniaxial_path *path)
 }
 
 /* The summary and the fields file at every point (rank 0 writes). */
-static int write_outputs(const path_opts *o, const sf_model *m, const sf_uniaxial_path *path)
+static int write_outputs(const sf_path_args *o, const sf_model *m, const sf_uniaxial_path *path)
 {
   int rank, st = SF_OK;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   if (rank) return SF_OK;
   cJSON *root = path_json(o, m, path);
   double *D = NULL;
-  if (o->have_summary) SF_CHECK_GOTO(sf_write_json_file(o->summary, root));
-  if (o->have_fields) {
+  if (o->summary) SF_CHECK_GOTO(sf_write_json_file(o->summary, root));
+  if (o->fields) {
     SF_CHECK_GOTO(sf_calloc((void **)&D, 6 * (size_t)path->npt, sizeof *D));
     for (int k = 0; k < path->npt; k++) memcpy(D + 6 * k, path->pts[k].D, sizeof path->pts[k].D);
     SF_CHECK_GOTO(sf_predict_fields_file(o->fields, m, D, path->npt));
@@ -181,6 +204,22 @@ static int write_outputs(const path_opts *o, const sf_model *m, const sf_uniaxia
 cleanup:
   sf_free(D);
   cJSON_Delete(root);
+  return st;
+}
+
+int sf_path_files(const sf_model *m, const sf_path_args *a, int *nconverged)
+{
+  sf_uniaxial_path path;
+  memset(&path, 0, sizeof path);
+  sf_path_params p = {.dir = a->dir - 1, .tol = a->tol, .maxiter = a->maxiter, .fd_step = 1e-5};
+  int st = SF_OK;
+  if (!m->have_ref) SF_ERROR_GOTO(SF_ERR_INPUT, "%s has no reference lattice", a->model);
+  SF_CHECK_GOTO(sf_model_uniaxial_path(m, &p, a->range, a->npt, !strcmp(a->residual, "subtract"), &path));
+  path_log(a, &path);
+  SF_CHECK_GOTO(write_outputs(a, m, &path));
+  *nconverged = path.nconverged;
+cleanup:
+  sf_uniaxial_path_free(&path);
   return st;
 }
 
@@ -192,18 +231,13 @@ int sf_cmd_path(void)
   SF_CHECK(check_opts(&o));
   sf_model m;
   SF_CHECK(sf_model_read(o.model, &m));
-  sf_uniaxial_path path;
-  memset(&path, 0, sizeof path);
-  int st = SF_OK;
-  if (!m.have_ref) SF_ERROR_GOTO(SF_ERR_INPUT, "%s has no reference lattice", o.model);
-  SF_CHECK_GOTO(sf_model_uniaxial_path(&m, &o.p, o.range, o.npt, !strcmp(o.resid, "subtract"), &path));
-  path_log(&o, &path);
-  SF_CHECK_GOTO(write_outputs(&o, &m, &path));
-  if (path.nconverged < path.npt)
+  const sf_path_args a = path_args(&o);
+  int st = SF_OK, nconv = 0;
+  SF_CHECK_GOTO(sf_path_files(&m, &a, &nconv));
+  if (nconv < o.npt)
     SF_ERROR_GOTO(SF_ERR_NOCONV, "%d of %d path points did not reach -path_tol %g in -path_maxiter %d steps (see %s)",
-                  path.npt - path.nconverged, path.npt, o.p.tol, o.p.maxiter, o.summary);
+                  o.npt - nconv, o.npt, o.p.tol, o.p.maxiter, o.summary);
 cleanup:
-  sf_uniaxial_path_free(&path);
   sf_model_free(&m);
   return st;
 }

@@ -1,9 +1,11 @@
 /* cmd_run.c — `strainfield run`: generate → train → evaluate in one mpirun, ending with
  * the table of the test errors and the evaluate table (the five energy routes on the test
- * samples, JSON next to the train summary).  The stages query their options first, so a
+ * samples, JSON next to the train summary), and with -figures DIR the paper's figures
+ * (figures.c).  The stages query their options first, so a
  * typo in any is caught before any sample is computed. */
 #include "strainfield/app.h"
 #include "strainfield/core.h"
+#include "strainfield/h5io.h"
 #include "strainfield/options.h"
 
 #include <cjson/cJSON.h>
@@ -23,19 +25,8 @@ static double num(const cJSON *o, const char *a, const char *b)
 /* The closing table, read back from the metrics JSON that train wrote. */
 static int print_table(const char *path)
 {
-  FILE *f = fopen(path, "r");
-  if (!f) SF_ERROR(SF_ERR_FILE, "cannot read the training metrics %s", path);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  rewind(f);
-  char *text = malloc((size_t)len + 1);
-  size_t got = text ? fread(text, 1, (size_t)len, f) : 0;
-  fclose(f);
-  if (!text) SF_ERROR(SF_ERR_MEM, "out of memory reading %s", path);
-  text[got] = '\0';
-  cJSON *root = cJSON_Parse(text);
-  free(text);
-  if (!root) SF_ERROR(SF_ERR_FILE, "%s is not valid JSON", path);
+  cJSON *root = NULL;
+  SF_CHECK(sf_read_json_file(path, &root));
   const cJSON *nr = cJSON_GetObjectItemCaseSensitive(root, "nrmse");
   sf_log(1, "\nstrainfield run: test errors (%g training, %g test samples)\n", num(root, "ntrain", NULL),
          num(root, "ntest", NULL));
@@ -82,10 +73,12 @@ int sf_cmd_run(void)
 {
   sf_generate *G = NULL;
   sf_train_cfg *T = NULL;
+  sf_figures_opts fig;
   int rank, st = SF_OK;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   SF_CHECK_GOTO(sf_generate_prepare(&G, 1));
   SF_CHECK_GOTO(sf_train_prepare(&T));
+  SF_CHECK_GOTO(sf_figures_read_opts(&fig));
   SF_CHECK_GOTO(sf_options_finish());
   sf_train_default_paths(T, sf_generate_dataset_path(G));
   /* every output up front: a missing folder must not be found after the campaign */
@@ -95,11 +88,18 @@ int sf_cmd_run(void)
   char eval_json[1100];
   evaluate_path(sf_train_summary_path(T), eval_json, sizeof eval_json);
   SF_CHECK_GOTO(sf_generate_check_outputs(G, "the evaluate summary", eval_json));
+  const sf_path_input made[] = {{"-dataset", sf_generate_dataset_path(G)},
+                                {"-model", sf_train_model_path(T)},
+                                {"-summary", sf_train_summary_path(T)},
+                                {"the evaluate summary", eval_json}};
+  SF_CHECK_GOTO(sf_figures_check(&fig, made, 4));
   SF_CHECK_GOTO(generate_stage(G));
   SF_CHECK_GOTO(sf_train_execute(T));
   if (rank == 0) SF_CHECK_GOTO(print_table(sf_train_summary_path(T)));
   const sf_evaluate_args ev = {sf_train_model_path(T), sf_generate_dataset_path(G), eval_json, "test", SF_EVALUATE_ROUTES, 0, 0, 0, 0.0, NULL};
   SF_CHECK_GOTO(sf_evaluate_files(&ev));
+  SF_CHECK_GOTO(sf_figures_write(&fig, sf_generate_dataset_path(G), sf_train_model_path(T), sf_train_summary_path(T),
+                                 eval_json));
 cleanup:
   sf_train_cfg_free(&T);
   sf_generate_free(&G);

@@ -212,7 +212,11 @@ static int write_model(MPI_Comm comm, const sf_train_cfg *c, sf_model *model, cJ
     cJSON_AddItemToObject(root, "options", cJSON_Parse(opts));
   }
   sf_free(opts);
+  /* every test sample's numbers stay in the summary: in the model's attribute they would
+   * pass HDF5's 64 kB limit for compact attributes on large test sets */
+  cJSON *per = cJSON_DetachItemFromObjectCaseSensitive(root, "test_samples");
   model->metrics_json = cJSON_PrintUnformatted(root);
+  if (per) cJSON_AddItemToObject(root, "test_samples", per);
   SF_CHECK(sf_model_write(comm, c->model, model));
   sf_log(1, "train: model written to %s (%.1f s)\n", c->model, sf_wtime() - t0);
   if (rank == 0) remove(c->checkpoint); /* a resumed run is complete: its checkpoint is spent */

@@ -1,7 +1,9 @@
 /* paths.c — checks on file paths made before any work starts (see core.h).
  *
- * Owns: "is this a regular file we may read", "may this output be written" and "is
- * this output the same file as one of the inputs".  Every subcommand calls these on
+ * Owns: "is this a regular file we may read", "may this output be written", "is
+ * this output the same file as one of the inputs", and where a folder shipped with
+ * strainfield (the pseudopotentials, the figures tool) is, from a build tree or an
+ * installed tree.  Every subcommand calls these on
  * all its outputs up front, so a missing folder or an output that would overwrite an
  * input is found in the first second, not after hours of training or a campaign.
  */
@@ -9,6 +11,8 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,4 +56,28 @@ int sf_path_check_output(const char *option, const char *path, const sf_path_inp
   if (access(dir, W_OK | X_OK))
     SF_ERROR(SF_ERR_FILE, "%s %s: folder %s is not writable (%s)", option, path, dir, strerror(errno));
   return SF_OK;
+}
+
+static int is_dir(const char *p)
+{
+  struct stat st;
+  return p[0] && !stat(p, &st) && S_ISDIR(st.st_mode);
+}
+
+void sf_path_shipped_dir(const char *install_rel, const char *source_dir, char *out, size_t len)
+{
+  char exe[PATH_MAX], cand[PATH_MAX + 256];
+  out[0] = '\0';
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = '\0';
+    snprintf(cand, sizeof cand, "%s/%s", exe, install_rel);
+    char *real = realpath(cand, NULL);
+    if (real && is_dir(real)) snprintf(out, len, "%s", real);
+    free(real);
+    if (out[0]) return;
+  }
+  if (is_dir(source_dir)) snprintf(out, len, "%s", source_dir);
 }

@@ -33,26 +33,6 @@ static int is_dir(const char *p)
   return p[0] && !stat(p, &st) && S_ISDIR(st.st_mode);
 }
 
-/* The installed folder beside the running binary if there is one (an installed or
- * relocated strainfield), else the source tree's data/psp (a build tree). */
-static void shipped_dir(char *out, size_t len)
-{
-  char exe[PATH_MAX], cand[PATH_MAX + 64];
-  out[0] = '\0';
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) *slash = '\0';
-    snprintf(cand, sizeof cand, "%s/%s", exe, SF_PSP_INSTALL_REL);
-    char *real = realpath(cand, NULL);
-    if (real && is_dir(real)) snprintf(out, len, "%s", real);
-    free(real);
-    if (out[0]) return;
-  }
-  if (is_dir(SF_PSP_SOURCE_DIR)) snprintf(out, len, "%s", SF_PSP_SOURCE_DIR);
-}
-
 /* `file` exists: it must be a regular file; its absolute path goes to `path`. */
 static int take(const char *file, char *path, size_t len)
 {
@@ -82,7 +62,7 @@ int sf_psp_find(const char *name, const char *origin_dir, const char *pp_dirpath
     if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, ".");
     origin_dir = cwd;
   }
-  shipped_dir(shipped, sizeof shipped);
+  sf_path_shipped_dir(SF_PSP_INSTALL_REL, SF_PSP_SOURCE_DIR, shipped, sizeof shipped);
   const char *dirs[4] = {origin_dir, pp_dirpath ? pp_dirpath : "", shipped, SF_PSP_ABINIT_DIR};
   char tried[4 * PATH_MAX] = "";
   for (int i = 0; i < 4; i++) {

@@ -5,9 +5,10 @@ usage: install_check.py TEST   environment as for cli.py, plus SF_BUILD (the bui
   version    `strainfield -version` prints SF_VERSION and the checkout's git commit
              (`git describe --always --dirty`, "unknown" outside a git checkout)
   installed  `cmake --install` into an empty prefix gives bin/strainfield,
-             share/strainfield/{psp,configs} and share/doc/strainfield; the installed
-             binary runs the installed configs/mg_small.opts from another folder and
-             reads the installed psp (recorded path and md5)
+             share/strainfield/{psp,configs,figures} and share/doc/strainfield; the
+             installed binary runs the installed configs/mg_small.opts from another
+             folder and reads the installed psp (recorded path and md5), and `run
+             -figures` finds the installed figures tool
 """
 import hashlib
 import json
@@ -79,6 +80,18 @@ def t_installed():
     want = os.path.realpath(os.path.join(share, "psp", "mg.pseu"))
     check(psp["path"] == want, f"recorded psp {psp['path']} is the installed one ({want})")
     check(psp["md5"] == hashlib.md5(open(want, "rb").read()).hexdigest(), "recorded md5 is the file's")
+    # run -figures finds the installed figures tool (not the source's): a -figures_python
+    # that fails its --check names the tool it ran, before any campaign
+    tool = os.path.realpath(os.path.join(share, "figures", "sf_figures.py"))
+    check(os.path.isfile(tool) and os.path.isfile(os.path.join(share, "figures", "fig_path.py")),
+          "installed share/strainfield/figures")
+    p = sh([exe, "run", "-options_file", os.path.join(share, "configs", "demo.opts"), "-dataset",
+            os.path.join(elsewhere, "d.h5"), "-figures", os.path.join(elsewhere, "figs"), "-figures_python", "/bin/false"],
+           cwd=elsewhere)
+    check(p.returncode == 3 and f"the figures tool {tool} failed" in p.stderr, "run -figures uses the installed tool")
+    check(not os.path.exists(os.path.join(elsewhere, "d.h5.parts")), "  and stops before the campaign")
+    p = sh(["/usr/bin/python3", tool, "--check"])
+    check(p.returncode == 0, "the installed tool imports matplotlib, h5py, numpy")
 
 
 if __name__ == "__main__":
