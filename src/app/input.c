@@ -4,6 +4,7 @@
 #include "strainfield/app.h"
 #include "strainfield/core.h"
 #include "strainfield/options.h"
+#include "strainfield/smearing.h"
 
 #include <limits.h>
 #include <math.h>
@@ -151,8 +152,8 @@ static int read_scf_params(sf_input *in, double nelect)
   if (!sf_options_help_requested()) SF_CHECK(check_sizes(in, p));
   double half3[3] = {0.5, 0.5, 0.5};
   SF_CHECK(sf_opt_real_array("-shiftk", 3, 3, half3, 3, "shift of the k mesh (ABINIT's shiftk)", p->shiftk, &n, NULL));
-  SF_CHECK(sf_opt_int("-occopt", 1, "occupations: 1 fixed, 3 Fermi-Dirac, 4 cold smearing (Marzari a=-0.5634)", &p->occopt, NULL));
-  REJECT_IF(p->occopt != 1 && p->occopt != 3 && p->occopt != 4, "-occopt %d is not supported (1, 3 or 4)", p->occopt);
+  SF_CHECK(sf_opt_int("-occopt", 1, "occupations (ABINIT's occopt): 1 fixed, 3 Fermi-Dirac, 4 cold (Marzari a=-0.5634), 5 cold (a=-0.8165), 6 Methfessel-Paxton (1st order), 7 Gaussian", &p->occopt, NULL));
+  REJECT_IF(!sf_smear_supported(p->occopt), "-occopt %d is not supported (" SF_OCCOPT_LIST ")", p->occopt);
   SF_CHECK(sf_opt_real("-tsmear", 0.01, "smearing width (Ha)", &p->tsmear, NULL));
   REJECT_IF(p->occopt != 1 && p->tsmear <= 0, "-tsmear must be positive with -occopt %d", p->occopt);
   int nocc = (int)ceil(nelect / 2.0 - 1e-9);

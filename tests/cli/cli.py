@@ -148,6 +148,12 @@ def t_nband_too_small():
     bad(["-nband", "1"], SF_ERR_INPUT, [r"-nband 1\b", r"3 electrons"])
 
 
+def t_occopt_unsupported():
+    # occopt 2 (occupations read per band) and 8 (uniform smearing) are ABINIT's but not ours
+    for o in ("2", "8"):
+        bad(["-occopt", o], SF_ERR_INPUT, [r"-occopt " + o + r"\b.*not supported", r"1, 3, 4, 5, 6 or 7"])
+
+
 def t_ecut_missing():
     base = [a for i, a in enumerate(AL) if a != "-ecut" and (i == 0 or AL[i - 1] != "-ecut")]
     check("-ecut" not in base, "base input without -ecut")
