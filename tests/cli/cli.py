@@ -154,6 +154,13 @@ def t_occopt_unsupported():
         bad(["-occopt", o], SF_ERR_INPUT, [r"-occopt " + o + r"\b.*not supported", r"1, 3, 4, 5, 6 or 7"])
 
 
+def t_nshiftk_counts():
+    # -shiftk must give exactly 3 values per shift, and several shifts have no default
+    bad(["-nshiftk", "2"], SF_ERR_INPUT, [r"-nshiftk 2 needs -shiftk with 6 values"])
+    bad(["-nshiftk", "2", "-shiftk", "0,0,0"], SF_ERR_INPUT, [r"-shiftk has 3 values but -nshiftk 2 needs 6"])
+    bad(["-nshiftk", "9", "-shiftk", ",".join(["0"] * 27)], SF_ERR_INPUT, [r"-nshiftk\b"])
+
+
 def t_ecut_missing():
     base = [a for i, a in enumerate(AL) if a != "-ecut" and (i == 0 or AL[i - 1] != "-ecut")]
     check("-ecut" not in base, "base input without -ecut")
