@@ -278,6 +278,16 @@ def t_sums_al():
     sums(s, path("al.h5"), "Al")
 
 
+def t_sums_al_smearings():
+    # the entropy-density field s of every smearing integrates to its -TS term
+    for o in ("3", "5", "6", "7"):
+        args = list(AL)
+        args[args.index("-occopt") + 1] = o
+        s = scf_ok(args, f"al_occopt{o}", fields=True)
+        check(s["options"]["occopt"] == int(o), f"the run used occopt {o}")
+        sums(s, path(f"al_occopt{o}.h5"), f"Al occopt {o}")
+
+
 def t_sums_mg():
     s = scf_ok(mg(), "mg", fields=True)
     sums(s, path("mg.h5"), "Mg")
