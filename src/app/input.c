@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define REJECT_IF SF_OPT_REJECT_IF
@@ -132,8 +133,10 @@ static int check_sizes(const sf_input *in, const sf_scf_params *p)
     REJECT_IF(nfft > MAX_FFT_POINTS, "-ecut %g: its automatic FFT box of about %.3g points is too large (at most %d); lower -ecut",
               p->ecut, nfft, MAX_FFT_POINTS);
   nk *= p->nshiftk;
-  REJECT_IF(nk > MAX_KPOINTS, "-ngkpt %d,%d,%d with -nshiftk %d: the mesh of %.3g k-points is too large (at most %d)",
-            p->ngkpt[0], p->ngkpt[1], p->ngkpt[2], p->nshiftk, nk, MAX_KPOINTS);
+  char with[40] = "";
+  if (p->nshiftk > 1) snprintf(with, sizeof with, " with -nshiftk %d", p->nshiftk);
+  REJECT_IF(nk > MAX_KPOINTS, "-ngkpt %d,%d,%d%s: the mesh of %.3g k-points is too large (at most %d)", p->ngkpt[0],
+            p->ngkpt[1], p->ngkpt[2], with, nk, MAX_KPOINTS);
   return SF_OK;
 }
 

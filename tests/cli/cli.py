@@ -159,6 +159,9 @@ def t_nshiftk_counts():
     bad(["-nshiftk", "2"], SF_ERR_INPUT, [r"-nshiftk 2 needs -shiftk with 6 values"])
     bad(["-nshiftk", "2", "-shiftk", "0,0,0"], SF_ERR_INPUT, [r"-shiftk has 3 values but -nshiftk 2 needs 6"])
     bad(["-nshiftk", "9", "-shiftk", ",".join(["0"] * 27)], SF_ERR_INPUT, [r"-nshiftk\b"])
+    # the size check counts every shift: 4 x 80^3 = 2.0e6 points > 1048576
+    bad(["-ngkpt", "80,80,80", "-nshiftk", "4", "-shiftk", "0.5,0.5,0.5,0.5,0,0,0,0.5,0,0,0,0.5"], SF_ERR_INPUT,
+        [r"-ngkpt 80,80,80 with -nshiftk 4: the mesh of 2\.05e\+06 k-points is too large"])
 
 
 def t_ecut_missing():
