@@ -26,11 +26,15 @@
 #include "strainfield/terms.h"
 #include "strainfield/xc.h"
 
+/* At most this many k-mesh shifts (ABINIT allows 210; 4 covers fcc, 2 bcc). */
+#define SF_MAX_NSHIFTK 8
+
 typedef struct {
   double ecut, ecutsm;
   int ngfft[3];            /* 0,0,0 = ABINIT's default for ecut */
   int ngkpt[3];
-  double shiftk[3];
+  int nshiftk;             /* shifts of the mesh (ABINIT's nshiftk); 0 is taken as 1 */
+  double shiftk[SF_MAX_NSHIFTK][3];
   int nband;
   int occopt;
   double tsmear;

@@ -4,9 +4,11 @@
 #include "strainfield/app.h"
 #include "strainfield/core.h"
 #include "strainfield/options.h"
+#include "strainfield/smearing.h"
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define REJECT_IF SF_OPT_REJECT_IF
@@ -130,8 +132,11 @@ static int check_sizes(const sf_input *in, const sf_scf_params *p)
   else
     REJECT_IF(nfft > MAX_FFT_POINTS, "-ecut %g: its automatic FFT box of about %.3g points is too large (at most %d); lower -ecut",
               p->ecut, nfft, MAX_FFT_POINTS);
-  REJECT_IF(nk > MAX_KPOINTS, "-ngkpt %d,%d,%d: the mesh of %.3g k-points is too large (at most %d)", p->ngkpt[0],
-            p->ngkpt[1], p->ngkpt[2], nk, MAX_KPOINTS);
+  nk *= p->nshiftk;
+  char with[40] = "";
+  if (p->nshiftk > 1) snprintf(with, sizeof with, " with -nshiftk %d", p->nshiftk);
+  REJECT_IF(nk > MAX_KPOINTS, "-ngkpt %d,%d,%d%s: the mesh of %.3g k-points is too large (at most %d)", p->ngkpt[0],
+            p->ngkpt[1], p->ngkpt[2], with, nk, MAX_KPOINTS);
   return SF_OK;
 }
 
@@ -148,11 +153,23 @@ static int read_scf_params(sf_input *in, double nelect)
   SF_CHECK(sf_opt_int_array_range("-ngfft", 3, 3, zero3, 3, 0, MAX_NGFFT_1D, "FFT box (default, or 0,0,0: ABINIT's choice for ecut)",
                                   p->ngfft, &n, NULL));
   SF_CHECK(sf_opt_int_array_range("-ngkpt", 3, 3, one3, 3, 1, MAX_NGKPT_1D, "Monkhorst-Pack k-point mesh", p->ngkpt, &n, NULL));
+  SF_CHECK(sf_opt_int_range("-nshiftk", 1, 1, SF_MAX_NSHIFTK, "number of shifts of the k mesh (ABINIT's nshiftk)", &p->nshiftk,
+                            NULL));
   if (!sf_options_help_requested()) SF_CHECK(check_sizes(in, p));
+  /* ABINIT's convention: nshiftk triples, the full mesh is the union of the shifted copies
+   * (one copy per shift, in the order given).  The default 0.5,0.5,0.5 only for one shift. */
   double half3[3] = {0.5, 0.5, 0.5};
-  SF_CHECK(sf_opt_real_array("-shiftk", 3, 3, half3, 3, "shift of the k mesh (ABINIT's shiftk)", p->shiftk, &n, NULL));
-  SF_CHECK(sf_opt_int("-occopt", 1, "occupations: 1 fixed, 3 Fermi-Dirac, 4 cold smearing (Marzari a=-0.5634)", &p->occopt, NULL));
-  REJECT_IF(p->occopt != 1 && p->occopt != 3 && p->occopt != 4, "-occopt %d is not supported (1, 3 or 4)", p->occopt);
+  SF_CHECK(sf_opt_real_array("-shiftk", 3 * SF_MAX_NSHIFTK, 0, half3, 3,
+                             "shifts of the k mesh (ABINIT's shiftk): 3*nshiftk reduced values", &p->shiftk[0][0], &n,
+                             &set));
+  if (!sf_options_help_requested()) {
+    REJECT_IF(p->nshiftk > 1 && !set, "-nshiftk %d needs -shiftk with %d values (3 per shift)", p->nshiftk,
+              3 * p->nshiftk);
+    REJECT_IF(n != 3 * p->nshiftk, "-shiftk has %d values but -nshiftk %d needs %d (3 per shift)", n, p->nshiftk,
+              3 * p->nshiftk);
+  }
+  SF_CHECK(sf_opt_int("-occopt", 1, "occupations (ABINIT's occopt): 1 fixed, 3 Fermi-Dirac, 4 cold (Marzari a=-0.5634), 5 cold (a=-0.8165), 6 Methfessel-Paxton (1st order), 7 Gaussian", &p->occopt, NULL));
+  REJECT_IF(!sf_smear_supported(p->occopt), "-occopt %d is not supported (" SF_OCCOPT_LIST ")", p->occopt);
   SF_CHECK(sf_opt_real("-tsmear", 0.01, "smearing width (Ha)", &p->tsmear, NULL));
   REJECT_IF(p->occopt != 1 && p->tsmear <= 0, "-tsmear must be positive with -occopt %d", p->occopt);
   int nocc = (int)ceil(nelect / 2.0 - 1e-9);

@@ -62,8 +62,10 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
   int ndrop = 0;
   SF_CHECK(sf_symmetry_restrict_to_grid(&s->sym, n, &ndrop));
   if (ndrop) sf_log(1, "  %d symmetry operations dropped: they do not map the %dx%dx%d grid onto itself\n", ndrop, n[0], n[1], n[2]);
-  double shift[1][3] = {{par->shiftk[0], par->shiftk[1], par->shiftk[2]}};
-  SF_CHECK(sf_kpoints_monkhorst_pack(&s->sym, par->ngkpt, 1, (const double(*)[3])shift, 1, &s->kp));
+  /* nshiftk 0: parameters built without input.c (zero-initialised) mean one shift */
+  int nshiftk = par->nshiftk > 0 ? par->nshiftk : 1;
+  if (nshiftk > SF_MAX_NSHIFTK) SF_ERROR(SF_ERR_INPUT, "nshiftk %d exceeds %d", nshiftk, SF_MAX_NSHIFTK);
+  SF_CHECK(sf_kpoints_monkhorst_pack(&s->sym, par->ngkpt, nshiftk, (const double(*)[3])par->shiftk, 1, &s->kp));
 
   SF_CHECK(sf_xc_create(par->ixc, &s->xc));
   SF_CHECK(sf_ham_create(cell, psps, &s->box, s->xc, par->ecut, s->nelect, &s->H));

@@ -1,7 +1,8 @@
 /* smearing.c — occupation functions, generalized entropy and the Fermi level.
  *
- * Owns the closed forms of ABINIT's occopt 3 (Fermi-Dirac) and 4 (cold smearing,
- * a = −0.5634) and the bisection for μ.  ABINIT tabulates these functions by
+ * Owns the closed forms of ABINIT's occopt 3 (Fermi-Dirac), 4 and 5 (cold smearing,
+ * a = −0.5634 and −0.8165), 6 (Methfessel-Paxton, first order) and 7 (Gaussian) and the
+ * bisection for μ.  ABINIT tabulates these functions by
  * integrating the smeared delta on a grid (m_occ.F90, init_occ_ent) and splines them;
  * we integrate analytically instead, which agrees with its tables to ~1e-12.
  *
@@ -14,8 +15,19 @@
 
 #include <math.h>
 
-#define SF_COLD_A (-0.5634)
 #define SF_INV_SQRT_PI 0.56418958354775628695
+
+/* The parameter a of the cold/Methfessel-Paxton delta for occopt 4, 5, 6. */
+static double cold_a(int occopt)
+{
+  return occopt == SF_OCC_COLD ? -0.5634 : (occopt == SF_OCC_COLD_B ? -0.8165 : 0.0);
+}
+
+int sf_smear_supported(int occopt)
+{
+  return occopt == SF_OCC_FIXED || occopt == SF_OCC_FERMI_DIRAC || occopt == SF_OCC_COLD ||
+         occopt == SF_OCC_COLD_B || occopt == SF_OCC_MP1 || occopt == SF_OCC_GAUSSIAN;
+}
 
 int sf_smear_occ(int occopt, double x, double *occ, double *entropy, double *docc_dx)
 {
@@ -30,8 +42,12 @@ int sf_smear_occ(int occopt, double x, double *occ, double *entropy, double *doc
     d = -fs * (1.0 - fs);
     break;
   }
-  case SF_OCC_COLD: {
-    const double a = SF_COLD_A;
+  case SF_OCC_COLD:
+  case SF_OCC_COLD_B:
+  case SF_OCC_MP1: {
+    /* One family: ABINIT defines occopt 6 as the cold delta with a = 0 (first-order
+     * Methfessel-Paxton), occopt 5 as a = −0.8165 (Marzari's other root). */
+    const double a = cold_a(occopt);
     if (fabs(x) > 40.0) { /* e^{−1600} underflows anyway; avoid 0·inf */
       f = x > 0 ? 0.0 : 1.0;
       s = 0.0;
@@ -44,6 +60,19 @@ int sf_smear_occ(int occopt, double x, double *occ, double *entropy, double *doc
     d = -g * (1.5 + 1.5 * a * x - x * x - a * x * x * x);
     break;
   }
+  case SF_OCC_GAUSSIAN: {
+    if (fabs(x) > 40.0) {
+      f = x > 0 ? 0.0 : 1.0;
+      s = 0.0;
+      d = 0.0;
+      break;
+    }
+    double g = SF_INV_SQRT_PI * exp(-x * x);
+    f = 0.5 * erfc(x);
+    s = 0.5 * g;
+    d = -g;
+    break;
+  }
   case SF_OCC_FIXED:
     /* A step: the entropy of integer occupations is zero. */
     f = x < 0 ? 1.0 : (x > 0 ? 0.0 : 0.5);
@@ -51,7 +80,7 @@ int sf_smear_occ(int occopt, double x, double *occ, double *entropy, double *doc
     d = 0.0;
     break;
   default:
-    SF_ERROR(SF_ERR_INPUT, "occopt %d is not supported (use 1, 3 or 4)", occopt);
+    SF_ERROR(SF_ERR_INPUT, "occopt %d is not supported (use " SF_OCCOPT_LIST ")", occopt);
   }
   if (occ) *occ = f;
   if (entropy) *entropy = s;
@@ -111,8 +140,8 @@ int sf_smear_fermi(int occopt, double tsmear, double nelect, int nkpt, int nband
   if (nkpt <= 0 || nband <= 0)
     SF_ERROR(SF_ERR_INPUT, "need nkpt > 0 and nband > 0 (got nkpt=%d, nband=%d)", nkpt, nband);
   if (!(nelect > 0.0)) SF_ERROR(SF_ERR_INPUT, "nelect must be positive, got %g", nelect);
-  if (occopt != SF_OCC_FIXED && occopt != SF_OCC_FERMI_DIRAC && occopt != SF_OCC_COLD)
-    SF_ERROR(SF_ERR_INPUT, "occopt %d is not supported (use 1, 3 or 4)", occopt);
+  if (!sf_smear_supported(occopt))
+    SF_ERROR(SF_ERR_INPUT, "occopt %d is not supported (use " SF_OCCOPT_LIST ")", occopt);
 
   double wsum = 0.0, emin = HUGE_VAL, emax = -HUGE_VAL;
   for (int k = 0; k < nkpt; k++) {
@@ -143,7 +172,7 @@ int sf_smear_fermi(int occopt, double tsmear, double nelect, int nkpt, int nband
              nband, nelect);
 
   /* Far enough out that every occupation is 0 (lo) or 1 (hi) to machine precision:
-   * FD tails are e^{−|x|}, cold tails e^{−x²}. */
+   * FD tails are e^{−|x|}, cold/MP/Gaussian tails e^{−x²}. */
   double pad = (occopt == SF_OCC_FERMI_DIRAC ? 50.0 : 10.0) * tsmear;
   double lo = emin - pad, hi = emax + pad;
   double nlo = count_electrons(occopt, tsmear, lo, nkpt, nband, wtk, eig, NULL, NULL);
@@ -152,7 +181,8 @@ int sf_smear_fermi(int occopt, double tsmear, double nelect, int nkpt, int nband
     SF_ERROR(SF_ERR_INTERNAL, "Fermi level not bracketed: N(%g)=%g, N(%g)=%g, nelect=%g", lo,
              nlo, hi, nhi, nelect);
 
-  /* Plain bisection: the cold-smearing count need not be monotonic between bands, so a
+  /* Plain bisection: the cold and Methfessel-Paxton counts (occopt 4-6) need not be
+   * monotonic in μ (their occupations overshoot 1 and dip below 0), so a
    * Newton step could leave the bracket; bisection to machine precision is cheap. */
   for (int it = 0; it < 300; it++) {
     double mid = 0.5 * (lo + hi);

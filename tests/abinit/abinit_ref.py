@@ -63,7 +63,7 @@ def make_input(c, ixc=None):
     a("chkprim 0")    # the Mg cells are orthorhombic supercells of HCP (non-primitive)
     a("kptopt 1")
     a("ngkpt " + " ".join(str(int(n)) for n in c["ngkpt"]))
-    a("nshiftk 1")
+    a(f"nshiftk {c['nshiftk']}")
     a("shiftk " + " ".join(fmt(x) for x in c["shiftk"]))
     # ABINIT converges its highest bands only loosely (they barely enter the energy), so
     # the reference carries two buffer bands and only the first nband are compared.

@@ -31,6 +31,7 @@ def case_options(c):
           ("-ecut", fmt(c["ecut"])),
           ("-ecutsm", fmt(c["ecutsm"])),
           ("-ngkpt", j([int(n) for n in c["ngkpt"]])),
+          ("-nshiftk", str(c["nshiftk"])),
           ("-shiftk", j(c["shiftk"])),
           ("-nband", str(int(c["nband"]))),
           ("-occopt", str(int(c["occopt"])))]

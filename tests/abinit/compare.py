@@ -236,6 +236,12 @@ def main():
     t.add("nkpt", float(len(ksf)), float(len(kab)), 0, "INFO" if len(ksf) else "FAIL")
     if len(ksf) and len(wsf) == len(ksf) and esf.ndim == 2 and esf.shape[0] == len(ksf):
         t.add("sum of weights", float(wsf.sum()), float(wab.sum()), 1e-10)
+        # Same stars whatever representatives were chosen: the multisets of weights agree
+        # (ABINIT may rewrite several shifts as one kptrlatt, so the points themselves differ).
+        if len(wsf) == len(wab):
+            dw = float(np.max(np.abs(np.sort(wsf) - np.sort(wab))))
+            t.add("weights (sorted) max|d|", None, None, 1e-12,
+                  "PASS" if dw <= 1e-12 else "FAIL", f"{dw:.1e}")
         nb = min(esf.shape[1], eab.shape[1])
         if esf.shape[1] > eab.shape[1]:
             t.add("nband", float(esf.shape[1]), float(eab.shape[1]), 0, "FAIL")

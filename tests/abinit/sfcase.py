@@ -62,7 +62,13 @@ def load_case(path):
     if len(c["znucl"]) != c["ntypat"] or len(c["pseudos"]) != c["ntypat"]:
         raise ValueError(f"{path}: ntypat={c['ntypat']} but znucl/pseudos lengths differ")
     c["pseudos_resolved"] = [resolve_pseudo(p) for p in c["pseudos"]]
-    c["shiftk"] = [_num(x) for x in c["shiftk"]]
+    # shiftk: one triple, or a list of triples (ABINIT's nshiftk > 1); kept flat, 3 per shift
+    sh = c["shiftk"]
+    rows = sh if sh and isinstance(sh[0], list) else [sh]
+    if any(len(r) != 3 for r in rows):
+        raise ValueError(f"{path}: shiftk must be one triple or a list of triples")
+    c["shiftk"] = [_num(x) for r in rows for x in r]
+    c["nshiftk"] = len(rows)
     c["case_file"] = os.path.abspath(path)
     return c
 

@@ -148,6 +148,22 @@ def t_nband_too_small():
     bad(["-nband", "1"], SF_ERR_INPUT, [r"-nband 1\b", r"3 electrons"])
 
 
+def t_occopt_unsupported():
+    # occopt 2 (occupations read per band) and 8 (uniform smearing) are ABINIT's but not ours
+    for o in ("2", "8"):
+        bad(["-occopt", o], SF_ERR_INPUT, [r"-occopt " + o + r"\b.*not supported", r"1, 3, 4, 5, 6 or 7"])
+
+
+def t_nshiftk_counts():
+    # -shiftk must give exactly 3 values per shift, and several shifts have no default
+    bad(["-nshiftk", "2"], SF_ERR_INPUT, [r"-nshiftk 2 needs -shiftk with 6 values"])
+    bad(["-nshiftk", "2", "-shiftk", "0,0,0"], SF_ERR_INPUT, [r"-shiftk has 3 values but -nshiftk 2 needs 6"])
+    bad(["-nshiftk", "9", "-shiftk", ",".join(["0"] * 27)], SF_ERR_INPUT, [r"-nshiftk\b"])
+    # the size check counts every shift: 4 x 80^3 = 2.0e6 points > 1048576
+    bad(["-ngkpt", "80,80,80", "-nshiftk", "4", "-shiftk", "0.5,0.5,0.5,0.5,0,0,0,0.5,0,0,0,0.5"], SF_ERR_INPUT,
+        [r"-ngkpt 80,80,80 with -nshiftk 4: the mesh of 2\.05e\+06 k-points is too large"])
+
+
 def t_ecut_missing():
     base = [a for i, a in enumerate(AL) if a != "-ecut" and (i == 0 or AL[i - 1] != "-ecut")]
     check("-ecut" not in base, "base input without -ecut")
@@ -263,6 +279,16 @@ def sums(s, h5file, tag):
 def t_sums_al():
     s = scf_ok(AL, "al", fields=True)
     sums(s, path("al.h5"), "Al")
+
+
+def t_sums_al_smearings():
+    # the entropy-density field s of every smearing integrates to its -TS term
+    for o in ("3", "5", "6", "7"):
+        args = list(AL)
+        args[args.index("-occopt") + 1] = o
+        s = scf_ok(args, f"al_occopt{o}", fields=True)
+        check(s["options"]["occopt"] == int(o), f"the run used occopt {o}")
+        sums(s, path(f"al_occopt{o}.h5"), f"Al occopt {o}")
 
 
 def t_sums_mg():

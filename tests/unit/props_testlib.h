@@ -52,7 +52,8 @@ static sf_scf_params mg_params(double ecut, double ecutsm, const int ngfft[3])
   p.ecutsm = ecutsm;
   memcpy(p.ngfft, ngfft, sizeof p.ngfft);
   p.ngkpt[0] = p.ngkpt[1] = p.ngkpt[2] = 1;
-  p.shiftk[0] = p.shiftk[1] = p.shiftk[2] = 0.5;
+  p.nshiftk = 1;
+  p.shiftk[0][0] = p.shiftk[0][1] = p.shiftk[0][2] = 0.5;
   p.nband = 8;
   p.occopt = 4;
   p.tsmear = 0.01;

@@ -14,7 +14,9 @@
 static double delta_u(int occopt, double u)
 {
   if (occopt == SF_OCC_FERMI_DIRAC) return 0.25 / (cosh(0.5 * u) * cosh(0.5 * u));
-  const double a = -0.5634;
+  if (occopt == SF_OCC_GAUSSIAN) return exp(-u * u) / sqrt(PI);
+  /* occopt 4, 5: Marzari's two values of a; 6: Methfessel-Paxton order 1 = a of 0. */
+  const double a = occopt == SF_OCC_COLD ? -0.5634 : (occopt == SF_OCC_COLD_B ? -0.8165 : 0.0);
   return exp(-u * u) / sqrt(PI) * (1.5 + u * (-1.5 * a + u * (-1.0 + a * u)));
 }
 
@@ -119,7 +121,12 @@ static void test_errors_and_fixed(void)
   EXPECT(fabs(mu - 0.5 * (-0.45 + 0.1)) < 1e-15 && ent == 0 && occ[0] == 2 && occ[1] == 0 &&
              occ[3] == 2,
          "occopt 1 gap midpoint %g", mu);
-  EXPECT(sf_smear_occ(5, 0.0, NULL, NULL, NULL) == SF_ERR_INPUT, "occopt 5 rejected");
+  EXPECT(sf_smear_occ(2, 0.0, NULL, NULL, NULL) == SF_ERR_INPUT, "occopt 2 rejected");
+  sf_error_reset();
+  EXPECT(sf_smear_occ(8, 0.0, NULL, NULL, NULL) == SF_ERR_INPUT, "occopt 8 rejected");
+  sf_error_reset();
+  EXPECT(sf_smear_fermi(8, 0.01, 2.0, 2, 3, wtk, eig, occ, &mu, &ent) == SF_ERR_INPUT,
+         "occopt 8 rejected by the Fermi solver");
   sf_error_reset();
 }
 
@@ -160,13 +167,74 @@ static void test_abinit_al(void)
          "Al from printed eigenvalues: mu %.10g -kTS %.10g", mu, ent);
 }
 
+/* Fixed eigenvalues: with E(μ) = Σ w f ε and the −TS term G(μ) = −tsmear Σ w 2 s,
+ * ds/dx = x docc/dx gives d(E + G)/dμ = μ dN/dμ (the smearing energy is the one that makes
+ * the free energy variational).  Checked by central differences in μ for every scheme. */
+static void band_terms(int occopt, double t, double mu, int n, const double *eig,
+                       double *nel, double *eg)
+{
+  double N = 0, E = 0, G = 0;
+  for (int i = 0; i < n; i++) {
+    double f, s;
+    sf_smear_occ(occopt, (eig[i] - mu) / t, &f, &s, NULL);
+    N += 2 * f / n;
+    E += 2 * f * eig[i] / n;
+    G += -t * 2 * s / n;
+  }
+  *nel = N;
+  *eg = E + G;
+}
+
+static void test_entropy_relation(int occopt)
+{
+  const double eig[5] = {-0.21, -0.05, 0.013, 0.04, 0.19}, t = 0.03, h = 1e-6;
+  for (double mu = -0.25; mu <= 0.25; mu += 0.023) {
+    double np, nm, ep, em;
+    band_terms(occopt, t, mu + h, 5, eig, &np, &ep);
+    band_terms(occopt, t, mu - h, 5, eig, &nm, &em);
+    double lhs = (ep - em) / (2 * h), rhs = mu * (np - nm) / (2 * h);
+    EXPECT(fabs(lhs - rhs) < 1e-7, "occopt %d mu=%g d(E-TS)/dmu %.12g vs mu dN/dmu %.12g",
+           occopt, mu, lhs, rhs);
+  }
+}
+
+/* Methfessel-Paxton and cold counts are not monotonic in μ: two close levels give an N(μ)
+ * that decreases somewhere.  Check that it does (so the test means something) and that the
+ * solver still hits every electron count, including counts on the non-monotonic stretch. */
+static void test_nonmonotonic(int occopt)
+{
+  const double eig[2] = {0.0, 0.012}, wtk[1] = {1.0}, t = 0.01;
+  double prev = -1, occ[2], mu, ent;
+  int decreases = 0;
+  for (double m = -0.05; m <= 0.07; m += 1e-4) {
+    double f0, f1;
+    sf_smear_occ(occopt, (eig[0] - m) / t, &f0, NULL, NULL);
+    sf_smear_occ(occopt, (eig[1] - m) / t, &f1, NULL, NULL);
+    double n = 2 * (f0 + f1);
+    if (prev >= 0 && n < prev - 1e-12) decreases++;
+    prev = n;
+  }
+  EXPECT(decreases > 0, "occopt %d: N(mu) should be non-monotonic here", occopt);
+  for (double ne = 0.05; ne < 3.96; ne += 0.0617) {
+    EXPECT(sf_smear_fermi(occopt, t, ne, 1, 2, wtk, eig, occ, &mu, &ent) == SF_OK,
+           "occopt %d nelect %g", occopt, ne);
+    EXPECT(fabs(occ[0] + occ[1] - ne) < 1e-12, "occopt %d N=%.15g vs %.15g", occopt,
+           occ[0] + occ[1], ne);
+  }
+}
+
 int main(void)
 {
-  test_functions(SF_OCC_FERMI_DIRAC);
-  test_functions(SF_OCC_COLD);
+  const int smeared[] = {SF_OCC_FERMI_DIRAC, SF_OCC_COLD, SF_OCC_COLD_B, SF_OCC_MP1,
+                         SF_OCC_GAUSSIAN};
+  for (int i = 0; i < 5; i++) {
+    test_functions(smeared[i]);
+    test_fermi_count(smeared[i]);
+    test_entropy_relation(smeared[i]);
+  }
+  test_nonmonotonic(SF_OCC_MP1);
+  test_nonmonotonic(SF_OCC_COLD);
   test_paper_entropy();
-  test_fermi_count(SF_OCC_FERMI_DIRAC);
-  test_fermi_count(SF_OCC_COLD);
   test_errors_and_fixed();
   test_abinit_al();
   printf("test_smearing: %d failures\n", failures);
