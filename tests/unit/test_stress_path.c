@@ -128,6 +128,27 @@ static void check_maps(const double ref[3][3], const char *name)
   }
   EXPECT(worst < 1e-6 * smax, "%s: stress against finite differences of F: %.2e (max |sigma| %.2e)", name, worst, smax);
   printf("%s: stress vs FD of F: max diff %.1e, max |sigma| %.1e Ha/Bohr^3\n", name, worst, smax);
+  /* sf_stress_to_dF inverts sf_stress_small_strain (the stress targets of train
+   * -stress_weight), also on a rotated copy of the cell, where the polar decomposition's R
+   * matters */
+  const double c = cos(0.3), sn = sin(0.3), Rot[3][3] = {{c, -sn, 0}, {sn, c, 0}, {0, 0, 1}};
+  double ar[3][3], dF[6], sig[3][3], back[6];
+  for (int i = 0; i < 3; i++)
+    for (int k = 0; k < 3; k++) ar[i][k] = Rot[k][0] * a[i][0] + Rot[k][1] * a[i][1] + Rot[k][2] * a[i][2];
+  coupled(NULL, D, &F, dF);
+  for (int r = 0; r < 2; r++) {
+    const double(*lat)[3] = r ? (const double(*)[3])ar : (const double(*)[3])a;
+    EXPECT(!sf_stress_small_strain(ref, lat, dF, sig), "%s: sf_stress_small_strain", name);
+    EXPECT(!sf_stress_to_dF(ref, lat, (const double(*)[3])sig, back), "%s: sf_stress_to_dF", name);
+    double w = 0, dmax = 0;
+    for (int d = 0; d < 6; d++) {
+      w = fmax(w, fabs(back[d] - dF[d]));
+      dmax = fmax(dmax, fabs(dF[d]));
+    }
+    EXPECT(w < 1e-12 * dmax, "%s%s: dF/dD -> stress -> dF/dD round trip %.2e (max |dF| %.2e)", name,
+           r ? " (rotated)" : "", w, dmax);
+    printf("%s%s: stress -> dF/dD inverts dF/dD -> stress to %.1e relative\n", name, r ? " (rotated)" : "", w / dmax);
+  }
 }
 
 int main(void)
