@@ -10,7 +10,10 @@
  * block's float32 gradient is computed the same way whichever rank owns it, and the blocks
  * are summed in float64 (ranks own contiguous runs of blocks; MPI_Reduce_scatter adds the
  * ranks' sums, each rank updates its slice of the parameters, MPI_Allgatherv shares the
- * float32 copies): 1 and N ranks then differ by float64 round-off only. */
+ * float32 copies): 1 and N ranks then differ by float64 round-off only.  With an
+ * input-gradient term (p->grad_weight > 0, the energy network's stress) each block's
+ * gradient is computed in float64 by mlp_gradloss.c from the float64 image of the same
+ * float32 weights, and summed the same way. */
 #include "strainfield/core.h"
 #include "strainfield/mlp.h"
 
