@@ -38,10 +38,6 @@ int sf_stress_at(sf_energy_fn f, void *ctx, const double ref[3][3], const double
  * ref is Fd = R U (polar decomposition), the small strain is ε = U − I, σ = (1/V) ∂F/∂ε
  * there (as sf_stress_at), rotated by R into the frame of `lattice`; 3 × 3 tensor. */
 int sf_stress_small_strain(const double ref[3][3], const double lattice[3][3], const double dF[6], double sigma[3][3]);
-/* Its inverse: the ∂F/∂D at `lattice` whose eq. (14) stress is sigma (3 × 3, the frame of
- * lattice; e.g. a sample's DFT stress), through the same map: the stress targets of
- * `train -stress_weight`. */
-int sf_stress_to_dF(const double ref[3][3], const double lattice[3][3], const double sigma[3][3], double dF[6]);
 
 typedef struct {
   int dir;        /* 0, 1, 2: the loaded axis (σ11, σ22 or σ33 non-zero) */

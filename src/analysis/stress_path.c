@@ -76,10 +76,7 @@ int sf_stress_at(sf_energy_fn f, void *ctx, const double ref[3][3], const double
   return SF_OK;
 }
 
-/* The polar decomposition Fd = R U of the deformation gradient from ref to lattice, the
- * small strain e = U − I (Voigt), J = ∂D/∂e there and the volume of lattice. */
-static int polar_strain(const double ref[3][3], const double lattice[3][3], double R[3][3], double e[6],
-                        double J[6][6], double *V)
+int sf_stress_small_strain(const double ref[3][3], const double lattice[3][3], const double dF[6], double sigma[3][3])
 {
   double Fd[3][3], Q[9], w[3];
   SF_CHECK(sf_strain_measures(ref, lattice, Fd, NULL, NULL));
@@ -87,7 +84,7 @@ static int polar_strain(const double ref[3][3], const double lattice[3][3], doub
     for (int j = 0; j < 3; j++) Q[3 * i + j] = Fd[0][i] * Fd[0][j] + Fd[1][i] * Fd[1][j] + Fd[2][i] * Fd[2][j];
   if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', 3, Q, 3, w) || !(w[0] > 0))
     SF_ERROR(SF_ERR_INPUT, "the cell is not a deformation of the reference cell (singular deformation gradient)");
-  double U[3][3], Ui[3][3];
+  double U[3][3], Ui[3][3], R[3][3];
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 3; j++) {
       U[i][j] = Ui[i][j] = 0;
@@ -100,18 +97,10 @@ static int polar_strain(const double ref[3][3], const double lattice[3][3], doub
     for (int j = 0; j < 3; j++) R[i][j] = Fd[i][0] * Ui[0][j] + Fd[i][1] * Ui[1][j] + Fd[i][2] * Ui[2][j];
   /* U a0 is the cell rotated by Rᵀ: the same lengths and angles, the same D, so ∂F/∂D is
    * the one given and no energy evaluation is needed */
-  const double ev[6] = {U[0][0] - 1, U[1][1] - 1, U[2][2] - 1, U[1][2], U[0][2], U[0][1]};
-  memcpy(e, ev, sizeof ev);
-  double D[6];
+  const double e[6] = {U[0][0] - 1, U[1][1] - 1, U[2][2] - 1, U[1][2], U[0][2], U[0][1]};
+  double D[6], J[6][6], sv[6];
   sf_strain_to_D(ref, e, D, J);
-  *V = fabs(sf_mat3_det(lattice));
-  return SF_OK;
-}
-
-int sf_stress_small_strain(const double ref[3][3], const double lattice[3][3], const double dF[6], double sigma[3][3])
-{
-  double R[3][3], e[6], J[6][6], V, sv[6];
-  SF_CHECK(polar_strain(ref, lattice, R, e, J, &V));
+  const double V = fabs(sf_mat3_det(lattice));
   for (int v = 0; v < 6; v++) {
     double g = 0;
     for (int d = 0; d < 6; d++) g += dF[d] * J[d][v];
@@ -124,29 +113,6 @@ int sf_stress_small_strain(const double ref[3][3], const double lattice[3][3], c
       for (int k = 0; k < 3; k++)
         for (int l = 0; l < 3; l++) sigma[i][j] += R[i][k] * su[k][l] * R[j][l];
     }
-  return SF_OK;
-}
-
-int sf_stress_to_dF(const double ref[3][3], const double lattice[3][3], const double sigma[3][3], double dF[6])
-{
-  double R[3][3], e[6], J[6][6], V, su[3][3];
-  SF_CHECK(polar_strain(ref, lattice, R, e, J, &V));
-  for (int i = 0; i < 3; i++) /* σ_U = Rᵀ σ R: back into the frame of U a0 */
-    for (int j = 0; j < 3; j++) {
-      su[i][j] = 0;
-      for (int k = 0; k < 3; k++)
-        for (int l = 0; l < 3; l++) su[i][j] += R[k][i] * sigma[k][l] * R[l][j];
-    }
-  static const int pair[6][2] = {{0, 0}, {1, 1}, {2, 2}, {1, 2}, {0, 2}, {0, 1}};
-  double A[36], g[6];
-  int piv[6];
-  for (int v = 0; v < 6; v++) { /* ∂F/∂e_v = c_v⁻¹ V σ_v; Jᵀ ∂F/∂D = ∂F/∂e */
-    g[v] = (v < 3 ? 1.0 : 2.0) * V * su[pair[v][0]][pair[v][1]];
-    for (int d = 0; d < 6; d++) A[6 * v + d] = J[d][v];
-  }
-  if (LAPACKE_dgesv(LAPACK_ROW_MAJOR, 6, 1, A, 6, piv, g, 1))
-    SF_ERROR(SF_ERR_INPUT, "the strain map of the cell is singular: no ∂F/∂D from its stress");
-  memcpy(dF, g, sizeof g);
   return SF_OK;
 }
 

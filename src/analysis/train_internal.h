@@ -33,7 +33,7 @@ typedef struct {
 
 /* The same for F and xred; F[0..1] every test sample's F (Ha) by the network and the
  * linear baseline, x[0..1] its position error (Bohr, mean over atoms) by each. */
-/* stress_mae: the energy network's stress (eq. 14 through the sample's cell) against the
+/* stress_mae: the energy network's Cauchy stress (eq. 13 at the sample's cell) against the
  * sample's DFT stress, mean |Δσ| over the test samples and the six Voigt components,
  * Ha/Bohr³ (and GPa); NaN when the dataset has no stress or reference lattice. */
 typedef struct {

@@ -5,7 +5,7 @@
  * the figures draw).  The fields stay distributed over the ranks by grid planes. */
 #include "strainfield/core.h"
 #include "train_internal.h"
-#include "strainfield/stresspath.h"
+#include "strainfield/elastic.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -163,7 +163,7 @@ static int stress_error(const sf_dataset *ds, const int *ite, int nte, const sf_
     double F, dF[6], lat[3][3], sig[3][3];
     memcpy(lat, ds->rprimd + 9 * (size_t)ite[i], sizeof lat);
     SF_CHECK(sf_mlp_jacobian(netF, ds->D + 6 * (size_t)ite[i], &F, dF));
-    SF_CHECK(sf_stress_small_strain(ref, (const double(*)[3])lat, dF, sig));
+    sf_cauchy_from_dF(ref, (const double(*)[3])lat, dF, sig);
     const double *t = ds->stress + 9 * (size_t)ite[i];
     for (int v = 0; v < 6; v++) s += fabs(sig[pair[v][0]][pair[v][1]] - t[3 * pair[v][0] + pair[v][1]]);
   }
@@ -211,7 +211,7 @@ int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_mlp *net
   SF_CHECK_GOTO(stress_error(ds, sp->ite, nte, netF, &sm->stress_mae));
   sm->stress_mae_GPa = SF_HA_BOHR3_GPA * sm->stress_mae;
   if (isfinite(sm->stress_mae))
-    sf_log(1, "  stress test |error|: mean %.4e Ha/Bohr^3 = %.4f GPa (energy network, eq. 14)\n", sm->stress_mae,
+    sf_log(1, "  stress test |error|: mean %.4e Ha/Bohr^3 = %.4f GPa (energy network, eq. 13)\n", sm->stress_mae,
            sm->stress_mae_GPa);
   sf_log(1, "  positions test error: mean %.5f Bohr, max %.5f Bohr (linear mean %.5f Bohr)%s\n", sm->x_mae, sm->x_max,
          sm->x_lin_mae, ds->rprimd ? "" : " [no lattice in dataset: reduced units]");

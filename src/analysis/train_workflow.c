@@ -6,7 +6,7 @@
  * and never gathered. */
 #include "strainfield/core.h"
 #include "train_internal.h"
-#include "strainfield/stresspath.h"
+#include "strainfield/elastic.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -147,7 +147,7 @@ static void unwrap_xred(const sf_dataset *ds, const int *idx, int n, const doubl
     }
 }
 
-/* The ∂F/∂D whose eq. 14 stress through each sample's cell is its DFT stress (the same
+/* The ∂F/∂D whose eq. 13 stress through each sample's cell is its DFT stress (the same
  * map `predict` uses for the model's stress, so the loss is linear in ∂F/∂D). */
 static int stress_targets(const sf_dataset *ds, const int *itr, int ntr, double **G)
 {
@@ -160,7 +160,7 @@ static int stress_targets(const sf_dataset *ds, const int *itr, int ntr, double 
     double lat[3][3], sig[3][3];
     memcpy(lat, ds->rprimd + 9 * (size_t)itr[i], sizeof lat);
     memcpy(sig, ds->stress + 9 * (size_t)itr[i], sizeof sig);
-    SF_CHECK(sf_stress_to_dF(ref, (const double(*)[3])lat, (const double(*)[3])sig, *G + 6 * (size_t)i));
+    SF_CHECK(sf_cauchy_to_dF(ref, (const double(*)[3])lat, (const double(*)[3])sig, *G + 6 * (size_t)i));
   }
   return SF_OK;
 }
