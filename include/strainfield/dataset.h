@@ -222,6 +222,7 @@ typedef struct sf_dataset {
   double *xred;   /* [N][natom][3] */
   int *status;    /* [N] (all 1 when the file has no status column) */
   double *rprimd; /* [N][9] lattice of each sample (from the file, or ref + D), NULL if unknown */
+  double *stress; /* [N][9] DFT stress of each sample (Ha/Bohr³, the frame of rprimd), NULL if no column */
   double ref_rprimd[9];
   int have_ref;
   int has_field[SF_NFIELD];

@@ -53,6 +53,14 @@ typedef struct {
 void sf_lagrangian_to_D(const double ref[3][3], const double lattice[3][3], const double eta[6], double D[6],
                         double J[6][6], double H[6][6][6]);
 
+/* The Cauchy stress of eq. 13 at the cell `lattice` from ∂F/∂D there: σ_α = (1/V)
+ * Σ_d ∂F/∂D_d J[d][α] (J of sf_lagrangian_to_D at η = 0), as sf_elastic_at; 3 × 3, the
+ * frame of lattice. */
+void sf_cauchy_from_dF(const double ref[3][3], const double lattice[3][3], const double dF[6], double sigma[3][3]);
+/* Its inverse: the ∂F/∂D at `lattice` whose eq. 13 stress is sigma (e.g. a sample's DFT
+ * stress, the targets of `train -stress_weight`): Jᵀ ∂F/∂D = V σ_α, a 6 × 6 solve. */
+int sf_cauchy_to_dF(const double ref[3][3], const double lattice[3][3], const double sigma[3][3], double dF[6]);
+
 /* F, V, σ, C, B, its eigenvalues and mode, and the VRH moduli at the cell `lattice` (the
  * state; D from it and ref).  stress_small is left zero (see sf_model_elastic). */
 int sf_elastic_at(sf_energy_hess_fn f, void *ctx, const double ref[3][3], const double lattice[3][3], sf_elastic *s);

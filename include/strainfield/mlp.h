@@ -39,6 +39,15 @@ typedef struct {
   const double *weight;         /* optional per-sample loss weights [n] (NULL: all 1); the
                                    loss is Σ_i w_i Σ_out e² / (Σ_batch w · nout) */
   const char *name;             /* the network, for error messages (NULL: "the") */
+  /* Optional input-gradient term (one-output networks: the energy network's stress):
+   * grad_target [n × nin] are targets of ∂y/∂x in physical units; with grad_weight λ > 0
+   * the loss per sample adds λ (1/nin) Σ_d (∂y/∂x_d − g_d)² / var_d(g), var_d the
+   * variance of the targets over the n samples (so λ is dimensionless: predicting the
+   * mean gradient costs λ, as predicting the mean costs 1 in the output term); the
+   * gradient is by double back-propagation in float64 (mlp_gradloss.c).  λ = 0: the
+   * float32 training as without it, bit for bit. */
+  const double *grad_target;
+  double grad_weight;
 } sf_train_params;
 
 /* Where a training stands between two epochs: with the network's float64 weights, all
@@ -78,6 +87,20 @@ int sf_mlp_jacobian(const sf_mlp *m, const double *x, double *y, double *J);
  * src/ml/mlp_hessian.c): H (nout × nin × nin) = ∂²y_o/∂x_i∂x_j, symmetric in i, j.  y, J
  * and H may each be NULL. */
 int sf_mlp_hessian(const sf_mlp *m, const double *x, double *y, double *J, double *H);
+
+/* The loss with an input-gradient term of a one-output network on nb samples, all in
+ * standardised units (src/ml/mlp_gradloss.c), float64 with the weights `params` (m's
+ * layout; m gives the shapes):
+ *   L = Σ_i w_i [ (y_i − t_i)² + lam Σ_d c_d (∂y_i/∂x_d − g_id)² ]
+ * (w_i = wrow[i], or 1 when wrow is NULL).  Its gradient with respect to every weight
+ * and bias (double back-propagation: forward mode for the input gradient along
+ * q = ∂L/∂(∂y/∂x), reverse mode through both) is stored in grad (first != 0) or added.
+ * *sse gets Σ w_i (y − t)², *gsse Σ w_i Σ_d c_d (∂y/∂x_d − g_d)².  ws: at least
+ * sf_mlp_gradloss_ws_size(m, nb) doubles. */
+size_t sf_mlp_gradloss_ws_size(const sf_mlp *m, int nb);
+void sf_mlp_gradloss_block(const sf_mlp *m, const double *params, int nb, const double *X, const double *T,
+                           const double *G, const double *c, double lam, const double *wrow, double *grad,
+                           int first, double *ws, double *sse, double *gsse);
 /* Trains on (X, Y) (n rows, every rank holds all of them) with standardised inputs and
  * outputs (the scalers must be set).  Collective over comm.  *loss: final epoch's mean
  * data loss (standardised units). */

@@ -23,6 +23,7 @@ typedef struct sf_train_cfg_s {
                                    2 range (variance + per-sample loss weight 1/range²) */
   const double *sample_w;       /* per-training-sample loss weights of the current network (NULL: 1) */
   sf_train_params tp;
+  double stress_weight;         /* -stress_weight: the energy network's stress term (mlp.h grad_weight) */
   int cv_folds, cv_epochs, ncv_w, ncv_d, cv_widths[8], cv_depths[8];
   int nlc, lc_sizes[16];
   int train_groups;             /* -train_groups (0: automatic) */

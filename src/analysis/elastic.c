@@ -72,6 +72,37 @@ void sf_lagrangian_to_D(const double ref[3][3], const double lattice[3][3], cons
   }
 }
 
+void sf_cauchy_from_dF(const double ref[3][3], const double lattice[3][3], const double dF[6], double sigma[3][3])
+{
+  const double zero[6] = {0};
+  double D[6], J[6][6];
+  sf_lagrangian_to_D(ref, lattice, zero, D, J, NULL);
+  const double V = fabs(sf_mat3_det(lattice));
+  for (int al = 0; al < 6; al++) {
+    double g = 0;
+    for (int d = 0; d < 6; d++) g += dF[d] * J[d][al];
+    const int i = voigt_pair[al][0], j = voigt_pair[al][1];
+    sigma[i][j] = sigma[j][i] = g / V;
+  }
+}
+
+int sf_cauchy_to_dF(const double ref[3][3], const double lattice[3][3], const double sigma[3][3], double dF[6])
+{
+  const double zero[6] = {0};
+  double D[6], J[6][6], A[36], g[6];
+  int piv[6];
+  sf_lagrangian_to_D(ref, lattice, zero, D, J, NULL);
+  const double V = fabs(sf_mat3_det(lattice));
+  for (int al = 0; al < 6; al++) {
+    g[al] = V * sigma[voigt_pair[al][0]][voigt_pair[al][1]];
+    for (int d = 0; d < 6; d++) A[6 * al + d] = J[d][al];
+  }
+  if (LAPACKE_dgesv(LAPACK_ROW_MAJOR, 6, 1, A, 6, piv, g, 1))
+    SF_ERROR(SF_ERR_INPUT, "the strain map of the cell is singular: no dF/dD from its stress");
+  memcpy(dF, g, sizeof g);
+  return SF_OK;
+}
+
 void sf_wallace_B(const double C[6][6], const double sigma[3][3], double B[6][6])
 {
 #define KD(a, b) ((a) == (b) ? 1.0 : 0.0)

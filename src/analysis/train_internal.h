@@ -33,8 +33,11 @@ typedef struct {
 
 /* The same for F and xred; F[0..1] every test sample's F (Ha) by the network and the
  * linear baseline, x[0..1] its position error (Bohr, mean over atoms) by each. */
+/* stress_mae: the energy network's Cauchy stress (eq. 13 at the sample's cell) against the
+ * sample's DFT stress, mean |Δσ| over the test samples and the six Voigt components,
+ * Ha/Bohr³ (and GPa); NaN when the dataset has no stress or reference lattice. */
 typedef struct {
-  double F_mae, F_max, F_lin_mae, x_mae, x_max, x_lin_mae;
+  double F_mae, F_max, F_lin_mae, x_mae, x_max, x_lin_mae, stress_mae, stress_mae_GPa;
   double *F[2], *x[2];
 } sf_scalar_metrics;
 void sf_train_metrics_free(sf_field_metrics fm[SF_NFIELD], sf_scalar_metrics *sm);

@@ -5,6 +5,7 @@
  * the figures draw).  The fields stay distributed over the ranks by grid planes. */
 #include "strainfield/core.h"
 #include "train_internal.h"
+#include "strainfield/elastic.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -149,6 +150,27 @@ static void xred_errors(const sf_dataset *ds, const int *idx, int n, const doubl
   *max = mx;
 }
 
+/* Mean |σ_model − σ_DFT| over the test samples and the six Voigt components (NaN without
+ * stresses, lattices or a reference cell). */
+static int stress_error(const sf_dataset *ds, const int *ite, int nte, const sf_mlp *netF, double *mae)
+{
+  static const int pair[6][2] = {{0, 0}, {1, 1}, {2, 2}, {1, 2}, {0, 2}, {0, 1}};
+  *mae = NAN;
+  if (!ds->stress || !ds->rprimd || !ds->have_ref || nte < 1) return SF_OK;
+  double ref[3][3], s = 0;
+  memcpy(ref, ds->ref_rprimd, sizeof ref);
+  for (int i = 0; i < nte; i++) {
+    double F, dF[6], lat[3][3], sig[3][3];
+    memcpy(lat, ds->rprimd + 9 * (size_t)ite[i], sizeof lat);
+    SF_CHECK(sf_mlp_jacobian(netF, ds->D + 6 * (size_t)ite[i], &F, dF));
+    sf_cauchy_from_dF(ref, (const double(*)[3])lat, dF, sig);
+    const double *t = ds->stress + 9 * (size_t)ite[i];
+    for (int v = 0; v < 6; v++) s += fabs(sig[pair[v][0]][pair[v][1]] - t[3 * pair[v][0] + pair[v][1]]);
+  }
+  *mae = s / (6.0 * nte);
+  return SF_OK;
+}
+
 int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_mlp *netx, const double *Xtr, double **linx,
                             const sf_mlp *netF, const double *Ftr, double **linF, sf_scalar_metrics *sm)
 {
@@ -186,6 +208,11 @@ int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_mlp *net
   sm->F_lin_mae = 1e3 * sl / nte;
   sf_log(1, "  free energy test |error|: mean %.4f mHa, max %.4f mHa (linear mean %.4f mHa)\n", sm->F_mae, sm->F_max,
          sm->F_lin_mae);
+  SF_CHECK_GOTO(stress_error(ds, sp->ite, nte, netF, &sm->stress_mae));
+  sm->stress_mae_GPa = SF_HA_BOHR3_GPA * sm->stress_mae;
+  if (isfinite(sm->stress_mae))
+    sf_log(1, "  stress test |error|: mean %.4e Ha/Bohr^3 = %.4f GPa (energy network, eq. 13)\n", sm->stress_mae,
+           sm->stress_mae_GPa);
   sf_log(1, "  positions test error: mean %.5f Bohr, max %.5f Bohr (linear mean %.5f Bohr)%s\n", sm->x_mae, sm->x_max,
          sm->x_lin_mae, ds->rprimd ? "" : " [no lattice in dataset: reduced units]");
 cleanup:
@@ -209,7 +236,9 @@ static const struct {
                    {"free_energy_linear_mae_mHa", offsetof(sf_scalar_metrics, F_lin_mae)},
                    {"xred_mae_bohr", offsetof(sf_scalar_metrics, x_mae)},
                    {"xred_max_bohr", offsetof(sf_scalar_metrics, x_max)},
-                   {"xred_linear_mae_bohr", offsetof(sf_scalar_metrics, x_lin_mae)}};
+                   {"xred_linear_mae_bohr", offsetof(sf_scalar_metrics, x_lin_mae)},
+                   {"stress_mae", offsetof(sf_scalar_metrics, stress_mae)},
+                   {"stress_mae_GPa", offsetof(sf_scalar_metrics, stress_mae_GPa)}};
 
 static cJSON *field_json(const sf_field_metrics *fm, int k)
 {

@@ -6,6 +6,7 @@
  * and never gathered. */
 #include "strainfield/core.h"
 #include "train_internal.h"
+#include "strainfield/elastic.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -50,6 +51,7 @@ typedef struct {
   double *Ctr[SF_NFIELD]; /* training coefficients of each field, ntr × k (every rank) */
   double *wts[SF_NFIELD]; /* per-sample loss weights (range scaling), or NULL */
   double *Xtr, *Ftr;      /* unwrapped xred (ntr × 3 natom) and F (ntr) */
+  double *Gtr;            /* -stress_weight: ∂F/∂D of each training sample's DFT stress (ntr × 6) */
 } targets;
 
 static void targets_free(targets *t)
@@ -60,6 +62,7 @@ static void targets_free(targets *t)
   }
   sf_free(t->Xtr);
   sf_free(t->Ftr);
+  sf_free(t->Gtr);
   memset(t, 0, sizeof *t);
 }
 
@@ -144,6 +147,24 @@ static void unwrap_xred(const sf_dataset *ds, const int *idx, int n, const doubl
     }
 }
 
+/* The ∂F/∂D whose eq. 13 stress through each sample's cell is its DFT stress (the same
+ * map `predict` uses for the model's stress, so the loss is linear in ∂F/∂D). */
+static int stress_targets(const sf_dataset *ds, const int *itr, int ntr, double **G)
+{
+  if (!ds->stress || !ds->rprimd || !ds->have_ref)
+    SF_ERROR(SF_ERR_INPUT, "-stress_weight: %s has no stress column, sample lattices or reference lattice", ds->path);
+  SF_CHECK(sf_calloc((void **)G, 6 * (size_t)ntr, sizeof(double)));
+  double ref[3][3];
+  memcpy(ref, ds->ref_rprimd, sizeof ref);
+  for (int i = 0; i < ntr; i++) {
+    double lat[3][3], sig[3][3];
+    memcpy(lat, ds->rprimd + 9 * (size_t)itr[i], sizeof lat);
+    memcpy(sig, ds->stress + 9 * (size_t)itr[i], sizeof sig);
+    SF_CHECK(sf_cauchy_to_dF(ref, (const double(*)[3])lat, (const double(*)[3])sig, *G + 6 * (size_t)i));
+  }
+  return SF_OK;
+}
+
 /* Targets, optional cross-validation and the untrained xred (when there are atoms) and
  * energy networks with their scalers. */
 static int scalar_prepare(MPI_Comm comm, sf_train_cfg *c, const sf_train_split *sp, int ntr, sf_mlp *netx,
@@ -154,6 +175,7 @@ static int scalar_prepare(MPI_Comm comm, sf_train_cfg *c, const sf_train_split *
   SF_CHECK(sf_calloc((void **)&tg->Xtr, (size_t)ntr * (m ? m : 1), sizeof(double)));
   SF_CHECK(sf_calloc((void **)&tg->Ftr, ntr, sizeof(double)));
   for (int i = 0; i < ntr; i++) tg->Ftr[i] = ds->F[sp->itr[i]];
+  if (c->stress_weight > 0) SF_CHECK(stress_targets(ds, sp->itr, ntr, &tg->Gtr));
   if (m) {
     unwrap_xred(ds, sp->itr, ntr, ds->xred + (size_t)sp->itr[0] * m, tg->Xtr);
     if (cvjson) SF_CHECK(sf_train_cv(comm, c, 4, sp->Dtr, tg->Xtr, m, NULL, ntr, cvjson));
@@ -271,6 +293,10 @@ static int pipeline(MPI_Comm comm, sf_train_cfg *c, sf_train_split *sp, int ntr,
     tp[nn] = c->tp;
     tp[nn].weight = i < SF_NFIELD ? tg.wts[i] : NULL;
     tp[nn].name = sf_train_net_names[i];
+    if (i == 5 && c->stress_weight > 0) {
+      tp[nn].grad_target = tg.Gtr;
+      tp[nn].grad_weight = c->stress_weight;
+    }
     nn++;
   }
   double t1 = sf_wtime();
@@ -340,6 +366,7 @@ int sf_training_run(MPI_Comm comm, sf_train_cfg *c, const sf_dataset *ds, cJSON 
   sf_log(1, "train: %d training samples (first %d), %d test samples (last %d), %d failed/missing skipped\n", ntr,
          c->ntrain, nte, c->ntest, nskip);
   header_json(root, ds, &sp, nskip, size);
+  cJSON_AddNumberToObject(root, "stress_weight", c->stress_weight);
   cJSON *cvjson = c->cv_folds > 1 ? cJSON_AddObjectToObject(root, "cv") : NULL;
   /* learning curve first (sizes below ntrain), then the model on the full training set */
   if (c->nlc) {

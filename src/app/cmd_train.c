@@ -76,6 +76,11 @@ static int read_optimiser(sf_train_cfg *c)
   SF_CHECK(sf_opt_int("-seed", 1, "seed of initial weights and shuffles", &seed, NULL));
   SF_OPT_REJECT_IF(seed < 0, "-seed %d: must be >= 0", seed);
   c->tp.seed = (uint64_t)seed;
+  SF_CHECK(sf_opt_real("-stress_weight", 0, "weight of the energy network's stress misfit (dF/dD against the "
+                       "DFT stress through the strain map, normalised by the targets' variance; 0: energies only)",
+                       &c->stress_weight, NULL));
+  SF_OPT_REJECT_IF(!(c->stress_weight >= 0 && isfinite(c->stress_weight)), "-stress_weight %g: must be finite and >= 0",
+                   c->stress_weight);
   return SF_OK;
 }
 

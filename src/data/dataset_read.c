@@ -174,6 +174,12 @@ static int read_small_columns(hid_t file, sf_dataset *ds)
   SF_CHECK(read_column(file, ds, "status", ds->status, 0, &found));
   if (!found)
     for (size_t i = 0; i < N; i++) ds->status[i] = SF_SAMPLE_OK;
+  SF_CHECK(sf_calloc((void **)&ds->stress, N * 9 + 1, sizeof(double)));
+  SF_CHECK(read_column(file, ds, "stress", ds->stress, 0, &found));
+  if (!found) {
+    sf_free(ds->stress);
+    ds->stress = NULL;
+  }
   return SF_OK;
 }
 
@@ -278,6 +284,7 @@ void sf_dataset_free(sf_dataset *ds)
 {
   sf_free(ds->D);
   sf_free(ds->F);
+  sf_free(ds->stress);
   sf_free(ds->xred);
   sf_free(ds->status);
   sf_free(ds->rprimd);

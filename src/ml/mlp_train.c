@@ -10,7 +10,10 @@
  * block's float32 gradient is computed the same way whichever rank owns it, and the blocks
  * are summed in float64 (ranks own contiguous runs of blocks; MPI_Reduce_scatter adds the
  * ranks' sums, each rank updates its slice of the parameters, MPI_Allgatherv shares the
- * float32 copies): 1 and N ranks then differ by float64 round-off only. */
+ * float32 copies): 1 and N ranks then differ by float64 round-off only.  With an
+ * input-gradient term (p->grad_weight > 0, the energy network's stress) each block's
+ * gradient is computed in float64 by mlp_gradloss.c from the float64 image of the same
+ * float32 weights, and summed the same way. */
 #include "strainfield/core.h"
 #include "strainfield/mlp.h"
 
@@ -33,6 +36,8 @@ void sf_train_defaults(sf_train_params *p)
   p->verbose_every = 0;
   p->weight = NULL;
   p->name = NULL;
+  p->grad_target = NULL;
+  p->grad_weight = 0;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -209,9 +214,13 @@ typedef struct {
   double *dbuf, *gpart;
   int *counts, *displs, *perm;
   size_t my0, my1; /* this rank's parameter slice */
+  /* with an input-gradient term (p->grad_weight > 0): the standardised data and gradient
+   * targets in float64, the per-input scales c, the float64 copy of the float32 weights
+   * and one block's rows and workspace (mlp_gradloss.c) */
+  double *gbuf, *Xd, *Yd, *Gd, *c, *Pd, *bX, *bY, *bG, *gws;
 } train_bufs;
 
-static int train_bufs_alloc(const sf_mlp *m, int n, int size, train_bufs *b)
+static int train_bufs_alloc(const sf_mlp *m, int n, int size, const sf_train_params *p, train_bufs *b)
 {
   const int L = m->nlayer, nin = m->width[0], nout = m->width[L], K = SF_TRAIN_BLOCK;
   int mw = 0, maxw2 = 0;
@@ -228,7 +237,64 @@ static int train_bufs_alloc(const sf_mlp *m, int n, int size, train_bufs *b)
   SF_CHECK(sf_calloc((void **)&b->Xs, (size_t)n * nin, sizeof *b->Xs));
   SF_CHECK(sf_calloc((void **)&b->Ys, (size_t)n * nout, sizeof *b->Ys));
   SF_CHECK(sf_calloc((void **)&b->perm, n, sizeof *b->perm));
+  if (!(p->grad_weight > 0)) return SF_OK;
+  if (nout != 1 || !p->grad_target)
+    SF_ERROR(SF_ERR_INTERNAL, "an input-gradient loss needs a one-output network and gradient targets");
+  size_t nd = (size_t)n * (2 * nin + 1) + nin + m->nparam + (size_t)K * (2 * nin + 1) + sf_mlp_gradloss_ws_size(m, K);
+  SF_CHECK(sf_calloc((void **)&b->gbuf, nd, sizeof *b->gbuf));
+  double *q = b->gbuf;
+  b->Xd = q, q += (size_t)n * nin;
+  b->Gd = q, q += (size_t)n * nin;
+  b->Yd = q, q += n;
+  b->c = q, q += nin;
+  b->Pd = q, q += m->nparam;
+  b->bX = q, q += (size_t)K * nin;
+  b->bG = q, q += (size_t)K * nin;
+  b->bY = q, q += K;
+  b->gws = q;
   return SF_OK;
+}
+
+/* The float64 standardised data and gradient targets, and c_d = (ystd/xstd_d)² /
+ * (nin var_d): in standardised units c_d (∂y/∂x_d − G_d)² is the physical misfit over
+ * nin times the targets' variance (mlp.h). */
+static void grad_setup(const sf_mlp *m, const double *X, const double *Y, int n, const sf_train_params *p,
+                       train_bufs *b)
+{
+  const int nin = m->width[0];
+  for (int j = 0; j < nin; j++) {
+    double mean = 0, var = 0;
+    for (int i = 0; i < n; i++) mean += p->grad_target[(size_t)i * nin + j];
+    mean /= n;
+    for (int i = 0; i < n; i++) {
+      const double e = p->grad_target[(size_t)i * nin + j] - mean;
+      var += e * e;
+    }
+    var /= n;
+    const double r = m->ystd[0] / m->xstd[j];
+    b->c[j] = var > 0 ? r * r / (nin * var) : 0;
+    for (int i = 0; i < n; i++) {
+      b->Xd[(size_t)i * nin + j] = (X[(size_t)i * nin + j] - m->xmean[j]) / m->xstd[j];
+      b->Gd[(size_t)i * nin + j] = p->grad_target[(size_t)i * nin + j] * m->xstd[j] / m->ystd[0];
+    }
+  }
+  for (int i = 0; i < n; i++) b->Yd[i] = (Y[i] - m->ymean[0]) / m->ystd[0];
+}
+
+/* One block of the gradient-term loss: its rows gathered, the float64 gradient into g. */
+static double block_grad64(const sf_mlp *m, const train_bufs *b, const train_ws *w, const sf_train_params *p,
+                           const int *rows, int nb, double *g, int first)
+{
+  const int nin = m->width[0];
+  for (int i = 0; i < nb; i++) {
+    memcpy(b->bX + (size_t)i * nin, b->Xd + (size_t)rows[i] * nin, nin * sizeof(double));
+    memcpy(b->bG + (size_t)i * nin, b->Gd + (size_t)rows[i] * nin, nin * sizeof(double));
+    b->bY[i] = b->Yd[rows[i]];
+  }
+  double sse, gsse;
+  sf_mlp_gradloss_block(m, b->Pd, nb, b->bX, b->bY, b->bG, b->c, p->grad_weight, w->wrow, g, first, b->gws, &sse,
+                        &gsse);
+  return sse;
 }
 
 static void train_bufs_free(train_bufs *b)
@@ -239,6 +305,7 @@ static void train_bufs_free(train_bufs *b)
   sf_free(b->Xs);
   sf_free(b->Ys);
   sf_free(b->perm);
+  sf_free(b->gbuf);
 }
 
 /* Points the workspace into the buffers, cuts the parameters into the ranks' slices and
@@ -288,6 +355,7 @@ static void train_setup(const sf_mlp *m, const double *X, const double *Y, int n
       b->Ys[(size_t)i * nout + j] = (float)((Y[(size_t)i * nout + j] - m->ymean[j]) / m->ystd[j]);
   }
   to_f32(m->nparam, w->P32, m->params);
+  if (b->gbuf) grad_setup(m, X, Y, n, p, b);
 }
 
 /* One epoch: the samples in the order of a Fisher-Yates shuffle keyed by (seed, epoch),
@@ -314,6 +382,10 @@ static int train_epoch(MPI_Comm comm, sf_mlp *m, int n, const sf_train_params *p
     const int k0 = (int)((long)nblk * rank / size), k1 = (int)((long)nblk * (rank + 1) / size);
     if (k0 == k1) memset(w->grad, 0, m->nparam * sizeof(double)); /* no block here: contributes zeros */
     double sse = 0;
+    /* the gradient term works on the float64 image of the shared float32 weights, the
+     * same on every rank */
+    if (b->gbuf && k0 < k1)
+      for (size_t i = 0; i < m->nparam; i++) b->Pd[i] = w->P32[i];
     for (int k = k0; k < k1; k++) { /* this rank's blocks of the batch */
       const int lo = k * K, nb = lo + K <= nbg ? K : nbg - lo;
       for (int i = 0; i < nb; i++) {
@@ -322,7 +394,8 @@ static int train_epoch(MPI_Comm comm, sf_mlp *m, int n, const sf_train_params *p
         memcpy(w->T + (size_t)i * nout, b->Ys + (size_t)s * nout, nout * sizeof(float));
         if (w->wrow) w->wrow[i] = p->weight[s];
       }
-      sse += block_grad(m, w, nb, w->grad, k == k0);
+      if (b->gbuf) sse += block_grad64(m, b, w, p, perm + b0 + lo, nb, w->grad, k == k0);
+      else sse += block_grad(m, w, nb, w->grad, k == k0);
     }
     double wsum = nbg; /* the whole batch's weight, the same sum on every rank */
     if (p->weight) {
@@ -360,7 +433,7 @@ int sf_mlp_train_state(MPI_Comm comm, sf_mlp *m, const double *X, const double *
   long step = 0;
   double epoch_loss = 0;
   /* local allocations before the collective loop: the ranks agree first */
-  SF_CHECK_GOTO(sf_status_agree(comm, train_bufs_alloc(m, n, size, &b)));
+  SF_CHECK_GOTO(sf_status_agree(comm, train_bufs_alloc(m, n, size, p, &b)));
   train_setup(m, X, Y, n, p, size, rank, &b, &w);
   const int ep0 = state ? state->epoch : 0, stop_at = test_stop_epoch();
   const char *name = p->name ? p->name : "the";

@@ -9,7 +9,11 @@ and switches its pattern nonlinearly with the volume, the way the Fermi-surface 
 does.  The free energy is a smooth anharmonic function of D.  A few samples are marked
 failed (-1) or missing (0) with NaN fields, as a real campaign may leave them.
 
-usage: make_synthetic.py OUT.h5 [-n N] [-grid n1,n2,n3] [-seed S] [-failed K] [-energy default|well]
+With -stress, each sample also gets the `stress` column: the Cauchy stress (1/V) dF/deta of
+the analytic F(D) for a strain eta of the sample's own cell (as DFT's, and as `predict`'s
+eq. 13), by central differences of F through the exact D(lattice) (tests/ml/stress_training.py).
+
+usage: make_synthetic.py OUT.h5 [-n N] [-grid n1,n2,n3] [-seed S] [-failed K] [-energy default|well] [-stress]
 """
 import argparse
 import json
@@ -25,6 +29,7 @@ p.add_argument("-failed", type=int, default=3)
 p.add_argument("-energy", choices=("default", "well"), default="default",
                help="well: F has a cubic well in lambda_b whose uniaxial stability is known in closed form "
                     "(tests/ml/train_predict.sh, path's instability)")
+p.add_argument("-stress", action="store_true", help="write the stress column (Cauchy stress of F)")
 a = p.parse_args()
 n1, n2, n3 = (int(x) for x in a.grid.split(","))
 rng = np.random.default_rng(a.seed)
@@ -87,6 +92,36 @@ def dist2(r, centre):
 WELL = {"KS": 1.0, "A": 0.5, "B": 5.0, "KT": 0.3}
 
 
+def free_energy(d):
+    e = d[:3] - 1
+    t = np.radians(d[3:] - 90)
+    if a.energy == "well":
+        return -3.9 + WELL["KS"] / 2 * (e[0] ** 2 + e[2] ** 2) + WELL["A"] * e[1] ** 2 + WELL["B"] * e[1] ** 3 \
+            + WELL["KT"] / 2 * np.sum(t ** 2)
+    return (-3.9 + 0.6 * np.sum(e ** 2) - 0.9 * np.sum(e) ** 2 * 0.3 + 2.0 * np.prod(1 + e) ** -1 * 0.05
+            + 0.15 * np.sum(t ** 2) + 0.4 * e[0] * t[2] ** 2 + 1.5 * np.sum(e ** 3))
+
+
+def D_of(r):
+    """lambda_i = |a_i| / |a0_i|; theta_a = angle(b, c), theta_b = angle(a, c), theta_c = angle(a, b)"""
+    n = np.linalg.norm(r, axis=1)
+    ang = [np.degrees(np.arccos(r[u] @ r[w] / (n[u] * n[w]))) for u, w in ((1, 2), (0, 2), (0, 1))]
+    return np.concatenate([n / np.linalg.norm(ref, axis=1), ang])
+
+
+def cauchy_stress(r):
+    """sigma_ij = (1/V) dF/d eta_ij for rows a_i -> (I + eta) a_i, eta symmetric"""
+    h, sig = 1e-6, np.zeros((3, 3))
+    for i, j in ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)):
+        E = np.zeros((3, 3))
+        E[i, j] += 0.5
+        E[j, i] += 0.5
+        fp = free_energy(D_of(r @ (np.eye(3) + h * E)))
+        fm = free_energy(D_of(r @ (np.eye(3) - h * E)))
+        sig[i, j] = sig[j, i] = (fp - fm) / (2 * h) / abs(np.linalg.det(r))
+    return sig
+
+
 def sample(d):
     r = lattice(d)
     vol = abs(np.linalg.det(r))
@@ -112,12 +147,7 @@ def sample(d):
     pat1 = np.cos(2 * np.pi * (g[..., 0] + g[..., 1]) + 6 * e[2]) ** 2
     pat2 = np.sin(2 * np.pi * (2 * g[..., 2] - g[..., 1]) + 4 * t[1]) ** 2
     s = -1e-4 * (0.2 + w1 * pat1 + 0.7 * w2 * pat2) * np.exp(-0.5 * near)
-    F = (-3.9 + 0.6 * np.sum(e ** 2) - 0.9 * np.sum(e) ** 2 * 0.3 + 2.0 * np.prod(1 + e) ** -1 * 0.05
-         + 0.15 * np.sum(t ** 2) + 0.4 * e[0] * t[2] ** 2 + 1.5 * np.sum(e ** 3))
-    if a.energy == "well":
-        F = -3.9 + WELL["KS"] / 2 * (e[0] ** 2 + e[2] ** 2) + WELL["A"] * e[1] ** 2 + WELL["B"] * e[1] ** 3 \
-            + WELL["KT"] / 2 * np.sum(t ** 2)
-    return r, xr, F, rho, phi, u, s
+    return r, xr, free_energy(d), rho, phi, u, s
 
 
 with h5py.File(a.out, "w") as h:
@@ -160,4 +190,6 @@ with h5py.File(a.out, "w") as h:
     smp["xred"] = X
     smp["lattice"] = R  # generate's name (rows = lattice vectors, Bohr)
     smp["status"] = status
+    if a.stress:
+        smp["stress"] = np.array([cauchy_stress(R[i]) for i in range(N)])
 print(f"wrote {a.out}: N={N} grid {n1}x{n2}x{n3}, {int((status != 1).sum())} failed/missing")

@@ -128,6 +128,34 @@ static void check_maps(const double ref[3][3], const char *name)
   }
   EXPECT(worst < 1e-6 * smax, "%s: stress against finite differences of F: %.2e (max |sigma| %.2e)", name, worst, smax);
   printf("%s: stress vs FD of F: max diff %.1e, max |sigma| %.1e Ha/Bohr^3\n", name, worst, smax);
+  /* sf_cauchy_to_dF inverts sf_cauchy_from_dF (eq. 13; the stress targets of train
+   * -stress_weight), also on a rotated copy of the cell, and sf_cauchy_from_dF is
+   * sf_elastic_at's stress */
+  const double c = cos(0.3), sn = sin(0.3), Rot[3][3] = {{c, -sn, 0}, {sn, c, 0}, {0, 0, 1}};
+  double ar[3][3], dF[6], sig[3][3], back[6];
+  for (int i = 0; i < 3; i++)
+    for (int k = 0; k < 3; k++) ar[i][k] = Rot[k][0] * a[i][0] + Rot[k][1] * a[i][1] + Rot[k][2] * a[i][2];
+  coupled(NULL, D, &F, dF);
+  for (int r = 0; r < 2; r++) {
+    const double(*lat)[3] = r ? (const double(*)[3])ar : (const double(*)[3])a;
+    sf_cauchy_from_dF(ref, lat, dF, sig);
+    EXPECT(!sf_cauchy_to_dF(ref, lat, (const double(*)[3])sig, back), "%s: sf_cauchy_to_dF", name);
+    sf_elastic el;
+    EXPECT(!sf_elastic_at(toy_hess, NULL, ref, lat, &el), "%s: sf_elastic_at", name);
+    double dF2[6], sig2[3][3], ws = 0;
+    toy(NULL, el.D, &F, dF2);
+    sf_cauchy_from_dF(ref, lat, dF2, sig2);
+    for (int i = 0; i < 9; i++) ws = fmax(ws, fabs(sig2[i / 3][i % 3] - el.stress[i / 3][i % 3]));
+    EXPECT(ws < 1e-15, "%s: sf_cauchy_from_dF differs from sf_elastic_at's stress by %.2e", name, ws);
+    double w = 0, dmax = 0;
+    for (int d = 0; d < 6; d++) {
+      w = fmax(w, fabs(back[d] - dF[d]));
+      dmax = fmax(dmax, fabs(dF[d]));
+    }
+    EXPECT(w < 1e-12 * dmax, "%s%s: dF/dD -> stress -> dF/dD round trip %.2e (max |dF| %.2e)", name,
+           r ? " (rotated)" : "", w, dmax);
+    printf("%s%s: Cauchy stress -> dF/dD inverts dF/dD -> stress to %.1e relative\n", name, r ? " (rotated)" : "", w / dmax);
+  }
 }
 
 int main(void)
