@@ -103,6 +103,12 @@ typedef struct {
  * The number of points and their weights equal ABINIT's kptopt 1 for the same input. */
 int sf_kpoints_monkhorst_pack(const sf_symmetry *sym, const int ngkpt[3], int nshiftk,
                               const double (*shiftk)[3], int time_reversal, sf_kpoints *kp);
+/* The same for ABINIT's kptrlatt (kptrlatt[i][j] = ABINIT's kptrlatt(i+1,j+1); its columns are
+ * the real-space superlattice vectors in units of the a_i; ngkpt is diag(ngkpt)): the mesh is
+ * k = kptrlatt^{-T} (n + shiftk) in units of the b_i, |det kptrlatt| points per shift, the
+ * shifts in the basis of the superlattice's reciprocal vectors, as in ABINIT. */
+int sf_kpoints_kptrlatt(const sf_symmetry *sym, const int kptrlatt[3][3], int nshiftk,
+                        const double (*shiftk)[3], int time_reversal, sf_kpoints *kp);
 void sf_kpoints_free(sf_kpoints *kp);
 
 /* Ion-ion energy of point charges zion in a uniform compensating background (ABINIT's

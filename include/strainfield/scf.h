@@ -33,6 +33,7 @@ typedef struct {
   double ecut, ecutsm;
   int ngfft[3];            /* 0,0,0 = ABINIT's default for ecut */
   int ngkpt[3];
+  int kptrlatt[3][3];      /* ABINIT's kptrlatt, [i][j] = kptrlatt(i+1,j+1); all 0 = diag(ngkpt) */
   int nshiftk;             /* shifts of the mesh (ABINIT's nshiftk); 0 is taken as 1 */
   double shiftk[SF_MAX_NSHIFTK][3];
   int nband;

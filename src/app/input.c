@@ -135,6 +135,18 @@ static int check_sizes(const sf_input *in, const sf_scf_params *p)
   nk *= p->nshiftk;
   char with[40] = "";
   if (p->nshiftk > 1) snprintf(with, sizeof with, " with -nshiftk %d", p->nshiftk);
+  const int(*K)[3] = (const int(*)[3])p->kptrlatt;
+  double det = 0;
+  for (int j = 0; j < 3; j++)
+    det += K[0][j] * ((double)K[1][(j + 1) % 3] * K[2][(j + 2) % 3] - (double)K[1][(j + 2) % 3] * K[2][(j + 1) % 3]);
+  int kzero = 1;
+  for (int i = 0; i < 9; i++) kzero &= K[i / 3][i % 3] == 0;
+  if (!kzero) {
+    REJECT_IF(det == 0, "-kptrlatt is singular (determinant 0)");
+    REJECT_IF(fabs(det) * p->nshiftk > MAX_KPOINTS, "-kptrlatt%s: the mesh of %.3g k-points is too large (at most %d)",
+              with, fabs(det) * p->nshiftk, MAX_KPOINTS);
+    return SF_OK;
+  }
   REJECT_IF(nk > MAX_KPOINTS, "-ngkpt %d,%d,%d%s: the mesh of %.3g k-points is too large (at most %d)", p->ngkpt[0],
             p->ngkpt[1], p->ngkpt[2], with, nk, MAX_KPOINTS);
   return SF_OK;
@@ -152,7 +164,17 @@ static int read_scf_params(sf_input *in, double nelect)
   int zero3[3] = {0, 0, 0}, one3[3] = {1, 1, 1};
   SF_CHECK(sf_opt_int_array_range("-ngfft", 3, 3, zero3, 3, 0, MAX_NGFFT_1D, "FFT box (default, or 0,0,0: ABINIT's choice for ecut)",
                                   p->ngfft, &n, NULL));
-  SF_CHECK(sf_opt_int_array_range("-ngkpt", 3, 3, one3, 3, 1, MAX_NGKPT_1D, "Monkhorst-Pack k-point mesh", p->ngkpt, &n, NULL));
+  int set_ngkpt, set_kptrlatt, zero9[9] = {0};
+  SF_CHECK(sf_opt_int_array_range("-ngkpt", 3, 3, one3, 3, 1, MAX_NGKPT_1D, "Monkhorst-Pack k-point mesh", p->ngkpt, &n,
+                                  &set_ngkpt));
+  /* ABINIT's order: the 9 values fill kptrlatt(1:3,1), then (1:3,2), (1:3,3): each triple is
+   * one superlattice vector (a column) in units of the primitive vectors */
+  int kl[9];
+  SF_CHECK(sf_opt_int_array_range("-kptrlatt", 9, 9, zero9, 9, -MAX_NGKPT_1D, MAX_NGKPT_1D,
+                                  "k-point lattice (ABINIT's kptrlatt, 9 integers, one column per triple); replaces -ngkpt",
+                                  kl, &n, &set_kptrlatt));
+  for (int i = 0; i < 9; i++) p->kptrlatt[i % 3][i / 3] = kl[i];
+  REJECT_IF(set_ngkpt && set_kptrlatt, "give -ngkpt or -kptrlatt, not both");
   SF_CHECK(sf_opt_int_range("-nshiftk", 1, 1, SF_MAX_NSHIFTK, "number of shifts of the k mesh (ABINIT's nshiftk)", &p->nshiftk,
                             NULL));
   if (!sf_options_help_requested()) SF_CHECK(check_sizes(in, p));

@@ -65,7 +65,10 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
   /* nshiftk 0: parameters built without input.c (zero-initialised) mean one shift */
   int nshiftk = par->nshiftk > 0 ? par->nshiftk : 1;
   if (nshiftk > SF_MAX_NSHIFTK) SF_ERROR(SF_ERR_INPUT, "nshiftk %d exceeds %d", nshiftk, SF_MAX_NSHIFTK);
-  SF_CHECK(sf_kpoints_monkhorst_pack(&s->sym, par->ngkpt, nshiftk, (const double(*)[3])par->shiftk, 1, &s->kp));
+  int kzero = 1;
+  for (int i = 0; i < 9; i++) kzero &= par->kptrlatt[i / 3][i % 3] == 0;
+  if (kzero) SF_CHECK(sf_kpoints_monkhorst_pack(&s->sym, par->ngkpt, nshiftk, (const double(*)[3])par->shiftk, 1, &s->kp));
+  else SF_CHECK(sf_kpoints_kptrlatt(&s->sym, (const int(*)[3])par->kptrlatt, nshiftk, (const double(*)[3])par->shiftk, 1, &s->kp));
 
   SF_CHECK(sf_xc_create(par->ixc, &s->xc));
   SF_CHECK(sf_ham_create(cell, psps, &s->box, s->xc, par->ecut, s->nelect, &s->H));

@@ -62,7 +62,10 @@ def make_input(c, ixc=None):
         a("ngfft " + " ".join(str(int(n)) for n in c["ngfft"]))
     a("chkprim 0")    # the Mg cells are orthorhombic supercells of HCP (non-primitive)
     a("kptopt 1")
-    a("ngkpt " + " ".join(str(int(n)) for n in c["ngkpt"]))
+    if "kptrlatt" in c:
+        a("kptrlatt " + " ".join(str(n) for n in c["kptrlatt"]))
+    else:
+        a("ngkpt " + " ".join(str(int(n)) for n in c["ngkpt"]))
     a(f"nshiftk {c['nshiftk']}")
     a("shiftk " + " ".join(fmt(x) for x in c["shiftk"]))
     # ABINIT converges its highest bands only loosely (they barely enter the energy), so

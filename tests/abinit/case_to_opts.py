@@ -30,7 +30,7 @@ def case_options(c):
           ("-pseudos", ",".join(c["pseudos_resolved"])),
           ("-ecut", fmt(c["ecut"])),
           ("-ecutsm", fmt(c["ecutsm"])),
-          ("-ngkpt", j([int(n) for n in c["ngkpt"]])),
+          ("-kptrlatt", j(c["kptrlatt"])) if "kptrlatt" in c else ("-ngkpt", j([int(n) for n in c["ngkpt"]])),
           ("-nshiftk", str(c["nshiftk"])),
           ("-shiftk", j(c["shiftk"])),
           ("-nband", str(int(c["nband"]))),

@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 
 REQUIRED = ["name", "acell", "natom", "ntypat", "znucl", "typat", "xred", "pseudos",
-            "ecut", "ngkpt", "shiftk", "nband", "occopt", "ixc", "toldfe", "nstep"]
+            "ecut", "shiftk", "nband", "occopt", "ixc", "toldfe", "nstep"]
 DEFAULTS = {"ecutsm": 0.0, "tsmear": 0.01, "ngfft": None}
 
 
@@ -62,6 +62,13 @@ def load_case(path):
     if len(c["znucl"]) != c["ntypat"] or len(c["pseudos"]) != c["ntypat"]:
         raise ValueError(f"{path}: ntypat={c['ntypat']} but znucl/pseudos lengths differ")
     c["pseudos_resolved"] = [resolve_pseudo(p) for p in c["pseudos"]]
+    # the k mesh: ngkpt, or ABINIT's kptrlatt (9 integers in ABINIT's order, one column per triple)
+    if ("ngkpt" in c) == ("kptrlatt" in c):
+        raise ValueError(f"{path}: give exactly one of ngkpt / kptrlatt")
+    if "kptrlatt" in c:
+        c["kptrlatt"] = [int(x) for r in c["kptrlatt"] for x in (r if isinstance(r, list) else [r])]
+        if len(c["kptrlatt"]) != 9:
+            raise ValueError(f"{path}: kptrlatt needs 9 integers")
     # shiftk: one triple, or a list of triples (ABINIT's nshiftk > 1); kept flat, 3 per shift
     sh = c["shiftk"]
     rows = sh if sh and isinstance(sh[0], list) else [sh]
