@@ -121,6 +121,18 @@ def t_oversized():
                    [r"-ngkpt 1000,1000,1000: the mesh of 1e\+09 k-points is too large"])
 
 
+def t_kptrlatt():
+    """-kptrlatt replaces -ngkpt: both given, a singular or an oversized matrix, a wrong count."""
+    nok = [a for i, a in enumerate(AL) if a != "-ngkpt" and (i == 0 or AL[i - 1] != "-ngkpt")]
+    one_line_error(nok + ["-ngkpt", "2,2,2", "-kptrlatt", "2,0,0,0,2,0,0,0,2"], SF_ERR_INPUT,
+                   [r"give -ngkpt or -kptrlatt, not both"])
+    one_line_error(nok + ["-kptrlatt", "1,1,0,1,1,0,0,0,2"], SF_ERR_INPUT,
+                   [r"-kptrlatt is singular \(determinant 0\)"])
+    one_line_error(nok + ["-kptrlatt", "1000,0,0,0,1000,1,0,0,1000"], SF_ERR_INPUT,
+                   [r"-kptrlatt: the mesh of 1e\+09 k-points is too large"])
+    one_line_error(nok + ["-kptrlatt", "2,0,0,0,2,0,0,0"], SF_ERR_INPUT, [r"-kptrlatt"])
+
+
 # ------------------------------------------------------------------ did you mean
 
 def t_misspelled_required():
