@@ -363,8 +363,16 @@ static void log_campaign(const sf_generate *G, const sf_scf_params *par, long nh
   sf_log(1, "strainfield generate: %ld samples (%ld done earlier, %ld to run) -> %s\n", g->nsamples, nhave, g->nsamples - nhave, g->dataset);
   sf_log(1, "  sampling %s/%s, seed %d, lambda in [%g, %g], theta in [%g, %g] deg%s\n", g->sampling, g->dist, g->seed,
          g->lam[0], g->lam[1], g->theta[0], g->theta[1], G->smp.dist == SF_DIST_NORMAL ? " (+-nsigma of a truncated normal)" : "");
-  sf_log(1, "  %d atoms, ecut %g Ha, k-mesh %dx%dx%d, fixed grid %dx%dx%d, nband %d, tolmxf %g Ha/Bohr\n", G->in.cell.natom,
-         par->ecut, par->ngkpt[0], par->ngkpt[1], par->ngkpt[2], par->ngfft[0], par->ngfft[1], par->ngfft[2], par->nband, G->rp.tolmxf);
+  const int(*K)[3] = (const int(*)[3])par->kptrlatt;
+  char mesh[128];
+  int kzero = 1;
+  for (int i = 0; i < 9; i++) kzero &= K[i / 3][i % 3] == 0;
+  if (kzero) snprintf(mesh, sizeof mesh, "%dx%dx%d", par->ngkpt[0], par->ngkpt[1], par->ngkpt[2]);
+  else /* ABINIT's order: one column per triple */
+    snprintf(mesh, sizeof mesh, "kptrlatt %d %d %d / %d %d %d / %d %d %d", K[0][0], K[1][0], K[2][0], K[0][1], K[1][1],
+             K[2][1], K[0][2], K[1][2], K[2][2]);
+  sf_log(1, "  %d atoms, ecut %g Ha, k-mesh %s, fixed grid %dx%dx%d, nband %d, tolmxf %g Ha/Bohr\n", G->in.cell.natom,
+         par->ecut, mesh, par->ngfft[0], par->ngfft[1], par->ngfft[2], par->nband, G->rp.tolmxf);
   sf_layout_print_campaign(size, ns, par->nkpt_groups, par->nband_groups);
 }
 
