@@ -106,6 +106,8 @@ typedef struct {
 } sf_scf;
 
 /* Sets up symmetry, k-points, the FFT box, bases, projectors; does not iterate. */
+/* 1 if par gives ABINIT's kptrlatt (any non-zero entry), 0 if the mesh is diag(ngkpt). */
+int sf_scf_params_has_kptrlatt(const sf_scf_params *par);
 int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const sf_psp *psps,
                  MPI_Comm comm);
 /* Runs the SCF loop; SF_ERR_NOCONV when nstep is exhausted (the state is kept).  Before

@@ -365,9 +365,7 @@ static void log_campaign(const sf_generate *G, const sf_scf_params *par, long nh
          g->lam[0], g->lam[1], g->theta[0], g->theta[1], G->smp.dist == SF_DIST_NORMAL ? " (+-nsigma of a truncated normal)" : "");
   const int(*K)[3] = (const int(*)[3])par->kptrlatt;
   char mesh[128];
-  int kzero = 1;
-  for (int i = 0; i < 9; i++) kzero &= K[i / 3][i % 3] == 0;
-  if (kzero) snprintf(mesh, sizeof mesh, "%dx%dx%d", par->ngkpt[0], par->ngkpt[1], par->ngkpt[2]);
+  if (!sf_scf_params_has_kptrlatt(par)) snprintf(mesh, sizeof mesh, "%dx%dx%d", par->ngkpt[0], par->ngkpt[1], par->ngkpt[2]);
   else /* ABINIT's order: one column per triple */
     snprintf(mesh, sizeof mesh, "kptrlatt %d %d %d / %d %d %d / %d %d %d", K[0][0], K[1][0], K[2][0], K[0][1], K[1][1],
              K[2][1], K[0][2], K[1][2], K[2][2]);

@@ -139,9 +139,7 @@ static int check_sizes(const sf_input *in, const sf_scf_params *p)
   double det = 0;
   for (int j = 0; j < 3; j++)
     det += K[0][j] * ((double)K[1][(j + 1) % 3] * K[2][(j + 2) % 3] - (double)K[1][(j + 2) % 3] * K[2][(j + 1) % 3]);
-  int kzero = 1;
-  for (int i = 0; i < 9; i++) kzero &= K[i / 3][i % 3] == 0;
-  if (!kzero) {
+  if (sf_scf_params_has_kptrlatt(p)) {
     REJECT_IF(det == 0, "-kptrlatt is singular (determinant 0)");
     REJECT_IF(fabs(det) * p->nshiftk > MAX_KPOINTS, "-kptrlatt%s: the mesh of %.3g k-points is too large (at most %d)",
               with, fabs(det) * p->nshiftk, MAX_KPOINTS);

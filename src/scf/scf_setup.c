@@ -33,6 +33,13 @@ static void random_start(const sf_pwbasis *pw, int ik, int nband, double complex
     }
 }
 
+int sf_scf_params_has_kptrlatt(const sf_scf_params *par)
+{
+  for (int i = 0; i < 9; i++)
+    if (par->kptrlatt[i / 3][i % 3]) return 1;
+  return 0;
+}
+
 int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const sf_psp *psps, MPI_Comm comm)
 {
   memset(s, 0, sizeof *s);
@@ -65,9 +72,7 @@ int sf_scf_setup(sf_scf *s, const sf_scf_params *par, const sf_cell *cell, const
   /* nshiftk 0: parameters built without input.c (zero-initialised) mean one shift */
   int nshiftk = par->nshiftk > 0 ? par->nshiftk : 1;
   if (nshiftk > SF_MAX_NSHIFTK) SF_ERROR(SF_ERR_INPUT, "nshiftk %d exceeds %d", nshiftk, SF_MAX_NSHIFTK);
-  int kzero = 1;
-  for (int i = 0; i < 9; i++) kzero &= par->kptrlatt[i / 3][i % 3] == 0;
-  if (kzero) SF_CHECK(sf_kpoints_monkhorst_pack(&s->sym, par->ngkpt, nshiftk, (const double(*)[3])par->shiftk, 1, &s->kp));
+  if (!sf_scf_params_has_kptrlatt(par)) SF_CHECK(sf_kpoints_monkhorst_pack(&s->sym, par->ngkpt, nshiftk, (const double(*)[3])par->shiftk, 1, &s->kp));
   else SF_CHECK(sf_kpoints_kptrlatt(&s->sym, (const int(*)[3])par->kptrlatt, nshiftk, (const double(*)[3])par->shiftk, 1, &s->kp));
 
   SF_CHECK(sf_xc_create(par->ixc, &s->xc));

@@ -446,11 +446,87 @@ static void test_cell_refusals(void)
   sf_error_reset();
 }
 
+/* Every point of a is a point of b modulo the reciprocal lattice, and the counts agree. */
+static int same_point_set(const sf_kpoints *a, const sf_kpoints *b)
+{
+  if (a->nkpt != b->nkpt) return 0;
+  for (int i = 0; i < a->nkpt; i++) {
+    int found = 0;
+    for (int j = 0; j < b->nkpt && !found; j++) {
+      double d = 0;
+      for (int x = 0; x < 3; x++) {
+        double u = a->kred[i][x] - b->kred[j][x];
+        d += fabs(u - nearbyint(u));
+      }
+      found = d < 1e-9;
+    }
+    if (!found) return 0;
+  }
+  return 1;
+}
+
+/* kptrlatt without symmetry: diag(ngkpt) is the ngkpt mesh point by point; K and K U
+ * (U unimodular, shift U^T s) are the same superlattice, hence the same points, whatever
+ * the sign of det U; ABINIT's kptrlatt rewrite of the fcc four-shift mesh (4 -4 4 / -4 4 4 /
+ * -4 -4 4, one shift 0.5 0.5 0.5) is the ngkpt 4 mesh with the four fcc shifts. */
+static void test_kptrlatt(void)
+{
+  sf_symmetry none;
+  sf_symmetry_identity(&none);
+  sf_kpoints a, b;
+  const int ng[3] = {3, 4, 2}, D[3][3] = {{3, 0, 0}, {0, 4, 0}, {0, 0, 2}};
+  const double s1[1][3] = {{0.5, 0, 0.5}};
+  EXPECT(sf_kpoints_monkhorst_pack(&none, ng, 1, s1, 0, &a) == 0 && sf_kpoints_kptrlatt(&none, D, 1, s1, 0, &b) == 0,
+         "diagonal kptrlatt: '%s'", sf_error_message());
+  int same = a.nkpt == b.nkpt && a.nkpt == 24;
+  for (int i = 0; same && i < a.nkpt; i++) same = !memcmp(a.kred[i], b.kred[i], sizeof a.kred[i]);
+  EXPECT(same, "diag(3,4,2) kptrlatt differs from ngkpt 3 4 2 (%d vs %d points)", b.nkpt, a.nkpt);
+  sf_kpoints_free(&a);
+  sf_kpoints_free(&b);
+
+  /* ABINIT's kptrlatt 2 1 0  0 3 0  1 0 2 (a column per triple), |det| 12 */
+  const int K[3][3] = {{2, 0, 1}, {1, 3, 0}, {0, 0, 2}};
+  const int U[2][3][3] = {{{1, 1, 0}, {0, 1, 0}, {-1, 0, 1}}, {{0, 1, 0}, {1, 0, 0}, {2, 3, 1}}}; /* det 1, -1 */
+  const double s[1][3] = {{0.5, 0, 0}};
+  EXPECT(sf_kpoints_kptrlatt(&none, K, 1, s, 0, &a) == 0 && a.nkpt == 12, "skew kptrlatt: %d points", a.nkpt);
+  for (int u = 0; u < 2; u++) {
+    int KU[3][3];
+    double su[1][3];
+    for (int i = 0; i < 3; i++) {
+      su[0][i] = 0;
+      for (int j = 0; j < 3; j++) {
+        KU[i][j] = K[i][0] * U[u][0][j] + K[i][1] * U[u][1][j] + K[i][2] * U[u][2][j];
+        su[0][i] += U[u][j][i] * s[0][j];
+      }
+    }
+    EXPECT(sf_kpoints_kptrlatt(&none, (const int(*)[3])KU, 1, (const double(*)[3])su, 0, &b) == 0 &&
+               same_point_set(&a, &b),
+           "kptrlatt K U (U %d) is not the mesh of K (%d points)", u, b.nkpt);
+    sf_kpoints_free(&b);
+  }
+  sf_kpoints_free(&a);
+
+  const int F[3][3] = {{4, -4, -4}, {-4, 4, -4}, {4, 4, 4}};
+  const double h[1][3] = {{0.5, 0.5, 0.5}}, s4[4][3] = {{0.5, 0.5, 0.5}, {0.5, 0, 0}, {0, 0.5, 0}, {0, 0, 0.5}};
+  EXPECT(sf_kpoints_kptrlatt(&none, F, 1, h, 0, &a) == 0 &&
+             sf_kpoints_monkhorst_pack(&none, (const int[3]){4, 4, 4}, 4, s4, 0, &b) == 0 && same_point_set(&a, &b),
+         "fcc kptrlatt rewrite: %d points vs %d of the four-shift mesh", a.nkpt, b.nkpt);
+  sf_kpoints_free(&a);
+  sf_kpoints_free(&b);
+
+  EXPECT(sf_kpoints_kptrlatt(&none, (const int[3][3]){{1, 1, 0}, {1, 1, 0}, {0, 0, 2}}, 1, s, 0, &a) == SF_ERR_INPUT &&
+             strstr(sf_error_message(), "singular"),
+         "singular kptrlatt: '%s'", sf_error_message());
+  sf_kpoints_free(&a);
+  sf_error_reset();
+}
+
 int main(void)
 {
   test_lattice();
   test_cell_refusals();
   test_kpoints_ewald();
+  test_kptrlatt();
   test_fd();
   printf("test_crystal: %d failures\n", failures);
   return failures != 0;
