@@ -172,7 +172,12 @@ static int read_scf_params(sf_input *in, double nelect)
                                   "k-point lattice (ABINIT's kptrlatt, 9 integers, one column per triple); replaces -ngkpt",
                                   kl, &n, &set_kptrlatt));
   for (int i = 0; i < 9; i++) p->kptrlatt[i % 3][i / 3] = kl[i];
-  REJECT_IF(set_ngkpt && set_kptrlatt, "give -ngkpt or -kptrlatt, not both");
+  /* A campaign's settings record replays every option with its resolved value, the unused
+   * ones at their defaults (-kptrlatt all zero, -ngkpt 1,1,1): only two meshes that both say
+   * something conflict. */
+  const int ngkpt_default = p->ngkpt[0] == 1 && p->ngkpt[1] == 1 && p->ngkpt[2] == 1;
+  REJECT_IF(set_ngkpt && !ngkpt_default && set_kptrlatt && sf_scf_params_has_kptrlatt(p),
+            "give -ngkpt or -kptrlatt, not both");
   SF_CHECK(sf_opt_int_range("-nshiftk", 1, 1, SF_MAX_NSHIFTK, "number of shifts of the k mesh (ABINIT's nshiftk)", &p->nshiftk,
                             NULL));
   if (!sf_options_help_requested()) SF_CHECK(check_sizes(in, p));
