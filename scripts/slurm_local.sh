@@ -30,8 +30,10 @@ die() { echo "slurm_local: $*" >&2; exit 1; }
 # and kill -0 succeeds on a zombie).
 alive_pid() {
   local f=$D/run/$1.pid pid state
+  # the daemon removes its pid file as it exits, so the file may vanish between the test
+  # and the read; bash aborts the script on a failed $(<file), a failed read just returns 1
   [[ -s $f ]] || return 1
-  pid=$(<"$f")
+  { read -r pid <"$f"; } 2>/dev/null || return 1
   [[ -r /proc/$pid/stat ]] || return 1
   state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
   [[ -n $state && $state != Z ]] || return 1
