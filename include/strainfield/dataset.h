@@ -37,6 +37,8 @@ typedef struct {
   double e_term[SF_NTERM];          /* columns e_<name>, indexed by SF_TERM_* (terms.h) */
   int scf_iterations, relax_evaluations, ionic_steps, attempts;
   int init;                         /* SF_INIT_*: how the relaxation started */
+  int round;                        /* active learning / retraining round (0 otherwise) */
+  double predicted_std;             /* the round model's normalised spread at D (NaN: none) */
   double wall_s;
   int natom, n[3];
   double *xred, *fcart;             /* [natom*3] */
@@ -191,6 +193,11 @@ typedef struct {
    * way.  Its first attempt only: the retry with safer mixing starts the default way. */
   int (*start)(void *ctx, long index, const double D[6], double *xred, double *rho, int *use);
   void *start_ctx;
+  /* Per sample (index < nsamples), stored in its record: the round that chose or started
+   * it and the model's spread there (generate -sampling active, -accel_every).  NULL: round
+   * 0, spread NaN. */
+  const int *round;
+  const double *predicted_std;
 } sf_campaign;
 
 /* Relaxes one strained cell on comm (one sample group) into r (allocated here, with

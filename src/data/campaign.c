@@ -115,6 +115,8 @@ int sf_campaign_sample(MPI_Comm comm, const sf_campaign *c, long i, sf_sample_re
   double t0 = sf_wtime();
   SF_CHECK(sf_record_alloc(r, c->ref_cell->natom, c->scf.ngfft, 1));
   r->index = i;
+  r->round = c->round ? c->round[i] : 0;
+  r->predicted_std = c->predicted_std ? c->predicted_std[i] : NAN;
   SF_CHECK(sf_sampler_D(c->sampler, i, r->D));
   char reason[2][SF_REASON_LEN];
   int st = strain_sample(c->ref_cell->rprimd, r);

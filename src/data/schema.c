@@ -37,6 +37,8 @@ const sf_column sf_columns[] = {
     {"attempts", SF_COL_INT, SCALAR, O(attempts), 0, "", "1, or 2 when retried with safer mixing"},
     {"wall_s", SF_COL_DOUBLE, SCALAR, O(wall_s), 0, "s", "of the sample's group, all attempts"},
     {"init", SF_COL_INT, SCALAR, O(init), 0, "", "how the relaxation started: 0 default (ideal sites, uniform density), 1 a model's prediction"},
+    {"round", SF_COL_INT, SCALAR, O(round), 0, "", "active-learning or retraining round of the sample (0 otherwise)"},
+    {"predicted_std", SF_COL_DOUBLE, SCALAR, O(predicted_std), 0, "1", "the round model's normalised ensemble spread at D (NaN: none)"},
     {"status", SF_COL_INT, SCALAR, O(status), 0, "", "1 ok, 0 missing, -1 failed"},
     {"reason", SF_COL_STRING, SCALAR, O(reason), 0, "", "why a sample failed; empty when ok"},
 };
