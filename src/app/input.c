@@ -201,7 +201,12 @@ static int read_scf_params(sf_input *in, double nelect)
   int nband_def = p->occopt == 1 ? nocc : (int)fmax(nocc + 4, ceil(1.2 * nocc));
   SF_CHECK(sf_opt_int_range("-nband", nband_def, 1, MAX_NBAND, "number of bands (default: enough for the electrons plus margin)",
                             &p->nband, NULL));
-  SF_CHECK(sf_opt_int("-ixc", 7, "exchange-correlation: 7 = LDA PW92 (libxc LDA_X+LDA_C_PW), -XXXCCC libxc ids", &p->ixc, NULL));
+  SF_CHECK(sf_opt_int("-ixc", 7, "exchange-correlation (ABINIT's ixc; spin-unpolarised): " SF_IXC_LIST, &p->ixc, NULL));
+  if (!sf_options_help_requested()) { /* refuse a bad -ixc now, in one line naming it */
+    sf_xc *xc = NULL;
+    SF_CHECK(sf_xc_create(p->ixc, &xc));
+    sf_xc_destroy(&xc);
+  }
   SF_CHECK(sf_opt_real("-toldfe", 1e-10, "stop when |dF| < toldfe (Ha) twice in a row", &p->toldfe, NULL));
   SF_CHECK(sf_opt_real("-tolrho", 0.0, "or when the density residual integral|rho_out-rho_in| < tolrho (e); 0 = off", &p->tolrho, NULL));
   SF_CHECK(sf_opt_int_range("-nstep", 60, 1, MAX_NSTEP, "maximum SCF iterations", &p->nstep, NULL));

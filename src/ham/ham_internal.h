@@ -29,6 +29,8 @@ void sf_ham_sphere_forces(const sf_ham *H, const double complex *x_g,
 
 /* xc_term.c: V_xc[ρ + ρ_core] into vxc [nfft], with E_xc = ∫ e_xc(ρ + ρ_core) and ∫ V_xc ρ
  * (either pointer may be NULL). */
+/* xc_gga.c: a GGA on the box for the total density rt: exc, V_xc, and Σ_r 2 ∂e/∂σ ∂_iρ ∂_jρ. */
+int sf_xc_gga_box(const sf_ham *H, const double *rt, double *exc, double *vxc, double gsum[3][3]);
 /* core_charge.c: the xc term's forces, through the model core charge's positions. */
 int sf_core_charge_forces(const sf_term_state *st, double (*f)[3]);
 

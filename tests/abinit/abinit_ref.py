@@ -11,7 +11,7 @@ and OUTDIR/ref_phi.npy (= vha + vpsp, Ha). Grids are indexed [i1][i2][i3], point
 (i1/n1, i2/n2, i3/n3) in reduced coordinates, i3 fastest (C order).
 
 When the case's ixc is 7 (ABINIT's native PW92 LDA) or -1012 (libxc LDA_X+LDA_C_PW),
-the other one is also run in OUTDIR/xc_variant/ and ref.json gets an "xc_variant"
+or 11 (ABINIT's native PBE) or -101130 (libxc GGA_X_PBE+GGA_C_PBE), the other one is also run in OUTDIR/xc_variant/ and ref.json gets an "xc_variant"
 section with its energies and the differences, unless --no-variant.
 """
 
@@ -217,6 +217,12 @@ def parse_run(workdir, with_fields):
     out["free_energy"] = float(v["etotal"][:])
     out["entropy"] = float(v["entropy"][:])
     E = {k: float(v[gk][:]) for k, gk in GSR_TERMS.items()}
+    # Forces (Ha/Bohr, mean removed as ABINIT prints them) and stress (Ha/Bohr^3, Voigt
+    # xx yy zz yz xz xy, the sign of (1/V) dE/deps), when ABINIT computed them.
+    if "cartesian_forces" in v:
+        out["forces"] = np.array(v["cartesian_forces"][:]).tolist()
+    if "cartesian_stress_tensor" in v:
+        out["stress_voigt"] = np.array(v["cartesian_stress_tensor"][:]).tolist()
     g.close()
     abo = parse_abo(os.path.join(workdir, ROOT + ".abo"))
     et = abo["energy_terms"]
@@ -248,7 +254,7 @@ def parse_run(workdir, with_fields):
 
 
 def other_ixc(ixc):
-    return {7: -1012, -1012: 7}.get(int(ixc))
+    return {7: -1012, -1012: 7, 11: -101130, -101130: 11}.get(int(ixc))
 
 
 def main():
@@ -258,7 +264,7 @@ def main():
     ap.add_argument("--abinit", default=os.environ.get("ABINIT", "/usr/bin/abinit"))
     ap.add_argument("--force", action="store_true", help="rerun even if cached")
     ap.add_argument("--no-variant", action="store_true",
-                    help="do not run the other LDA flavour (ixc 7 <-> -1012)")
+                    help="do not run the other flavour (ixc 7 <-> -1012, 11 <-> -101130)")
     args = ap.parse_args()
 
     c = load_case(args.case)

@@ -34,7 +34,34 @@ TERMS = ["kinetic", "hartree", "xc", "local_psp", "nonlocal_psp", "ewald", "psp_
 
 
 DEFAULT_TOLS = {"energy": 1e-5, "term": 2e-5, "eig": 1e-5, "fermi": 1e-5, "rho": 1e-5,
-                "phi": 1e-5, "lattice": 1e-8}
+                "phi": 1e-5, "lattice": 1e-8, "force": 1e-5, "stress": 2e-7}
+VOIGT = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
+
+
+def compare_forces_stress(t, args, sf, ref):
+    """Cases with "forces_stress": true: Cartesian forces (the lattice rows may be rotated
+    from ABINIT's only if the forces are rotated too, so the cell must be ABINIT's) and the
+    stress tensor, both as printed after ABINIT's removal of the mean force."""
+    for key, name, tol in (("forces", "forces max|d| (Ha/Bohr)", args.tol_force),
+                           ("stress_voigt", "stress max|d| (Ha/Bohr^3)", args.tol_stress)):
+        if key not in ref:
+            t.add(name, None, None, tol, "FAIL", "not in the ABINIT reference")
+            continue
+        if key == "forces":
+            a = np.asarray(sf.get("forces", []), float)
+        else:
+            s3 = np.asarray(sf.get("stress", []), float)
+            a = np.array([s3[i, j] for i, j in VOIGT]) if s3.shape == (3, 3) else np.array([])
+        b = np.asarray(ref[key], float)
+        if a.shape != b.shape:
+            t.add(name, None, None, tol, "FAIL", f"missing or shape {a.shape} vs {b.shape}")
+            continue
+        d = float(np.max(np.abs(a - b)))
+        t.add(name, None, None, tol, "PASS" if d <= tol else "FAIL",
+              f"{d:.3e} (largest |value| {np.max(np.abs(b)):.3e})")
+    lat_same = np.max(np.abs(np.asarray(sf.get("lattice", ref["lattice"])) - np.asarray(ref["lattice"])))
+    if lat_same > 1e-8:
+        t.add("forces/stress frame", None, None, 0, "FAIL", "lattice rows differ from ABINIT's")
 
 
 def _case_tols(path):
@@ -273,6 +300,9 @@ def main():
           "PASS" if scf.get("converged") else "FAIL")
     t.add("scf iterations", float(scf.get("iterations", -1)), float(ref["scf"]["iterations"]),
           0, "INFO")
+
+    if case.get("forces_stress"):
+        compare_forces_stress(t, args, sf, ref)
 
     if args.fields:
         try:

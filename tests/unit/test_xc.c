@@ -1,5 +1,6 @@
 /* test_xc.c — ixc 7 against Slater exchange + PW92 correlation written out here from the
- * published formulas, vxc = d(e_xc)/dρ by finite differences, and the ixc mapping. */
+ * published formulas, vxc = d(e_xc)/dρ by finite differences, the GGA derivatives ∂e/∂ρ, ∂e/∂σ
+ * by finite differences (PBE, BLYP), and the ixc mapping (11 ≡ −101130, refusals by name). */
 #include "strainfield/core.h"
 #include "strainfield/xc.h"
 #include "expect.h"
@@ -92,21 +93,67 @@ static void test_mapping(void)
   sf_xc_destroy(&a);
   EXPECT(sf_xc_create(0, &a) == SF_OK && strcmp(sf_xc_name(a), "none") == 0, "ixc 0");
   sf_xc_destroy(&a);
-  /* GGA (PBE = −101130) and unsupported native ixc are input errors naming ixc. */
-  EXPECT(sf_xc_create(-101130, &a) == SF_ERR_INPUT && a == NULL, "PBE rejected");
-  EXPECT(strstr(sf_error_message(), "-101130") && strstr(sf_error_message(), "LDA"), "msg: %s",
+  /* ixc 11 is libxc's PBE (−101130) bit for bit; meta-GGAs, hybrids and ABINIT's other native
+   * GGAs are input errors naming -ixc and the reason. */
+  EXPECT(sf_xc_create(11, &a) == SF_OK && sf_xc_is_gga(a) && strcmp(sf_xc_name(a), "GGA_X_PBE+GGA_C_PBE") == 0,
+         "ixc 11 name %s", a ? sf_xc_name(a) : "");
+  EXPECT(sf_xc_create(-101130, &b) == SF_OK, "create -101130");
+  if (a && b) {
+    double r[3] = {0.003, 0.1, 2.0}, sg[3] = {1e-4, 0.02, 3.0}, ea[3], va[3], wa[3], eb[3], vb[3], wb[3];
+    sf_xc_eval_gga(a, 3, r, sg, ea, va, wa);
+    sf_xc_eval_gga(b, 3, r, sg, eb, vb, wb);
+    for (int i = 0; i < 3; i++) EXPECT(ea[i] == eb[i] && va[i] == vb[i] && wa[i] == wb[i], "11 vs -101130");
+    EXPECT(sf_xc_eval(a, 3, r, ea, va) == SF_ERR_INTERNAL, "sf_xc_eval refuses a GGA");
+    sf_error_reset();
+  }
+  sf_xc_destroy(&a);
+  sf_xc_destroy(&b);
+  EXPECT(sf_xc_create(-263, &a) == SF_ERR_INPUT && a == NULL && strstr(sf_error_message(), "-ixc -263") &&
+             strstr(sf_error_message(), "meta-GGA"), "SCAN refused: %s", sf_error_message());
+  sf_error_reset();
+  EXPECT(sf_xc_create(-402, &a) == SF_ERR_INPUT && strstr(sf_error_message(), "hybrid"), "B3LYP refused: %s",
          sf_error_message());
   sf_error_reset();
-  EXPECT(sf_xc_create(11, &a) == SF_ERR_INPUT && strstr(sf_error_message(), "ixc 11"),
-         "ixc 11 rejected: %s", sf_error_message());
+  EXPECT(sf_xc_create(12, &a) == SF_ERR_INPUT && strstr(sf_error_message(), "-ixc 12"),
+         "ixc 12 rejected: %s", sf_error_message());
   sf_error_reset();
   EXPECT(sf_xc_create(-999, &a) == SF_ERR_INPUT, "unknown libxc id rejected");
   sf_error_reset();
 }
 
+/* PBE and BLYP (−106131): vrho = ∂e/∂ρ and vsigma = ∂e/∂σ against central differences of
+ * e = ρ ε_xc from libxc, over densities and gradients of bulk metals and semiconductors. */
+static void test_gga_derivatives(int ixc)
+{
+  sf_xc *xc = NULL;
+  EXPECT(sf_xc_create(ixc, &xc) == SF_OK, "create %d", ixc);
+  if (!xc) return;
+  double worst = 0.0;
+  for (int i = 0; i < 12; i++) {
+    double rho = pow(10.0, -3.0 + 0.3 * i), sig = 0.3 * pow(rho, 8.0 / 3.0) * (1 + i % 4);
+    double e, vr, vs, ee[2], v2[2], w2[2];
+    sf_xc_eval_gga(xc, 1, &rho, &sig, &e, &vr, &vs);
+    double hr = 1e-5 * rho, rr[2] = {rho + hr, rho - hr}, ss[2] = {sig, sig};
+    sf_xc_eval_gga(xc, 2, rr, ss, ee, v2, w2);
+    double dr = fabs((ee[0] - ee[1]) / (2 * hr) - vr) / fabs(vr);
+    double hs = 1e-5 * sig, s2[2] = {sig + hs, sig - hs}, r2[2] = {rho, rho};
+    sf_xc_eval_gga(xc, 2, r2, s2, ee, v2, w2);
+    /* relative to e/σ: at small σ the σ-dependence is a tiny part of e and the difference
+     * quotient carries e's round-off */
+    double ds = fabs((ee[0] - ee[1]) / (2 * hs) - vs) / fmax(fabs(vs), fabs(e) / sig);
+    worst = fmax(worst, fmax(dr, ds));
+    EXPECT(dr < 1e-7 && ds < 1e-6, "ixc %d rho %g sigma %g: vrho rel err %.2e, vsigma rel err %.2e", ixc, rho, sig,
+           dr, ds);
+  }
+  printf("ixc %d (%s): vrho, vsigma vs FD max rel err %.2e\n", ixc, sf_xc_name(xc), worst);
+  sf_xc_destroy(&xc);
+}
+
 int main(void)
 {
   test_pw92();
+  test_gga_derivatives(11);
+  test_gga_derivatives(-106131);
   test_mapping();
   printf("test_xc: %d failures\n", failures);
   return failures != 0;
