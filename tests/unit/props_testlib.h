@@ -44,6 +44,9 @@ static void mg_rprimd(double rprimd[3][3])
   sf_lattice_from_angdeg(acell, ang, rprimd);
 }
 
+/* The functional of every calculation of the helpers below (the GGA checks set 11, PBE). */
+static int props_ixc = 7;
+
 static sf_scf_params mg_params(double ecut, double ecutsm, const int ngfft[3])
 {
   sf_scf_params p;
@@ -57,7 +60,7 @@ static sf_scf_params mg_params(double ecut, double ecutsm, const int ngfft[3])
   p.nband = 8;
   p.occopt = 4;
   p.tsmear = 0.01;
-  p.ixc = 7;
+  p.ixc = props_ixc;
   p.toldfe = 1e-13;
   p.nstep = 100;
   p.eig_maxiter = 4;

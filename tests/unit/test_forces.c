@@ -1,6 +1,6 @@
 /* test_forces.c — analytic forces (props.h) against central finite differences of the
  * free energy, for the distorted Mg cell with mg.pseu (psp5, no core charge) and
- * 12mg.pspnc (psp1, model core charge); the net force before its removal; symmetrised
+ * 12mg.pspnc (psp1, model core charge), with LDA and with PBE (ixc 11); the net force before its removal; symmetrised
  * forces against a run without symmetry; ABINIT's forces for both pseudopotentials
  * (reference numbers and how they were made: props_testlib.h).
  */
@@ -160,6 +160,9 @@ int main(int argc, char **argv)
   static const int checks[4][2] = {{0, 0}, {1, 1}, {2, 2}, {3, 0}};
   check_psp(SF_DATA_PSP_DIR "/mg.pseu", 8.0, 4, checks);
   check_psp(SF_PSP_DIR "/12mg.pspnc", 8.0, 4, checks);
+  props_ixc = 11; /* PBE: the core-charge forces carry the GGA potential */
+  check_psp(SF_PSP_DIR "/12mg.pspnc", 8.0, 2, checks);
+  props_ixc = 7;
   check_symmetry();
   check_abinit(&abinit_refs[0]);
   check_abinit(&abinit_refs[1]);

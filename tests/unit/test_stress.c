@@ -1,7 +1,7 @@
 /* test_stress.c — the analytic stress (props.h) against central finite differences of
  * the free energy under homogeneous strain (rprimd → (1+ε) rprimd, xred fixed), for the
  * distorted Mg cell with mg.pseu (psp5) and 12mg.pspnc (psp1, model core), ecutsm 0.5
- * and 0; the gradient of the real Y_lm used by the nonlocal term; ABINIT's stress for
+ * and 0, and 12mg.pspnc with PBE (ixc 11); the gradient of the real Y_lm used by the nonlocal term; ABINIT's stress for
  * both pseudopotentials (reference numbers: props_testlib.h).
  */
 #include "props_testlib.h"
@@ -126,6 +126,9 @@ int main(int argc, char **argv)
   check(SF_DATA_PSP_DIR "/mg.pseu", 8.0, 0.5, 1e-4, 2e-7, 6);
   check(SF_PSP_DIR "/12mg.pspnc", 8.0, 0.5, 1e-4, 2e-7, 6);
   check(SF_DATA_PSP_DIR "/mg.pseu", 8.0, 0.0, 1e-5, 2e-7, 6);
+  props_ixc = 11; /* PBE with the model core: the gradient term and the core term with V_xc of the GGA */
+  check(SF_PSP_DIR "/12mg.pspnc", 8.0, 0.5, 1e-4, 2e-7, 6);
+  props_ixc = 7;
   check_abinit(&abinit_refs[0]);
   check_abinit(&abinit_refs[1]);
   return props_test_end("test_stress");

@@ -3,7 +3,8 @@
  * E.term[] (the energies of an arbitrary density and set of orbitals: the same
  * functions); with the nonlocal energies recomputed from the projectors or taken from the
  * SCF's cache; and a uniform density has no Hartree or local energy.  Distorted Mg cell
- * with 12mg.pspnc (model core charge), on 1 and 2 ranks (test_terms.mpi). */
+ * with 12mg.pspnc (model core charge), on 1 and 2 ranks (test_terms.mpi); the PBE potential
+ * against finite differences of E_xc in a direction of the density. */
 #include "props_testlib.h"
 
 #include <mpi.h>
@@ -79,10 +80,56 @@ static void check_energies(void)
   mg_free(&s, &c, &psp);
 }
 
+/* PBE (ixc 11) with the model core charge: V_xc against the central difference of
+ * E_xc[ρ + h δρ] in a direction δρ = ρ·(0.3 cos 2πx1 + 0.2 sin 2π(x2 + x3)), so the gradient
+ * terms −∇·(2 ∂e/∂σ ∇ρ) and the core charge are both in the check. */
+static void check_gga_potential(void)
+{
+  props_ixc = 11;
+  sf_psp psp;
+  sf_scf_params p;
+  sf_cell c;
+  sf_scf s;
+  int n[3];
+  if (mg_converged(SF_PSP_DIR "/12mg.pspnc", 8.0, 0.5, &psp, &c, &p, n, &s)) {
+    sf_error_print(stdout);
+    failures++;
+    props_ixc = 7;
+    return;
+  }
+  const int nfft = s.box.nfft;
+  double *drho = calloc(nfft, sizeof *drho), *rt = calloc(nfft, sizeof *rt), *v = calloc(nfft, sizeof *v);
+  for (int i1 = 0; i1 < n[0]; i1++)
+    for (int i2 = 0; i2 < n[1]; i2++)
+      for (int i3 = 0; i3 < n[2]; i3++) {
+        int i = (i1 * n[1] + i2) * n[2] + i3;
+        drho[i] = s.rho_r[i] * (0.3 * cos(2 * M_PI * i1 / n[0]) + 0.2 * sin(2 * M_PI * ((double)i2 / n[1] + (double)i3 / n[2])));
+      }
+  double e0, e[4], vd = 0.0, h = 1e-3;
+  static const double steps[4] = {1, -1, 2, -2};
+  EXPECT(sf_xc_term_eval(&s.H, s.rho_r, v, &e0, NULL) == SF_OK, "xc of the converged density");
+  for (int i = 0; i < nfft; i++) vd += v[i] * drho[i];
+  vd *= c.ucvol / nfft;
+  for (int k = 0; k < 4; k++) {
+    for (int i = 0; i < nfft; i++) rt[i] = s.rho_r[i] + steps[k] * h * drho[i];
+    sf_xc_term_eval(&s.H, rt, v, &e[k], NULL);
+  }
+  /* fourth-order central difference: a large step keeps E_xc's round-off out of the quotient */
+  double fd = (8 * (e[0] - e[1]) - (e[2] - e[3])) / (12 * h);
+  printf("PBE potential: int V_xc drho = %.12f, FD of E_xc = %.12f, diff %.2e (E_xc %.8f)\n", vd, fd, vd - fd, e0);
+  EXPECT(fabs(vd - fd) < 1e-8 * fabs(fd), "PBE V_xc vs FD of E_xc: %.12f vs %.12f", vd, fd);
+  free(drho);
+  free(rt);
+  free(v);
+  mg_free(&s, &c, &psp);
+  props_ixc = 7;
+}
+
 int main(int argc, char **argv)
 {
   props_test_begin(&argc, &argv);
   check_table();
   check_energies();
+  check_gga_potential();
   return props_test_end("test_terms");
 }
