@@ -9,6 +9,8 @@
 #include "strainfield/ml.h"
 
 #define SF_NNET (SF_NFIELD + 2) /* the fields, xred, energy */
+/* The most networks one sf_train_networks call trains: every member of an ensemble. */
+#define SF_TRAIN_MAXJOBS (SF_NNET * SF_MODEL_MAXENS)
 
 /* The networks in training order: the fields (fields.h), "xred", "energy". */
 extern const char *const sf_train_net_names[SF_NNET];
@@ -23,6 +25,8 @@ typedef struct sf_train_cfg_s {
                                    2 range (variance + per-sample loss weight 1/range²) */
   const double *sample_w;       /* per-training-sample loss weights of the current network (NULL: 1) */
   sf_train_params tp;
+  int ensemble;                 /* -ensemble K: members per network (1: no ensemble) */
+  int ensemble_bootstrap;       /* -ensemble_bootstrap: each member sees a resample of the training set */
   double stress_weight;         /* -stress_weight: the energy network's stress term (mlp.h grad_weight) */
   int cv_folds, cv_epochs, ncv_w, ncv_d, cv_widths[8], cv_depths[8];
   int nlc, lc_sizes[16];
@@ -45,7 +49,7 @@ int sf_train_cv(MPI_Comm comm, sf_train_cfg *c, int i, const double *D, const do
 void sf_train_set_scalers(const sf_train_cfg *c, int f, const sf_pca *pca, sf_mlp *m, const double *X,
                           const double *Y, int n);
 
-/* Trains nnet (≤ SF_NNET) independent networks on the same inputs X (n rows) and
+/* Trains nnet (≤ SF_TRAIN_MAXJOBS) independent networks on the same inputs X (n rows) and
  * targets Y[i], each with its own parameters tp[i], spread over ngroups rank groups of
  * comm (0: automatic; at most one per rank) — see train_groups.c.  Collective; every rank ends with every
  * trained network, and logs name them by label[i]. */

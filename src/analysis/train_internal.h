@@ -16,6 +16,12 @@ typedef struct {
   double *Dtr, *Dte; /* their strains, ntr × 6 and nte × 6 */
 } sf_train_split;
 
+/* How well the spread std predicts |err| over n numbers. */
+typedef struct {
+  double within1, within2, spearman; /* fractions of |err| ≤ σ, ≤ 2σ; rank correlation */
+  int n;
+} sf_calibration;
+
 /* The split (train_workflow.c; also evaluate's -samples test): first c->ntrain usable
  * samples train, last c->ntest test (0: a third), failed or missing ones skipped (*nskip);
  * c->ntrain / c->ntest are set to the counts asked for; *itr and *ite allocated here. */
@@ -29,7 +35,9 @@ void sf_train_mean_max(const double *v, int n, double *mean, double *max);
 typedef struct {
   double mean, max, pca_mean, pca_max, lin_mean, lin_max, explained;
   double *per[3];
+  sf_calibration calib; /* ensembles only (calib.n 0 otherwise) */
 } sf_field_metrics;
+#define SF_CALIB_NCOEF 4
 
 /* The same for F and xred; F[0..1] every test sample's F (Ha) by the network and the
  * linear baseline, x[0..1] its position error (Bohr, mean over atoms) by each. */
@@ -39,6 +47,7 @@ typedef struct {
 typedef struct {
   double F_mae, F_max, F_lin_mae, x_mae, x_max, x_lin_mae, stress_mae, stress_mae_GPa;
   double *F[2], *x[2];
+  sf_calibration calib_F, calib_x; /* ensembles only: F, and the 3·natom position components */
 } sf_scalar_metrics;
 void sf_train_metrics_free(sf_field_metrics fm[SF_NFIELD], sf_scalar_metrics *sm);
 
@@ -46,13 +55,41 @@ void sf_train_metrics_free(sf_field_metrics fm[SF_NFIELD], sf_scalar_metrics *sm
 long sf_train_my_planes(MPI_Comm comm, const sf_dataset *ds, int *pl0, int *npl);
 
 /* Linear baseline (*lin, allocated) of field f from the training coefficients Ctr of the
- * first ntr samples, and the test-set metrics of the trained network.  Collective. */
-int sf_train_field_metrics(MPI_Comm comm, const sf_train_split *sp, int f, int ntr, const sf_pca *pca,
-                           const sf_mlp *net, const double *Ctr, double **lin, sf_field_metrics *fm);
+ * first ntr samples, and the test-set metrics of the trained network (model m's PCA and
+ * network of field f; an ensemble's mean, and its calibration on the leading
+ * SF_CALIB_NCOEF coefficients).  Collective. */
+int sf_train_field_metrics(MPI_Comm comm, const sf_train_split *sp, int f, int ntr, const sf_model *m,
+                           const double *Ctr, double **lin, sf_field_metrics *fm);
 /* Linear baselines (*linx when there are atoms, *linF) from the training targets Xtr
  * (unwrapped xred) and Ftr, and the test errors of the xred and energy networks. */
-int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_mlp *netx, const double *Xtr, double **linx,
-                            const sf_mlp *netF, const double *Ftr, double **linF, sf_scalar_metrics *sm);
+int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_model *m, const double *Xtr, double **linx,
+                            const double *Ftr, double **linF, sf_scalar_metrics *sm);
+/* ---- ensembles (train_ensemble.c) ---- */
+/* The networks one training trains side by side: the model's networks (netid: 0..3 the
+ * fields, 4 xred, 5 energy), then their other ensemble members. */
+typedef struct {
+  int n;
+  sf_mlp *nets[SF_TRAIN_MAXJOBS];
+  const double *Y[SF_TRAIN_MAXJOBS];
+  const char *lab[SF_TRAIN_MAXJOBS];
+  sf_train_params tp[SF_TRAIN_MAXJOBS];
+  int netid[SF_TRAIN_MAXJOBS];
+  const double *base_weight[SF_TRAIN_MAXJOBS]; /* a network's own per-sample weights */
+  double *wbuf[SF_TRAIN_MAXJOBS];              /* bootstrap weights (owned) */
+  char labbuf[SF_TRAIN_MAXJOBS][32];
+} sf_train_jobs;
+/* Adds members 1..K-1 of the j->n model networks (room made in m), and under
+ * -ensemble_bootstrap the resample weights of every member. */
+int sf_train_jobs_add_members(const sf_train_cfg *c, sf_model *m, int K, int ntr, sf_train_jobs *j);
+void sf_train_jobs_free(sf_train_jobs *j);
+/* After training, under -ensemble_bootstrap: each network's spread scale from the
+ * out-of-bag errors of the training samples (m->std_scale; 1 without bootstrap). */
+int sf_train_ensemble_scale(const sf_train_jobs *j, sf_model *m, const double *Dtr, int ntr);
+void sf_calibration_of(const double *err, const double *std, int n, sf_calibration *out);
+double sf_spearman(const double *x, const double *y, int n);
+cJSON *sf_calibration_json(const sf_calibration *c);
+void sf_calibration_log(const char *what, const sf_calibration *c);
+
 /* The metrics of one pipeline into res: nrmse, energy and position errors, times and the
  * architectures of the model's networks. */
 void sf_train_metrics_json(cJSON *res, const sf_model *m, const sf_field_metrics *fm, const sf_scalar_metrics *sm,

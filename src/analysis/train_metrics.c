@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 long sf_train_my_planes(MPI_Comm comm, const sf_dataset *ds, int *pl0, int *npl)
@@ -86,9 +87,33 @@ void sf_train_metrics_free(sf_field_metrics fm[SF_NFIELD], sf_scalar_metrics *sm
   }
 }
 
-int sf_train_field_metrics(MPI_Comm comm, const sf_train_split *sp, int f, int ntr, const sf_pca *pca,
-                           const sf_mlp *net, const double *Ctr, double **lin, sf_field_metrics *fm)
+/* Calibration of field f's leading coefficients on the test set. */
+static int coef_calibration(const sf_model *m, int f, const sf_train_split *sp, const double *Cte, double *Cpred,
+                            sf_calibration *out)
 {
+  const int nte = sp->nte, k = m->pca[f].k, nl = k < SF_CALIB_NCOEF ? k : SF_CALIB_NCOEF;
+  double *std = NULL, *e = NULL, *s = NULL;
+  int st = SF_OK;
+  SF_CHECK_GOTO(sf_calloc((void **)&std, (size_t)nte * k, sizeof *std));
+  SF_CHECK_GOTO(sf_calloc((void **)&e, 2 * (size_t)nte * nl, sizeof *e));
+  SF_CHECK_GOTO(sf_model_net_predict(m, f, 0, sp->Dte, nte, Cpred, k, std, k));
+  s = e + (size_t)nte * nl;
+  for (int i = 0; i < nte; i++)
+    for (int j = 0; j < nl; j++) {
+      e[i * nl + j] = Cpred[(size_t)i * k + j] - Cte[(size_t)i * k + j];
+      s[i * nl + j] = std[(size_t)i * k + j];
+    }
+  sf_calibration_of(e, s, nte * nl, out);
+cleanup:
+  sf_free(std);
+  sf_free(e);
+  return st;
+}
+
+int sf_train_field_metrics(MPI_Comm comm, const sf_train_split *sp, int f, int ntr, const sf_model *m,
+                           const double *Ctr, double **lin, sf_field_metrics *fm)
+{
+  const sf_pca *pca = &m->pca[f];
   const sf_dataset *ds = sp->ds;
   int pl0, npl, st = SF_OK;
   const long nloc = sf_train_my_planes(comm, ds, &pl0, &npl);
@@ -104,7 +129,8 @@ int sf_train_field_metrics(MPI_Comm comm, const sf_train_split *sp, int f, int n
   SF_CHECK_GOTO(sf_dataset_read_field(ds, f, sp->ite, nte, pl0, npl, X));
   SF_CHECK_GOTO(sf_pca_project(comm, pca, X, nte, Cte));
   SF_CHECK_GOTO(nrmse_of(comm, sp, pca, Cte, X, nloc, R, &fm->per[1], &fm->pca_mean, &fm->pca_max));
-  SF_CHECK_GOTO(sf_mlp_predict(net, sp->Dte, nte, Cpred, NULL));
+  if (sf_model_ensemble_size(m) > 1) SF_CHECK_GOTO(coef_calibration(m, f, sp, Cte, Cpred, &fm->calib));
+  SF_CHECK_GOTO(sf_model_net_predict(m, f, 0, sp->Dte, nte, Cpred, k, NULL, 0));
   SF_CHECK_GOTO(nrmse_of(comm, sp, pca, Cpred, X, nloc, R, &fm->per[0], &fm->mean, &fm->max));
   sf_linear_predict(*lin, sp->Dte, nte, 6, k, Cpred);
   SF_CHECK_GOTO(nrmse_of(comm, sp, pca, Cpred, X, nloc, R, &fm->per[2], &fm->lin_mean, &fm->lin_max));
@@ -152,7 +178,7 @@ static void xred_errors(const sf_dataset *ds, const int *idx, int n, const doubl
 
 /* Mean |σ_model − σ_DFT| over the test samples and the six Voigt components (NaN without
  * stresses, lattices or a reference cell). */
-static int stress_error(const sf_dataset *ds, const int *ite, int nte, const sf_mlp *netF, double *mae)
+static int stress_error(const sf_dataset *ds, const int *ite, int nte, const sf_model *model, double *mae)
 {
   static const int pair[6][2] = {{0, 0}, {1, 1}, {2, 2}, {1, 2}, {0, 2}, {0, 1}};
   *mae = NAN;
@@ -162,7 +188,7 @@ static int stress_error(const sf_dataset *ds, const int *ite, int nte, const sf_
   for (int i = 0; i < nte; i++) {
     double F, dF[6], lat[3][3], sig[3][3];
     memcpy(lat, ds->rprimd + 9 * (size_t)ite[i], sizeof lat);
-    SF_CHECK(sf_mlp_jacobian(netF, ds->D + 6 * (size_t)ite[i], &F, dF));
+    SF_CHECK(sf_model_dF_dD(model, ds->D + 6 * (size_t)ite[i], &F, dF));
     sf_cauchy_from_dF(ref, (const double(*)[3])lat, dF, sig);
     const double *t = ds->stress + 9 * (size_t)ite[i];
     for (int v = 0; v < 6; v++) s += fabs(sig[pair[v][0]][pair[v][1]] - t[3 * pair[v][0] + pair[v][1]]);
@@ -171,13 +197,37 @@ static int stress_error(const sf_dataset *ds, const int *ite, int nte, const sf_
   return SF_OK;
 }
 
-int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_mlp *netx, const double *Xtr, double **linx,
-                            const sf_mlp *netF, const double *Ftr, double **linF, sf_scalar_metrics *sm)
+/* Calibration of F and of the position components (reduced, nearest image) on the test set. */
+static int scalar_calibration(const sf_train_split *sp, const sf_model *model, sf_scalar_metrics *sm)
+{
+  const sf_dataset *ds = sp->ds;
+  const int m = 3 * ds->natom, nte = sp->nte;
+  double *buf = NULL;
+  int st = SF_OK;
+  SF_CHECK_GOTO(sf_calloc((void **)&buf, 4 * ((size_t)nte * (m ? m : 1) + nte), sizeof *buf));
+  double *F = buf, *Fs = F + nte, *x = Fs + nte, *xs = x + (size_t)nte * m, *e = xs + (size_t)nte * m;
+  SF_CHECK_GOTO(sf_model_predict_std64(model, sp->Dte, nte, F, Fs, m ? x : NULL, m ? xs : NULL, NULL, NULL));
+  for (int i = 0; i < nte; i++) e[i] = F[i] - ds->F[sp->ite[i]];
+  sf_calibration_of(e, Fs, nte, &sm->calib_F);
+  for (int i = 0; i < nte; i++)
+    for (int j = 0; j < m; j++) {
+      const double d = x[(size_t)i * m + j] - ds->xred[(size_t)sp->ite[i] * m + j];
+      e[(size_t)i * m + j] = d - round(d);
+    }
+  if (m) sf_calibration_of(e, xs, nte * m, &sm->calib_x);
+cleanup:
+  sf_free(buf);
+  return st;
+}
+
+int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_model *model, const double *Xtr, double **linx,
+                            const double *Ftr, double **linF, sf_scalar_metrics *sm)
 {
   const sf_dataset *ds = sp->ds;
   const int m = 3 * ds->natom, nte = sp->nte;
   int st = SF_OK;
   double *pred = NULL;
+  if (sf_model_ensemble_size(model) > 1) SF_CHECK_GOTO(scalar_calibration(sp, model, sm));
   SF_CHECK_GOTO(sf_calloc((void **)&pred, (size_t)nte * (m ? m : 1) + nte, sizeof *pred));
   for (int j = 0; j < 2; j++) {
     SF_CHECK_GOTO(sf_calloc((void **)&sm->F[j], nte, sizeof(double)));
@@ -187,14 +237,14 @@ int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_mlp *net
     double dummy;
     SF_CHECK_GOTO(sf_calloc((void **)linx, 7 * (size_t)m, sizeof(double)));
     SF_CHECK_GOTO(sf_linear_fit(sp->Dtr, Xtr, ntr, 6, m, *linx));
-    SF_CHECK_GOTO(sf_mlp_predict(netx, sp->Dte, nte, pred, NULL));
+    SF_CHECK_GOTO(sf_model_net_predict(model, SF_NFIELD, 0, sp->Dte, nte, pred, m, NULL, 0));
     xred_errors(ds, sp->ite, nte, pred, &sm->x_mae, &sm->x_max, sm->x[0]);
     sf_linear_predict(*linx, sp->Dte, nte, 6, m, pred);
     xred_errors(ds, sp->ite, nte, pred, &sm->x_lin_mae, &dummy, sm->x[1]);
   }
   SF_CHECK_GOTO(sf_calloc((void **)linF, 7, sizeof(double)));
   SF_CHECK_GOTO(sf_linear_fit(sp->Dtr, Ftr, ntr, 6, 1, *linF));
-  SF_CHECK_GOTO(sf_mlp_predict(netF, sp->Dte, nte, sm->F[0], NULL));
+  SF_CHECK_GOTO(sf_model_net_predict(model, SF_NFIELD + 1, 0, sp->Dte, nte, sm->F[0], 1, NULL, 0));
   sf_linear_predict(*linF, sp->Dte, nte, 6, 1, sm->F[1]);
   double s = 0, mx = 0, sl = 0;
   for (int i = 0; i < nte; i++) {
@@ -208,7 +258,7 @@ int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_mlp *net
   sm->F_lin_mae = 1e3 * sl / nte;
   sf_log(1, "  free energy test |error|: mean %.4f mHa, max %.4f mHa (linear mean %.4f mHa)\n", sm->F_mae, sm->F_max,
          sm->F_lin_mae);
-  SF_CHECK_GOTO(stress_error(ds, sp->ite, nte, netF, &sm->stress_mae));
+  SF_CHECK_GOTO(stress_error(ds, sp->ite, nte, model, &sm->stress_mae));
   sm->stress_mae_GPa = SF_HA_BOHR3_GPA * sm->stress_mae;
   if (isfinite(sm->stress_mae))
     sf_log(1, "  stress test |error|: mean %.4e Ha/Bohr^3 = %.4f GPa (energy network, eq. 13)\n", sm->stress_mae,
@@ -267,6 +317,25 @@ void sf_train_metrics_json(cJSON *res, const sf_model *m, const sf_field_metrics
   for (int f = 0; f < SF_NFIELD; f++) cJSON_AddItemToObject(aj, sf_train_net_names[f], arch_json(&m->net_field[f]));
   cJSON_AddItemToObject(aj, "xred", arch_json(&m->net_xred));
   cJSON_AddItemToObject(aj, "energy", arch_json(&m->net_energy));
+  if (sf_model_ensemble_size(m) < 2) return;
+  cJSON *ej = cJSON_AddObjectToObject(res, "ensemble"), *cj = cJSON_CreateObject();
+  cJSON_AddNumberToObject(ej, "K", sf_model_ensemble_size(m));
+  cJSON *sj = cJSON_AddObjectToObject(ej, "std_scale");
+  for (int i = 0; i < SF_NNET; i++) cJSON_AddNumberToObject(sj, sf_train_net_names[i], sf_model_std_scale(m, i));
+  cJSON_AddItemToObject(ej, "calibration", cj);
+  cJSON_AddItemToObject(cj, "free_energy", sf_calibration_json(&sm->calib_F));
+  sf_calibration_log("free energy", &sm->calib_F);
+  if (sm->calib_x.n) {
+    cJSON_AddItemToObject(cj, "xred", sf_calibration_json(&sm->calib_x));
+    sf_calibration_log("positions (components)", &sm->calib_x);
+  }
+  cJSON *fj = cJSON_AddObjectToObject(cj, "fields");
+  for (int f = 0; f < SF_NFIELD; f++) {
+    char what[64];
+    snprintf(what, sizeof what, "%s (leading coefs)", sf_field_names[f]);
+    cJSON_AddItemToObject(fj, sf_field_names[f], sf_calibration_json(&fm[f].calib));
+    sf_calibration_log(what, &fm[f].calib);
+  }
 }
 
 /* V / V0 - 1 of sample i (NaN without the lattices). */

@@ -235,7 +235,8 @@ static int train_resumable(MPI_Comm comm, sf_train_cfg *c, const sf_dataset *ds,
                            const char *const *lab)
 {
   int st = SF_OK;
-  sf_mlp_state state[SF_NNET], *sp[SF_NNET];
+  static sf_mlp_state state[SF_TRAIN_MAXJOBS];
+  sf_mlp_state *sp[SF_TRAIN_MAXJOBS];
   memset(state, 0, sizeof state);
   float *mem = NULL;
   char *identity = NULL;
@@ -268,6 +269,8 @@ static int pipeline(MPI_Comm comm, sf_train_cfg *c, sf_train_split *sp, int ntr,
 {
   sf_model tmp;
   sf_model *m = model ? model : &tmp;
+  static sf_train_jobs jobs; /* large; one pipeline at a time */
+  sf_train_jobs *j = &jobs;
   memset(&tmp, 0, sizeof tmp);
   sf_field_metrics fm[SF_NFIELD];
   sf_scalar_metrics sm;
@@ -280,39 +283,39 @@ static int pipeline(MPI_Comm comm, sf_train_cfg *c, sf_train_split *sp, int ntr,
   for (int f = 0; f < SF_NFIELD; f++)
     SF_CHECK_GOTO(field_prepare(comm, c, sp, f, ntr, &m->pca[f], &m->net_field[f], &tg, &t_pca, cvjson));
   SF_CHECK_GOTO(scalar_prepare(comm, c, sp, ntr, &m->net_xred, &m->net_energy, &tg, cvjson));
-  sf_mlp *nets[SF_NNET];
-  const double *Y[SF_NNET];
-  const char *lab[SF_NNET];
-  sf_train_params tp[SF_NNET];
-  int nn = 0;
+  /* the model's networks, then (final model only) their other ensemble members */
+  memset(j, 0, sizeof *j);
   for (int i = 0; i < SF_NNET; i++) {
     if (i == 4 && !sp->ds->natom) continue;
-    nets[nn] = i < SF_NFIELD ? &m->net_field[i] : i == 4 ? &m->net_xred : &m->net_energy;
-    Y[nn] = i < SF_NFIELD ? tg.Ctr[i] : i == 4 ? tg.Xtr : tg.Ftr;
-    lab[nn] = sf_train_net_names[i];
-    tp[nn] = c->tp;
-    tp[nn].weight = i < SF_NFIELD ? tg.wts[i] : NULL;
-    tp[nn].name = sf_train_net_names[i];
+    const int a = j->n++;
+    j->nets[a] = sf_model_net(m, i, 0);
+    j->netid[a] = i;
+    j->Y[a] = i < SF_NFIELD ? tg.Ctr[i] : i == 4 ? tg.Xtr : tg.Ftr;
+    j->lab[a] = sf_train_net_names[i];
+    j->tp[a] = c->tp;
+    j->tp[a].weight = j->base_weight[a] = i < SF_NFIELD ? tg.wts[i] : NULL;
+    j->tp[a].name = sf_train_net_names[i];
     if (i == 5 && c->stress_weight > 0) {
-      tp[nn].grad_target = tg.Gtr;
-      tp[nn].grad_weight = c->stress_weight;
+      j->tp[a].grad_target = tg.Gtr;
+      j->tp[a].grad_weight = c->stress_weight;
     }
-    nn++;
   }
+  const int K = model && c->ensemble > 1 ? c->ensemble : 1;
+  if (model && (K > 1 || c->ensemble_bootstrap)) SF_CHECK_GOTO(sf_train_jobs_add_members(c, m, K, ntr, j));
   double t1 = sf_wtime();
-  if (model) SF_CHECK_GOTO(train_resumable(comm, c, sp->ds, nn, nets, sp->Dtr, Y, ntr, tp, lab));
-  else SF_CHECK_GOTO(sf_train_networks(comm, c->train_groups, nn, nets, sp->Dtr, Y, ntr, tp, lab, NULL));
+  if (model) SF_CHECK_GOTO(train_resumable(comm, c, sp->ds, j->n, j->nets, sp->Dtr, j->Y, ntr, j->tp, j->lab));
+  else SF_CHECK_GOTO(sf_train_networks(comm, c->train_groups, j->n, j->nets, sp->Dtr, j->Y, ntr, j->tp, j->lab, NULL));
   t_train = sf_wtime() - t1;
+  if (K > 1) SF_CHECK_GOTO(sf_train_ensemble_scale(j, m, sp->Dtr, ntr));
   for (int f = 0; f < SF_NFIELD; f++)
-    SF_CHECK_GOTO(sf_train_field_metrics(comm, sp, f, ntr, &m->pca[f], &m->net_field[f], tg.Ctr[f], &m->lin_field[f],
-                                         &fm[f]));
-  SF_CHECK_GOTO(sf_train_scalar_metrics(sp, ntr, &m->net_xred, tg.Xtr, &m->lin_xred, &m->net_energy, tg.Ftr,
-                                        &m->lin_energy, &sm));
+    SF_CHECK_GOTO(sf_train_field_metrics(comm, sp, f, ntr, m, tg.Ctr[f], &m->lin_field[f], &fm[f]));
+  SF_CHECK_GOTO(sf_train_scalar_metrics(sp, ntr, m, tg.Xtr, &m->lin_xred, tg.Ftr, &m->lin_energy, &sm));
   targets_free(&tg);
   const double times[3] = {t_pca, t_train, sf_wtime() - t0};
   sf_train_metrics_json(res, m, fm, &sm, ntr, times);
   if (model) sf_train_test_samples_json(res, sp, fm, &sm);
 cleanup:
+  sf_train_jobs_free(&jobs);
   sf_train_metrics_free(fm, &sm);
   targets_free(&tg);
   if (!model) sf_model_free(&tmp);

@@ -81,6 +81,12 @@ static int read_optimiser(sf_train_cfg *c)
                        &c->stress_weight, NULL));
   SF_OPT_REJECT_IF(!(c->stress_weight >= 0 && isfinite(c->stress_weight)), "-stress_weight %g: must be finite and >= 0",
                    c->stress_weight);
+  SF_CHECK(sf_opt_int("-ensemble", 1, "members per network: K networks from different seeds, whose mean is the "
+                      "prediction and whose spread its uncertainty (docs/model.md)", &c->ensemble, NULL));
+  SF_OPT_REJECT_IF(c->ensemble < 1 || c->ensemble > SF_MODEL_MAXENS, "-ensemble %d: must be in 1..%d", c->ensemble,
+                   SF_MODEL_MAXENS);
+  SF_CHECK(sf_opt_bool("-ensemble_bootstrap", 0, "each ensemble member trains on its own resample (with replacement) "
+                       "of the training set", &c->ensemble_bootstrap, NULL));
   return SF_OK;
 }
 

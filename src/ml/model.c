@@ -13,26 +13,13 @@
 #define SF_CLONES_MODEL
 #endif
 
+/* ensemble.c: the members' mean (and spread) with float32 copies (fast) or float64 */
+int sf_model_predict_std_impl(const sf_model *m, int fast, const double *D, int n, double *F, double *Fstd,
+                              double *xred, double *xstd, double *coef, double *cstd);
+
 int sf_model_predict64(const sf_model *m, const double *D, int n, double *F, double *xred, double *coef)
 {
-  if (F) SF_CHECK(sf_mlp_predict(&m->net_energy, D, n, F, NULL));
-  if (xred) SF_CHECK(sf_mlp_predict(&m->net_xred, D, n, xred, NULL));
-  if (coef) {
-    int ktot = 0;
-    for (int f = 0; f < SF_NFIELD; f++) ktot += m->ncomp[f];
-    double *c = NULL;
-    int st = SF_OK;
-    SF_CHECK(sf_calloc((void **)&c, (size_t)n * ktot, sizeof *c));
-    for (int f = 0, off = 0; f < SF_NFIELD; off += m->ncomp[f], f++) {
-      int k = m->ncomp[f];
-      SF_CHECK_GOTO(sf_mlp_predict(&m->net_field[f], D, n, c, NULL));
-      for (int i = 0; i < n; i++) memcpy(coef + (size_t)i * ktot + off, c + (size_t)i * k, k * sizeof *c);
-    }
-  cleanup:
-    sf_free(c);
-    return st;
-  }
-  return SF_OK;
+  return sf_model_predict_std_impl(m, 0, D, n, F, NULL, xred, NULL, coef, NULL);
 }
 
 int sf_model_prepare_fast(sf_model *m)
@@ -45,6 +32,8 @@ int sf_model_prepare_fast(sf_model *m)
     SF_CHECK(sf_mlp32_from(q, net));
     size_t w = sf_mlp32_workspace_size(q, SF_MLP32_CHUNK);
     if (w > ws) ws = w;
+    for (int k = 1; k < sf_model_ensemble_size(m); k++) /* members share the workspace */
+      SF_CHECK(sf_mlp32_from(&m->member32[i][k - 1], sf_model_net(m, i, k)));
   }
   void *p = NULL;
   if (posix_memalign(&p, 64, ws * sizeof(float))) SF_ERROR(SF_ERR_MEM, "out of memory (%zu floats)", ws);
@@ -60,19 +49,9 @@ int sf_model_prepare_fast(sf_model *m)
 
 int sf_model_predict(const sf_model *m, const double *D, int n, double *F, double *xred, double *coef)
 {
-  if (!m->have_fast) return sf_model_predict64(m, D, n, F, xred, coef);
-  /* float32 networks, outputs written in place (strided), shared preallocated scratch */
-  if (F) sf_mlp32_predict(&m->fast_energy, D, n, F, 1, m->ws32);
-  if (xred) sf_mlp32_predict(&m->fast_xred, D, n, xred, 3 * m->natom, m->ws32);
-  if (coef) {
-    int ktot = 0, off = 0;
-    for (int f = 0; f < SF_NFIELD; f++) ktot += m->ncomp[f];
-    for (int f = 0; f < SF_NFIELD; f++) {
-      sf_mlp32_predict(&m->fast_field[f], D, n, coef + off, ktot, m->ws32);
-      off += m->ncomp[f];
-    }
-  }
-  return SF_OK;
+  /* float32 networks when prepared, outputs written in place (strided), shared
+   * preallocated scratch (one member: no allocation) */
+  return sf_model_predict_std_impl(m, 1, D, n, F, NULL, xred, NULL, coef, NULL);
 }
 
 SF_CLONES_MODEL static void add_mean(double *field, const double *mean, const float *t, long n)
@@ -111,12 +90,25 @@ void sf_model_reconstruct_all(const sf_model *m, const double *coef, double *fie
 
 int sf_model_dF_dD(const sf_model *m, const double D[6], double *F, double dF[6])
 {
-  SF_CHECK(sf_mlp_jacobian(&m->net_energy, D, F, dF));
+  if (sf_model_ensemble_size(m) == 1) SF_CHECK(sf_mlp_jacobian(&m->net_energy, D, F, dF));
+  else SF_CHECK(sf_model_dF_dD_std(m, D, F, dF, NULL, NULL));
   return SF_OK;
 }
 
 int sf_model_d2F_dD2(const sf_model *m, const double D[6], double *F, double dF[6], double d2F[36])
 {
-  SF_CHECK(sf_mlp_hessian(&m->net_energy, D, F, dF, d2F));
+  const int K = sf_model_ensemble_size(m);
+  if (K == 1) return sf_mlp_hessian(&m->net_energy, D, F, dF, d2F);
+  /* the mean of the members' derivatives is the derivative of their mean */
+  double y, g[6], h[36], sy = 0, sg[6] = {0}, sh[36] = {0};
+  for (int k = 0; k < K; k++) {
+    SF_CHECK(sf_mlp_hessian(sf_model_net(m, SF_NFIELD + 1, k), D, &y, g, h));
+    sy += y;
+    for (int j = 0; j < 36; j++) sh[j] += h[j];
+    for (int j = 0; j < 6; j++) sg[j] += g[j];
+  }
+  if (F) *F = sy / K;
+  for (int j = 0; j < 6 && dF; j++) dF[j] = sg[j] / K;
+  for (int j = 0; j < 36 && d2F; j++) d2F[j] = sh[j] / K;
   return SF_OK;
 }

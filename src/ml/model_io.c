@@ -154,6 +154,13 @@ static int write_header(hid_t file, const sf_model *m)
   sf_h5_attr_str(file, "train_options", m->options_json ? m->options_json : "{}");
   if (m->metrics_json) sf_h5_attr_str(file, "metrics", m->metrics_json);
   if (m->have_ref) sf_h5_attr_double(file, "ref_rprimd", 9, m->ref_rprimd);
+  /* only with several members: a model of one is the file of before ensembles, byte for byte */
+  if (m->nens > 1) {
+    double sc[NNET];
+    for (int i = 0; i < NNET; i++) sc[i] = sf_model_std_scale(m, i);
+    sf_h5_attr_ints(file, "ensemble", 1, &m->nens);
+    sf_h5_attr_double(file, "ensemble_std_scale", NNET, sc);
+  }
   const char *groups[2] = {"/pca", "/nets"};
   for (int k = 0; k < 2; k++) {
     hid_t g = H5Gcreate2(file, groups[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -213,13 +220,20 @@ static int alloc_gather(int rank, int size, long npt, int **counts, int **displs
   return SF_OK;
 }
 
-/* Rank 0: every network with its linear baseline. */
+/* Member k ≥ 1 of network `name` is /nets/<name>_member<k> (docs/model.md). */
+static void member_name(const char *name, int k, char *out, size_t len) { snprintf(out, len, "%s_member%d", name, k); }
+
+/* Rank 0: every network with its linear baseline, then the other members (no baseline). */
 static int write_nets(hid_t file, sf_model *m)
 {
-  char name[64];
+  char name[64], mname[96];
   for (int i = 0; i < NNET; i++) {
     net_name(i, name, sizeof name);
     SF_CHECK(write_net(file, name, net_of(m, i), *lin_of(m, i)));
+    for (int k = 1; k < sf_model_ensemble_size(m); k++) {
+      member_name(name, k, mname, sizeof mname);
+      SF_CHECK(write_net(file, mname, sf_model_net(m, i, k), NULL));
+    }
   }
   return SF_OK;
 }
@@ -328,10 +342,25 @@ int sf_model_read(const char *path, sf_model *m)
   if (file < 0) SF_ERROR_GOTO(SF_ERR_FILE, "cannot open model %s", path);
   SF_CHECK_GOTO(read_header(file, path, m));
   for (int f = 0; f < SF_NFIELD; f++) SF_CHECK_GOTO(read_pca(file, path, m, f));
+  int K = 1;
+  if (H5Aexists(file, "ensemble") > 0 && (sf_h5_attr_ints_read(file, "ensemble", 1, &K) != 1 || K < 1 || K > SF_MODEL_MAXENS))
+    SF_ERROR_GOTO(SF_ERR_FILE, "model %s: the ensemble attribute is not a member count in 1..%d", path, SF_MODEL_MAXENS);
+  SF_CHECK_GOTO(sf_model_set_ensemble(m, K));
+  if (K > 1 && H5Aexists(file, "ensemble_std_scale") > 0 &&
+      sf_h5_attr_double_read(file, "ensemble_std_scale", NNET, m->std_scale) != NNET)
+    SF_ERROR_GOTO(SF_ERR_FILE, "model %s: ensemble_std_scale is not %d numbers", path, NNET);
   for (int i = 0; i < NNET; i++) {
     net_name(i, name, sizeof name);
     SF_CHECK_GOTO(read_net(file, name, net_of(m, i), lin_of(m, i)));
     SF_CHECK_GOTO(check_net(path, m, name, net_of(m, i), *lin_of(m, i)));
+    for (int k = 1; k < K; k++) {
+      char mname[96];
+      double *nolin = NULL;
+      member_name(name, k, mname, sizeof mname);
+      SF_CHECK_GOTO(read_net(file, mname, sf_model_net(m, i, k), &nolin));
+      sf_free(nolin);
+      SF_CHECK_GOTO(check_net(path, m, mname, sf_model_net(m, i, k), NULL));
+    }
   }
   H5Fclose(file);
   file = -1;
@@ -353,6 +382,14 @@ void sf_model_free(sf_model *m)
   for (int f = 0; f < SF_NFIELD; f++) sf_mlp32_free(&m->fast_field[f]);
   sf_mlp32_free(&m->fast_xred);
   sf_mlp32_free(&m->fast_energy);
+  for (int i = 0; i < NNET; i++) {
+    for (int k = 0; k + 1 < m->nens && m->member[i]; k++) {
+      sf_mlp_free(&m->member[i][k]);
+      if (m->member32[i]) sf_mlp32_free(&m->member32[i][k]);
+    }
+    sf_free(m->member[i]);
+    sf_free(m->member32[i]);
+  }
   free(m->ws32);
   free(m->rec32);
   sf_mlp_free(&m->net_xred);

@@ -60,8 +60,8 @@ static int share_states(MPI_Comm comm, int nnet, sf_mlp *const *nets, sf_mlp_sta
  * goes to the least loaded of G groups; ties to the lowest group, so every rank agrees. */
 static void assign_networks(int G, int nnet, sf_mlp *const *nets, int *owner)
 {
-  int order[SF_NNET];
-  double load[SF_NNET] = {0};
+  int order[SF_TRAIN_MAXJOBS];
+  double load[SF_TRAIN_MAXJOBS] = {0};
   for (int i = 0; i < nnet; i++) order[i] = i;
   for (int i = 1; i < nnet; i++) /* stable insertion sort, largest first */
     for (int j = i; j > 0 && nets[order[j]]->nparam > nets[order[j - 1]]->nparam; j--) {
@@ -81,8 +81,9 @@ static void assign_networks(int G, int nnet, sf_mlp *const *nets, int *owner)
 /* The tree's training level, each group with the labels of its networks. */
 static void print_groups(const sf_layout_groups *tg, int nnet, const int *owner, const char *const *label)
 {
-  char names[SF_NNET][8 * SF_NNET] = {{0}};
-  const char *member[SF_NNET];
+  static char names[SF_TRAIN_MAXJOBS][256];
+  const char *member[SF_TRAIN_MAXJOBS];
+  memset(names, 0, sizeof names);
   for (int h = 0; h < tg->ngroups; h++) {
     size_t pos = 0;
     for (int i = 0; i < nnet; i++)
@@ -100,9 +101,9 @@ int sf_train_networks(MPI_Comm comm, int ngroups, int nnet, sf_mlp *const *nets,
   int size;
   MPI_Comm_size(comm, &size);
   const int G = ngroups > 0 ? (ngroups < size ? ngroups : size) : auto_groups(size, nnet, nets);
-  int owner[SF_NNET], root[SF_NNET];
-  double info[2 * SF_NNET] = {0};
-  if (nnet > SF_NNET) SF_ERROR(SF_ERR_INTERNAL, "at most %d networks", SF_NNET);
+  int owner[SF_TRAIN_MAXJOBS], root[SF_TRAIN_MAXJOBS];
+  double info[2 * SF_TRAIN_MAXJOBS] = {0};
+  if (nnet > SF_TRAIN_MAXJOBS) SF_ERROR(SF_ERR_INTERNAL, "at most %d networks", SF_TRAIN_MAXJOBS);
   assign_networks(G, nnet, nets, owner);
   /* contiguous groups of ranks (layout.h); a network's weights come from its group's leader */
   sf_layout_groups tg;
