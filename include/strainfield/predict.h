@@ -17,6 +17,9 @@ typedef struct {
   double *x;    /* [n][3 natom] xred */
   double *dF;   /* [n][6] ∂F/∂D */
   double *coef; /* [n][Σ ncomp] PCA coefficients, fields in order */
+  /* an ensemble's spreads (the members' standard deviation; NULL for one member) */
+  double *Fstd, *xstd, *dFstd, *cstd;
+  int fields_std; /* -fields_std: the fields file adds /fields_std (sf_predict_write_fields) */
 } sf_predictions;
 
 /* Allocates and fills p for the n strains D (n × 6); on failure p holds nothing. */
@@ -39,7 +42,10 @@ int sf_model_check_dataset(const sf_model *m, const sf_dataset *ds);
 void sf_predict_set_reconstruct_threads(int n);
 
 /* The fields file (D, F, xred, dF/dD, coefficients, the four fields; docs/model.md) of
- * n strains with their predictions p; written to PATH.tmp, then renamed. */
+ * n strains with their predictions p; written to PATH.tmp, then renamed.  With an
+ * ensemble also the spreads (*_std) and, when p->fields_std, /fields_std: per field and
+ * strain the standard deviation over the members of the reconstructed field at every
+ * grid point (times the network's std_scale). */
 int sf_predict_write_fields(const char *path, const sf_model *m, const double *D, int n, const sf_predictions *p);
 /* The same, predicting first. */
 int sf_predict_fields_file(const char *path, const sf_model *m, const double *D, int n);

@@ -91,6 +91,52 @@ void sf_predict_threads_off(void)
   if (rec_nthreads > 1) openblas_set_num_threads(1);
 }
 
+/* The members' spread of field f's reconstruction at strain D (fld: npt; work: 2 npt). */
+static int field_std(const sf_model *m, int f, const double D[6], double *fld, double *work)
+{
+  const int K = sf_model_ensemble_size(m);
+  int ktot = 0, off = 0, st = SF_OK;
+  for (int g = 0; g < SF_NFIELD; g++) ktot += m->ncomp[g];
+  for (int g = 0; g < f; g++) off += m->ncomp[g];
+  double *c = NULL, *mean = work, *x = work + m->npt;
+  SF_CHECK(sf_calloc((void **)&c, ktot, sizeof *c));
+  memset(fld, 0, m->npt * sizeof *fld);
+  memset(mean, 0, m->npt * sizeof *mean);
+  for (int k = 0; k < K; k++) { /* Welford: mean and sum of squared deviations */
+    SF_CHECK_GOTO(sf_model_member_predict(m, k, D, 1, NULL, NULL, c));
+    sf_model_reconstruct(m, f, c + off, x);
+    for (long q = 0; q < m->npt; q++) {
+      const double d = x[q] - mean[q];
+      mean[q] += d / (k + 1);
+      fld[q] += d * (x[q] - mean[q]);
+    }
+  }
+  const double sc = sf_model_std_scale(m, f);
+  for (long q = 0; q < m->npt; q++) fld[q] = sc * sqrt(fld[q] / (K - 1));
+cleanup:
+  sf_free(c);
+  return st;
+}
+
+/* /fields_std of the fields file: field_std of every field and strain. */
+static int write_fields_std(hid_t file, const char *tmp, const sf_model *m, const double *D, int n, double *fld)
+{
+  double *work = NULL;
+  int st = SF_OK;
+  hid_t g = H5Gcreate2(file, "fields_std", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (g < 0) SF_ERROR(SF_ERR_FILE, "cannot create the group /fields_std of %s", tmp);
+  SF_CHECK_GOTO(sf_calloc((void **)&work, 2 * (size_t)m->npt, sizeof *work));
+  for (int f = 0; f < SF_NFIELD; f++) {
+    for (int i = 0; i < n; i++) SF_CHECK_GOTO(field_std(m, f, D + 6 * i, fld + (size_t)i * m->npt, work));
+    hsize_t df[4] = {(hsize_t)n, (hsize_t)m->ngrid[0], (hsize_t)m->ngrid[1], (hsize_t)m->ngrid[2]};
+    SF_CHECK_GOTO(sf_h5_write_doubles(g, sf_field_names[f], 4, df, fld));
+  }
+cleanup:
+  sf_free(work);
+  H5Gclose(g);
+  return st;
+}
+
 int sf_predict_write_fields(const char *path, const sf_model *m, const double *D, int n, const sf_predictions *p)
 {
   char tmp[1100];
@@ -108,6 +154,12 @@ int sf_predict_write_fields(const char *path, const sf_model *m, const double *D
   SF_CHECK_GOTO(sf_h5_write_doubles(file, "xred", 3, dx, p->x));
   SF_CHECK_GOTO(sf_h5_write_doubles(file, "dF_dD", 2, d6, p->dF));
   SF_CHECK_GOTO(sf_h5_write_doubles(file, "coefficients", 2, dc, p->coef));
+  if (p->Fstd) {
+    SF_CHECK_GOTO(sf_h5_write_doubles(file, "free_energy_std", 1, &d1, p->Fstd));
+    SF_CHECK_GOTO(sf_h5_write_doubles(file, "xred_std", 3, dx, p->xstd));
+    SF_CHECK_GOTO(sf_h5_write_doubles(file, "dF_dD_std", 2, d6, p->dFstd));
+    SF_CHECK_GOTO(sf_h5_write_doubles(file, "coefficients_std", 2, dc, p->cstd));
+  }
   SF_CHECK_GOTO(sf_calloc((void **)&fld, (size_t)n * m->npt, sizeof *fld));
   g = H5Gcreate2(file, "fields", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (g < 0) SF_ERROR_GOTO(SF_ERR_FILE, "cannot create the group /fields of %s", tmp);
@@ -118,6 +170,7 @@ int sf_predict_write_fields(const char *path, const sf_model *m, const double *D
     hsize_t df[4] = {(hsize_t)n, (hsize_t)m->ngrid[0], (hsize_t)m->ngrid[1], (hsize_t)m->ngrid[2]};
     SF_CHECK_GOTO(sf_h5_write_doubles(g, sf_field_names[f], 4, df, fld));
   }
+  if (p->fields_std && sf_model_ensemble_size(m) > 1) SF_CHECK_GOTO(write_fields_std(file, tmp, m, D, n, fld));
 cleanup:
   if (g >= 0) H5Gclose(g);
   sf_free(fld);
@@ -130,6 +183,10 @@ void sf_predictions_free(sf_predictions *p)
   sf_free(p->x);
   sf_free(p->dF);
   sf_free(p->coef);
+  sf_free(p->Fstd);
+  sf_free(p->xstd);
+  sf_free(p->dFstd);
+  sf_free(p->cstd);
 }
 
 int sf_predict_all(const sf_model *m, const double *D, int n, sf_predictions *p)
@@ -141,8 +198,15 @@ int sf_predict_all(const sf_model *m, const double *D, int n, sf_predictions *p)
   SF_CHECK_GOTO(sf_calloc((void **)&p->x, (size_t)n * 3 * m->natom + 1, sizeof *p->x));
   SF_CHECK_GOTO(sf_calloc((void **)&p->dF, 6 * (size_t)n, sizeof *p->dF));
   SF_CHECK_GOTO(sf_calloc((void **)&p->coef, (size_t)n * ktot, sizeof *p->coef));
-  SF_CHECK_GOTO(sf_model_predict(m, D, n, p->F, p->x, p->coef));
-  for (int i = 0; i < n; i++) SF_CHECK_GOTO(sf_model_dF_dD(m, D + 6 * i, NULL, p->dF + 6 * i));
+  if (sf_model_ensemble_size(m) > 1) {
+    SF_CHECK_GOTO(sf_calloc((void **)&p->Fstd, n, sizeof *p->F));
+    SF_CHECK_GOTO(sf_calloc((void **)&p->xstd, (size_t)n * 3 * m->natom + 1, sizeof *p->x));
+    SF_CHECK_GOTO(sf_calloc((void **)&p->dFstd, 6 * (size_t)n, sizeof *p->dF));
+    SF_CHECK_GOTO(sf_calloc((void **)&p->cstd, (size_t)n * ktot, sizeof *p->coef));
+  }
+  SF_CHECK_GOTO(sf_model_predict_std(m, D, n, p->F, p->Fstd, p->x, p->xstd, p->coef, p->cstd));
+  for (int i = 0; i < n; i++)
+    SF_CHECK_GOTO(sf_model_dF_dD_std(m, D + 6 * i, NULL, p->dF + 6 * i, NULL, p->dFstd ? p->dFstd + 6 * i : NULL));
 cleanup:
   if (st) sf_predictions_free(p);
   return st;

@@ -121,6 +121,7 @@ int sf_train_field_metrics(MPI_Comm comm, const sf_train_split *sp, int f, int n
   double *X = NULL, *Cte = NULL, *Cpred = NULL, *R = NULL;
   SF_CHECK_GOTO(sf_calloc((void **)lin, 7 * (size_t)k, sizeof(double)));
   SF_CHECK_GOTO(sf_linear_fit(sp->Dtr, Ctr, ntr, 6, k, *lin));
+  if (!nte) goto cleanup; /* no test set: the baseline only */
   /* test set: true fields (distributed), PCA-only, network and linear reconstructions */
   SF_CHECK_GOTO(sf_calloc((void **)&X, (size_t)nte * (nloc ? nloc : 1), sizeof *X));
   SF_CHECK_GOTO(sf_calloc((void **)&R, (size_t)nte * (nloc ? nloc : 1), sizeof *R));
@@ -227,6 +228,12 @@ int sf_train_scalar_metrics(const sf_train_split *sp, int ntr, const sf_model *m
   const int m = 3 * ds->natom, nte = sp->nte;
   int st = SF_OK;
   double *pred = NULL;
+  if (!nte) { /* no test set: the baselines only */
+    if (m) SF_CHECK(sf_calloc((void **)linx, 7 * (size_t)m, sizeof(double)));
+    if (m) SF_CHECK(sf_linear_fit(sp->Dtr, Xtr, ntr, 6, m, *linx));
+    SF_CHECK(sf_calloc((void **)linF, 7, sizeof(double)));
+    return sf_linear_fit(sp->Dtr, Ftr, ntr, 6, 1, *linF);
+  }
   if (sf_model_ensemble_size(model) > 1) SF_CHECK_GOTO(scalar_calibration(sp, model, sm));
   SF_CHECK_GOTO(sf_calloc((void **)&pred, (size_t)nte * (m ? m : 1) + nte, sizeof *pred));
   for (int j = 0; j < 2; j++) {

@@ -19,7 +19,8 @@
 int sf_train_make_split(const sf_dataset *ds, sf_train_cfg *c, int **itr, int **ite, int *ntr, int *nte, int *nskip)
 {
   int N = ds->N;
-  int ntest = c->ntest > 0 ? c->ntest : N / 3;
+  /* ntest < 0: no test set (a model of every sample, as active learning's round models) */
+  int ntest = c->ntest > 0 ? c->ntest : c->ntest < 0 ? 0 : N / 3;
   int ntrain = c->ntrain > 0 ? c->ntrain : N - ntest;
   if (ntrain + ntest > N)
     SF_ERROR(SF_ERR_INPUT, "-ntrain %d + -ntest %d exceeds the %d samples of %s", ntrain, ntest, N, ds->path);
@@ -40,7 +41,7 @@ int sf_train_make_split(const sf_dataset *ds, sf_train_cfg *c, int **itr, int **
     else (*ite)[(*nte)++] = i;
   }
   if (*ntr < 8) SF_ERROR(SF_ERR_INPUT, "only %d usable training samples (at least 8 are needed; see -ntrain, -ntest)", *ntr);
-  if (*nte < 1) SF_ERROR(SF_ERR_INPUT, "no usable test samples");
+  if (*nte < 1 && ntest > 0) SF_ERROR(SF_ERR_INPUT, "no usable test samples");
   return SF_OK;
 }
 
@@ -312,8 +313,8 @@ static int pipeline(MPI_Comm comm, sf_train_cfg *c, sf_train_split *sp, int ntr,
   SF_CHECK_GOTO(sf_train_scalar_metrics(sp, ntr, m, tg.Xtr, &m->lin_xred, tg.Ftr, &m->lin_energy, &sm));
   targets_free(&tg);
   const double times[3] = {t_pca, t_train, sf_wtime() - t0};
-  sf_train_metrics_json(res, m, fm, &sm, ntr, times);
-  if (model) sf_train_test_samples_json(res, sp, fm, &sm);
+  if (sp->nte) sf_train_metrics_json(res, m, fm, &sm, ntr, times);
+  if (model && sp->nte) sf_train_test_samples_json(res, sp, fm, &sm);
 cleanup:
   sf_train_jobs_free(&jobs);
   sf_train_metrics_free(fm, &sm);
@@ -361,7 +362,7 @@ int sf_training_run(MPI_Comm comm, sf_train_cfg *c, const sf_dataset *ds, cJSON 
   SF_CHECK_GOTO(sf_train_make_split(ds, c, &itr, &ite, &ntr, &nte, &nskip));
   sp = (sf_train_split){ds, itr, ite, ntr, nte, NULL, NULL};
   SF_CHECK_GOTO(sf_calloc((void **)&sp.Dtr, 6 * (size_t)ntr, sizeof(double)));
-  SF_CHECK_GOTO(sf_calloc((void **)&sp.Dte, 6 * (size_t)nte, sizeof(double)));
+  SF_CHECK_GOTO(sf_calloc((void **)&sp.Dte, 6 * (size_t)nte + 6, sizeof(double)));
   for (int i = 0; i < ntr; i++) memcpy(sp.Dtr + 6 * i, ds->D + 6 * (size_t)itr[i], 6 * sizeof(double));
   for (int i = 0; i < nte; i++) memcpy(sp.Dte + 6 * i, ds->D + 6 * (size_t)ite[i], 6 * sizeof(double));
   sf_log(1, "train: dataset %s (id %s): %d samples, grid %dx%dx%d, %d atoms; %d ranks\n", ds->path, ds->checksum, ds->N,

@@ -19,29 +19,36 @@
 /* The resolved options of predict. */
 typedef struct {
   char model[1024], summary[1024], fields[1024], sfile[1024], dataset[1024];
-  int have_summary, have_fields, have_sfile, have_D, have_ds, do_bench, znucl, fp64;
+  int have_summary, have_fields, have_sfile, have_D, have_ds, do_bench, znucl, fp64, fields_std;
   int formats; /* -fields_format: SF_GRID_* bits */
   double D1[6];
 } predict_opts;
 
-/* The JSON of the predictions: one strain as plain values, several as arrays. */
+/* key: one row of w numbers per strain; one strain: the row (a number when w = 1),
+ * several: an array of rows. */
+static void add_rows(cJSON *root, const char *key, const double *v, int n, int w)
+{
+  cJSON *o = n == 1 ? NULL : cJSON_CreateArray();
+  if (n == 1) o = w == 1 ? cJSON_CreateNumber(v[0]) : cJSON_CreateDoubleArray(v, w);
+  else if (w == 1) o = cJSON_CreateDoubleArray(v, n);
+  for (int i = 0; i < n && n > 1 && w > 1; i++) cJSON_AddItemToArray(o, cJSON_CreateDoubleArray(v + (size_t)i * w, w));
+  cJSON_AddItemToObject(root, key, o);
+}
+
+/* The JSON of the predictions: one strain as plain values, several as arrays; with an
+ * ensemble, the spread of each (*_std: the members' standard deviation). */
 static void predictions_json(cJSON *root, const sf_model *m, const double *D, int n, const sf_predictions *p)
 {
   const int nx = 3 * m->natom;
-  if (n == 1) {
-    cJSON_AddItemToObject(root, "strain_D", cJSON_CreateDoubleArray(D, 6));
-    cJSON_AddNumberToObject(root, "free_energy", p->F[0]);
-    cJSON_AddItemToObject(root, "xred", cJSON_CreateDoubleArray(p->x, nx));
-    cJSON_AddItemToObject(root, "dF_dD", cJSON_CreateDoubleArray(p->dF, 6));
-  } else {
-    cJSON *a = cJSON_AddArrayToObject(root, "strain_D"), *b = cJSON_AddArrayToObject(root, "xred"),
-          *c = cJSON_AddArrayToObject(root, "dF_dD");
-    cJSON_AddItemToObject(root, "free_energy", cJSON_CreateDoubleArray(p->F, n));
-    for (int i = 0; i < n; i++) {
-      cJSON_AddItemToArray(a, cJSON_CreateDoubleArray(D + 6 * i, 6));
-      cJSON_AddItemToArray(b, cJSON_CreateDoubleArray(p->x + (size_t)i * nx, nx));
-      cJSON_AddItemToArray(c, cJSON_CreateDoubleArray(p->dF + 6 * i, 6));
-    }
+  add_rows(root, "strain_D", D, n, 6);
+  add_rows(root, "free_energy", p->F, n, 1);
+  add_rows(root, "xred", p->x, n, nx);
+  add_rows(root, "dF_dD", p->dF, n, 6);
+  if (p->Fstd) {
+    cJSON_AddNumberToObject(root, "ensemble", sf_model_ensemble_size(m));
+    add_rows(root, "free_energy_std", p->Fstd, n, 1);
+    add_rows(root, "xred_std", p->xstd, n, nx);
+    add_rows(root, "dF_dD_std", p->dFstd, n, 6);
   }
   cJSON_AddStringToObject(root, "units", "free_energy Ha; xred reduced; dF_dD Ha per unit lambda and Ha per degree");
 }
@@ -80,6 +87,7 @@ static int predict_body(const predict_opts *o, const sf_model *m, const double *
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   sf_predictions pr;
   SF_CHECK(sf_predict_all(m, D, n, &pr));
+  pr.fields_std = o->fields_std;
   cJSON *root = cJSON_CreateObject();
   sf_elastic *el = NULL;
   cJSON_AddStringToObject(root, "version", SF_VERSION);
@@ -162,6 +170,8 @@ static int read_opts(predict_opts *o)
   SF_CHECK(sf_opt_int("-fields_znucl", 0, "atomic number of every atom in the xsf/cube files (0: the training "
                       "campaign's znucl and typat, recorded in the model)", &o->znucl, NULL));
   SF_CHECK(sf_opt_string("-dataset", NULL, "refuse unless the model was trained on this dataset", o->dataset, sizeof o->dataset, &o->have_ds));
+  SF_CHECK(sf_opt_bool("-fields_std", 0, "with an ensemble model: -fields adds /fields_std, the members' standard "
+                       "deviation of each field at every grid point", &o->fields_std, NULL));
   SF_CHECK(sf_opt_bool("-fp64", 0, "evaluate the networks in float64 (default: float32 copies, ~1e-7 relative)", &o->fp64, NULL));
   SF_CHECK(sf_opt_bool("-bench", 0, "time single and batched prediction and field reconstruction", &o->do_bench, NULL));
   return SF_OK;
@@ -212,6 +222,9 @@ int sf_cmd_predict(void)
   SF_CHECK_GOTO(sf_model_read(o.model, &m));
   have_m = 1;
   if (o.fp64) m.have_fast = 0; /* sf_model_predict then runs the float64 networks */
+  if (o.fields_std && !o.have_fields) SF_ERROR_GOTO(SF_ERR_INPUT, "-fields_std needs -fields (the file it is written to)");
+  if (o.fields_std && sf_model_ensemble_size(&m) < 2)
+    SF_ERROR_GOTO(SF_ERR_INPUT, "-fields_std: %s is a model of one network each, not an ensemble (train -ensemble K)", o.model);
   const int rec_threads = reconstruct_threads();
   if (o.have_ds) SF_CHECK_GOTO(check_dataset(&m, o.dataset));
   const char *why = o.have_D ? sf_predict_invalid_strain(o.D1) : NULL;
