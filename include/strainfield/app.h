@@ -9,6 +9,7 @@
 
 #include "strainfield/core.h"
 #include "strainfield/crystal.h"
+#include "strainfield/dataset.h"
 #include "strainfield/train.h"
 #include "strainfield/pseudo.h"
 #include "strainfield/relax.h"
@@ -111,11 +112,33 @@ void sf_train_default_paths(sf_train_cfg *cfg, const char *dataset);
  * model read and checked against the campaign's reference cell and grid (collective: every
  * rank reads), and the campaign's start callback (sf_campaign.start). */
 typedef struct sf_accelerate_s sf_accelerate;
-int sf_accelerate_options(sf_accelerate **a);
-const char *sf_accelerate_model_path(const sf_accelerate *a); /* NULL when not accelerated */
+int sf_accelerate_options(sf_accelerate **a, int active);
+int sf_accelerate_every(const sf_accelerate *a); /* -accel_every N (0: none) */
+int sf_accelerate_on(const sf_accelerate *a);
+/* The model that starts the samples from now on (a round's, borrowed; NULL: -init_model's)
+ * and the spread of every sample (for the -accel_max_std gate; NULL: no gate). */
+void sf_accelerate_set_round(sf_accelerate *a, const sf_model *m, const double *std_of);
+const char *sf_accelerate_model_path(const sf_accelerate *a); /* -init_model, or NULL */
 int sf_accelerate_open(sf_accelerate *a, const sf_cell *ref, const int ngfft[3]);
 int sf_accelerate_start(void *ctx, long index, const double D[6], double *xred, double *rho, int *use);
 void sf_accelerate_free(sf_accelerate **a);
+
+/* Campaigns in rounds (src/app/rounds.c): generate -sampling active, -accelerate
+ * -accel_every.  options: NULL *R when the campaign is not in rounds.  begin (collective):
+ * round r's strains into Dall[6·lo..] (read from DATASET.parts/round_RRR.json, or chosen by
+ * the model trained on the earlier rounds, which is then written there), round_of and
+ * std_of (the model's normalised spread) of its samples, and the round model when its
+ * samples start from it.  Every earlier round must be finished. */
+typedef struct sf_rounds_s sf_rounds;
+int sf_rounds_options(sf_rounds **R, const char *sampling, const sf_sampler *dist, long nsamples, int accel_every,
+                      int accelerate);
+long sf_rounds_count(const sf_rounds *R); /* 1 when not in rounds */
+long sf_rounds_size(const sf_rounds *R);
+int sf_rounds_active(const sf_rounds *R);
+int sf_rounds_begin(sf_rounds *R, MPI_Comm world, int r, const char *parts, const sf_dataset_meta *meta,
+                    const char *have, double *Dall, int *round_of, double *std_of);
+const sf_model *sf_rounds_model(const sf_rounds *R); /* the current round's model, or NULL */
+void sf_rounds_free(sf_rounds **R);
 
 /* generate in two phases (see sf_train_prepare): in_run lets -summary through for train. */
 typedef struct sf_generate_s sf_generate;

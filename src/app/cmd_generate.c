@@ -5,6 +5,8 @@
  * (tmp → fsync → rename), so a job killed at any moment loses at most the samples in
  * flight; -resume recomputes exactly the missing ones.  The final DATASET is written
  * collectively with parallel HDF5 to DATASET.tmp and renamed, then the parts are removed. */
+#include "generate_internal.h"
+
 #include "strainfield/app.h"
 #include "strainfield/core.h"
 #include "strainfield/dataset.h"
@@ -24,99 +26,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-
-/* Options that do not change any sample: left out of the resume check. */
-static const char *const volatile_keys[] = {"resume", "dataset", "dataset_compress", "v", "verbosity", "par_sample_groups",
-                                            "par_kpt_groups", "par_band_groups", "nl_keep", "pseudos", "walltime",
-                                            "summary", "fields", "dataset_keep_parts", "sample_timeout", "help", NULL};
-
-typedef struct {
-  long nsamples;
-  char dataset[1024], parts[1100], sampling[32], dist[32], sample_file[1024];
-  int resume, seed, nsample_groups, compress, keep_parts, fft_reproducible;
-  double lam[2], theta[2], nsigma, walltime, sample_timeout;
-} gen_opts;
-
-static int read_options(gen_opts *g, sf_relax_params *rp, sf_sampler *smp)
-{
-  int set, n;
-  SF_CHECK(sf_input_read_relax(rp));
-  int ns;
-  SF_CHECK(sf_opt_int("-samples", 0, "number of samples of the campaign (required)", &ns, &set));
-  SF_OPT_REJECT_IF(!set || ns < 1, "-samples N (>= 1) is required");
-  g->nsamples = ns;
-  SF_CHECK(sf_opt_string("-dataset", "", "the dataset file (HDF5) to write (required)", g->dataset, sizeof g->dataset, &set));
-  SF_OPT_REJECT_IF(!set || !g->dataset[0], "-dataset FILE is required");
-  snprintf(g->parts, sizeof g->parts, "%s.parts", g->dataset);
-  SF_CHECK(sf_opt_bool("-resume", 0, "complete an interrupted campaign (same settings) instead of refusing to overwrite", &g->resume, NULL));
-  SF_CHECK(sf_opt_int("-seed", 1, "random seed: sample i's D depends only on (seed, i)", &g->seed, NULL));
-  SF_CHECK(sf_opt_string("-sampling", "random", "random (independent draws), lhs (Latin hypercube) or file", g->sampling, sizeof g->sampling, NULL));
-  SF_CHECK(sf_opt_string("-sample_dist", "normal", "marginal of each coordinate: normal (truncated at +-nsigma, mapped to the range) or uniform", g->dist, sizeof g->dist, NULL));
-  double lam_def[2] = {0.9, 1.1}, th_def[2] = {84.0, 96.0};
-  SF_CHECK(sf_opt_real_array("-sample_lambda_range", 2, 2, lam_def, 2, "range of lambda_a,b,c (the +-nsigma points of the normal)", g->lam, &n, NULL));
-  SF_CHECK(sf_opt_real_array("-sample_theta_range", 2, 2, th_def, 2, "range of theta_a,b,c in degrees", g->theta, &n, NULL));
-  SF_CHECK(sf_opt_real("-sample_nsigma", 2.0, "truncation of the normal in standard deviations", &g->nsigma, NULL));
-  SF_CHECK(sf_opt_string("-sample_file", "", "with -sampling file: text file, one D per line (la lb lc tha thb thc)", g->sample_file, sizeof g->sample_file, NULL));
-  SF_CHECK(sf_opt_int("-par_sample_groups", 0, "number of sample groups (0 = automatic: one rank per group)", &g->nsample_groups, NULL));
-  SF_CHECK(sf_opt_int("-dataset_compress", 0, "deflate level 0-9 of the fields in the final dataset (0 = none)", &g->compress, NULL));
-  SF_CHECK(sf_opt_real("-walltime", 0.0, "seconds after which no new sample is started; the dataset is then written partial (0 = no limit)", &g->walltime, NULL));
-  SF_CHECK(sf_opt_bool("-dataset_keep_parts", 0, "keep DATASET.parts/ after the final file is complete", &g->keep_parts, NULL));
-  SF_CHECK(sf_opt_bool("-fft_reproducible", 1,
-                       "FFT plans from FFTW's cost model: reruns and resumes bitwise equal (0: timed plans, "
-                       "samples ~1.3-1.7x faster, results differ at round-off between runs)", &g->fft_reproducible, NULL));
-  SF_CHECK(sf_opt_real("-sample_timeout", 0.0, "seconds after which a sample is stored as failed and the campaign goes on (0 = no limit)", &g->sample_timeout, NULL));
-  SF_OPT_REJECT_IF(!(g->sample_timeout >= 0), "-sample_timeout %g must be >= 0 seconds", g->sample_timeout);
-
-  memset(smp, 0, sizeof *smp);
-  smp->seed = (uint64_t)(int64_t)g->seed;
-  smp->nsamples = g->nsamples;
-  smp->nsigma = g->nsigma;
-  if (!strcmp(g->sampling, "random")) smp->method = SF_SAMPLE_RANDOM;
-  else if (!strcmp(g->sampling, "lhs")) smp->method = SF_SAMPLE_LHS;
-  else if (!strcmp(g->sampling, "file")) smp->method = SF_SAMPLE_FILE;
-  else SF_OPT_REJECT_IF(1, "-sampling %s: expected random, lhs or file", g->sampling);
-  if (!strcmp(g->dist, "normal")) smp->dist = SF_DIST_NORMAL;
-  else if (!strcmp(g->dist, "uniform")) smp->dist = SF_DIST_UNIFORM;
-  else SF_OPT_REJECT_IF(1, "-sample_dist %s: expected normal or uniform", g->dist);
-  SF_OPT_REJECT_IF(!(g->nsigma > 0), "-sample_nsigma %g must be positive", g->nsigma);
-  SF_OPT_REJECT_IF(!(g->lam[0] > 0 && g->lam[1] >= g->lam[0]), "-sample_lambda_range %g,%g: need 0 < lo <= hi", g->lam[0], g->lam[1]);
-  SF_OPT_REJECT_IF(!(g->theta[0] > 0 && g->theta[1] >= g->theta[0] && g->theta[1] < 180), "-sample_theta_range %g,%g: need 0 < lo <= hi < 180", g->theta[0], g->theta[1]);
-  SF_OPT_REJECT_IF(g->compress < 0 || g->compress > 9, "-dataset_compress %d must be in 0..9", g->compress);
-  for (int j = 0; j < 3; j++) {
-    smp->lo[j] = g->lam[0]; smp->hi[j] = g->lam[1];
-    smp->lo[j + 3] = g->theta[0]; smp->hi[j + 3] = g->theta[1];
-  }
-  if (smp->method == SF_SAMPLE_FILE && !sf_options_help_requested()) {
-    if (!g->sample_file[0]) SF_ERROR(SF_ERR_INPUT, "-sampling file needs -sample_file FILE");
-    SF_CHECK(sf_sampler_read_file(smp, g->sample_file));
-    if (smp->ntable < g->nsamples) SF_ERROR(SF_ERR_INPUT, "-sample_file %s lists %ld strains, fewer than -samples %ld", g->sample_file, smp->ntable, g->nsamples);
-  }
-  return SF_OK;
-}
-
-/* The settings that every sample depends on: the resolved options minus the volatile
- * ones, plus the pseudopotential checksums, the grid and the listed D's. */
-static int make_settings(const char *opts_json, const sf_input *in, char md5[][33], const int ngfft[3],
-                         const sf_sampler *smp, char **out)
-{
-  cJSON *o = cJSON_Parse(opts_json);
-  if (!o) SF_ERROR(SF_ERR_INTERNAL, "cannot parse the options JSON");
-  for (int k = 0; volatile_keys[k]; k++) cJSON_DeleteItemFromObjectCaseSensitive(o, volatile_keys[k]);
-  cJSON *a = cJSON_AddArrayToObject(o, "psp_md5");
-  for (int t = 0; t < in->npsp; t++) cJSON_AddItemToArray(a, cJSON_CreateString(md5[t]));
-  cJSON_AddItemToObject(o, "grid", cJSON_CreateIntArray(ngfft, 3));
-  if (smp->method == SF_SAMPLE_FILE && !sf_options_help_requested()) {
-    /* the file's content, not its name, defines the samples */
-    cJSON_DeleteItemFromObjectCaseSensitive(o, "sample_file");
-    cJSON *t = cJSON_AddArrayToObject(o, "sample_file_D");
-    for (long i = 0; i < smp->nsamples; i++) cJSON_AddItemToArray(t, cJSON_CreateDoubleArray(smp->table[i], 6));
-  }
-  char *txt = cJSON_PrintUnformatted(o);
-  cJSON_Delete(o);
-  if (!txt) SF_ERROR(SF_ERR_MEM, "cannot print the settings JSON");
-  *out = txt;
-  return SF_OK;
-}
 
 static int exists(const char *p) { struct stat sb; return stat(p, &sb) == 0; }
 
@@ -215,6 +124,7 @@ struct sf_generate_s {
   sf_relax_params rp;
   sf_sampler smp;
   sf_accelerate *acc;
+  sf_rounds *rounds; /* NULL unless -sampling active or -accel_every */
   char *opts; /* the campaign's options only, taken before any later stage queries its own */
 };
 
@@ -230,8 +140,10 @@ int sf_generate_prepare(sf_generate **gen, int in_run)
   /* in `run`, -summary belongs to the training metrics */
   if (!in_run && (G->in.have_summary || G->in.have_fields))
     SF_ERROR(SF_ERR_INPUT, "-summary and -fields are not used by generate: everything goes to -dataset");
-  SF_CHECK(read_options(&G->g, &G->rp, &G->smp));
-  SF_CHECK(sf_accelerate_options(&G->acc));
+  SF_CHECK(sf_generate_read_options(&G->g, &G->rp, &G->smp));
+  SF_CHECK(sf_accelerate_options(&G->acc, !strcmp(G->g.sampling, "active")));
+  SF_CHECK(sf_rounds_options(&G->rounds, G->g.sampling, &G->smp, G->g.nsamples, sf_accelerate_every(G->acc),
+                             sf_accelerate_on(G->acc)));
   SF_CHECK(sf_options_json(&G->opts));
   return SF_OK;
 }
@@ -240,6 +152,7 @@ void sf_generate_free(sf_generate **gen)
 {
   if (!*gen) return;
   sf_free((*gen)->opts);
+  sf_rounds_free(&(*gen)->rounds);
   sf_accelerate_free(&(*gen)->acc);
   sf_sampler_free(&(*gen)->smp);
   sf_input_free(&(*gen)->in);
@@ -374,26 +287,51 @@ static void log_campaign(const sf_generate *G, const sf_scf_params *par, long nh
   sf_layout_print_campaign(size, ns, par->nkpt_groups, par->nband_groups);
 }
 
-/* Collective: the final file from every part (missing samples get the D of the sampler). */
-static int assemble(const sf_generate *G, const char *settings, char md5[][33], const int grid[3], long counts[3])
+/* What the dataset file records of the campaign (the final file, and the intermediate
+ * files of the round models). */
+static sf_dataset_meta dataset_meta(const sf_generate *G, const char *settings, char md5[][33], const int grid[3])
 {
-  int st = SF_OK;
   const sf_input *in = &G->in;
-  const gen_opts *g = &G->g;
-  double *Dall = NULL;
-  SF_CHECK_GOTO(sf_calloc((void **)&Dall, 6 * (size_t)g->nsamples, sizeof(double)));
-  for (long i = 0; i < g->nsamples; i++) SF_CHECK_GOTO(sf_sampler_D(&G->smp, i, Dall + 6 * i));
   sf_dataset_meta meta = {.options_json = G->opts, .settings_json = settings, .npsp = in->npsp,
                           .psp_paths = (const char(*)[1024])in->psp_paths, .psp_md5 = (const char(*)[33])md5,
                           .natom = in->cell.natom, .ntypat = in->cell.ntypat, .typat = in->cell.typat,
                           .znucl = in->cell.znucl, .ref_xred = (const double(*)[3])in->cell.xred,
-                          .nsamples = g->nsamples, .compress = g->compress};
+                          .nsamples = G->g.nsamples, .compress = G->g.compress};
   memcpy(meta.n, grid, sizeof meta.n);
   memcpy(meta.ref_rprimd, in->cell.rprimd, sizeof meta.ref_rprimd);
-  SF_CHECK_GOTO(sf_dataset_assemble(MPI_COMM_WORLD, g->dataset, g->parts, &meta, Dall, counts));
-cleanup:
-  sf_free(Dall);
-  return st;
+  return meta;
+}
+
+/* Runs the campaign, round by round when it is in rounds (rounds.c): round r begins when
+ * every sample of the earlier rounds is finished.  Dall, round_of, std_of: per sample. */
+static int run_rounds(sf_generate *G, sf_campaign *c, const sf_dataset_meta *meta, char *have, double *Dall,
+                      int *round_of, double *std_of, long *ok, long *failed, int *stopped)
+{
+  long nr = sf_rounds_count(G->rounds), size = G->rounds ? sf_rounds_size(G->rounds) : G->g.nsamples;
+  *ok = *failed = 0;
+  *stopped = 0;
+  for (long r = 0; r < nr && !*stopped; r++) {
+    long hi = (r + 1) * size < G->g.nsamples ? (r + 1) * size : G->g.nsamples, todo = 0, o = 0, f = 0;
+    if (G->rounds) {
+      int st = sf_rounds_begin(G->rounds, MPI_COMM_WORLD, (int)r, G->g.parts, meta, have, Dall, round_of, std_of);
+      if (st == SF_STOPPED) { /* a signal while the round model trained: nothing of it is kept */
+        sf_error_reset();
+        *stopped = sf_stop_agreed(MPI_COMM_WORLD);
+        break;
+      }
+      SF_CHECK(st);
+      sf_accelerate_set_round(G->acc, sf_rounds_model(G->rounds), std_of);
+    }
+    for (long i = r * size; i < hi; i++) todo += !have[i];
+    if (!todo) continue;
+    c->nsamples = hi;
+    SF_CHECK(sf_campaign_run(MPI_COMM_WORLD, c, &o, &f, stopped));
+    *ok += o, *failed += f;
+    if (G->rounds && !*stopped && o + f < todo) /* -walltime: a later round needs this one whole */
+      *stopped = -1;
+    for (long i = r * size; i < hi; i++) have[i] = 1;
+  }
+  return SF_OK;
 }
 
 static int execute_locked(sf_generate *G, int *lock_fd, int *remove_dir)
@@ -404,6 +342,8 @@ static int execute_locked(sf_generate *G, int *lock_fd, int *remove_dir)
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   char *settings = NULL, *have = NULL;
+  double *Dall = NULL, *std_of = NULL;
+  int *round_of = NULL;
   /* the same FFT plans in every run, resume and rank, unless the user trades that for speed */
   if (g->fft_reproducible) SF_CHECK_GOTO(sf_fft_plans_deterministic(MPI_COMM_WORLD));
   if (in->cell.natom > SF_MAXATOM_RELAX) SF_ERROR_GOTO(SF_ERR_INPUT, "generate relaxes at most %d atoms", SF_MAXATOM_RELAX);
@@ -413,7 +353,7 @@ static int execute_locked(sf_generate *G, int *lock_fd, int *remove_dir)
   for (int t = 0; t < in->npsp; t++) SF_CHECK_GOTO(sf_md5_file(in->psp_paths[t], md5[t]));
   SF_CHECK_GOTO(sf_generate_check_outputs(G, "-dataset", g->dataset)); /* every rank: same verdict */
   sf_input_warn(&G->in); /* after every check: a bad option is one line */
-  SF_CHECK_GOTO(make_settings(G->opts, in, md5, par.ngfft, &G->smp, &settings));
+  SF_CHECK_GOTO(sf_generate_settings(G->opts, in, md5, par.ngfft, &G->smp, &settings));
   SF_CHECK_GOTO(sf_status_agree(MPI_COMM_WORLD, sf_accelerate_open(G->acc, &in->cell, par.ngfft)));
 
   SF_CHECK_GOTO(sf_calloc((void **)&have, g->nsamples, 1));
@@ -432,25 +372,37 @@ static int execute_locked(sf_generate *G, int *lock_fd, int *remove_dir)
   SF_CHECK_GOTO(choose_groups(g->nsample_groups, size, g->nsamples, &ns));
   log_campaign(G, &par, nhave, ns);
 
-  sf_campaign c = {.ref_cell = &in->cell, .psps = in->psps, .scf = par, .relax = G->rp, .sampler = &G->smp,
+  /* every sample's D (the sampler's, or a round's choice: the campaign reads them as a table) */
+  SF_CHECK_GOTO(sf_calloc((void **)&Dall, 6 * (size_t)g->nsamples, sizeof *Dall));
+  SF_CHECK_GOTO(sf_calloc((void **)&round_of, g->nsamples, sizeof *round_of));
+  SF_CHECK_GOTO(sf_calloc((void **)&std_of, g->nsamples, sizeof *std_of));
+  for (long i = 0; i < g->nsamples; i++) {
+    SF_CHECK_GOTO(sf_sampler_D(&G->smp, i, Dall + 6 * i));
+    std_of[i] = NAN;
+  }
+  sf_sampler table = {.method = SF_SAMPLE_FILE, .nsamples = g->nsamples, .table = (double(*)[6])Dall, .ntable = g->nsamples};
+  sf_dataset_meta meta = dataset_meta(G, settings, md5, par.ngfft);
+  sf_campaign c = {.ref_cell = &in->cell, .psps = in->psps, .scf = par, .relax = G->rp, .sampler = &table,
                    .parts_dir = g->parts, .nsamples = g->nsamples, .have = have, .nsample_groups = ns,
                    .walltime = g->walltime, .sample_timeout = g->sample_timeout,
-                   .start = sf_accelerate_model_path(G->acc) ? sf_accelerate_start : NULL, .start_ctx = G->acc};
-  long ok = 0, failed = 0;
+                   .start = sf_accelerate_on(G->acc) ? sf_accelerate_start : NULL, .start_ctx = G->acc,
+                   .round = G->rounds ? round_of : NULL, .predicted_std = G->rounds ? std_of : NULL};
+  long ok = 0, failed = 0, nhave0 = nhave;
   int stopped = 0;
   sf_test_kill_point("start");
   double t0 = sf_wtime();
-  SF_CHECK_GOTO(sf_campaign_run(MPI_COMM_WORLD, &c, &ok, &failed, &stopped));
+  SF_CHECK_GOTO(run_rounds(G, &c, &meta, have, Dall, round_of, std_of, &ok, &failed, &stopped));
   double el = sf_wtime() - t0;
   if (stopped) /* what is complete is in the parts; the final file waits for -resume */
     SF_ERROR_GOTO(SF_STOPPED, "stopped by %s: %ld of %ld samples are complete in %s (%ld in this run); to finish the "
-                  "campaign, rerun the same command with -resume", sf_signal_name(stopped), nhave + ok + failed,
+                  "campaign, rerun the same command with -resume", stopped < 0 ? "-walltime (a campaign in rounds "
+                  "finishes each round before the next)" : sf_signal_name(stopped), nhave0 + ok + failed,
                   g->nsamples, g->parts, ok + failed);
   SF_CHECK_GOTO(sf_status_agree(MPI_COMM_WORLD, rank == 0 ? check_room(g, par.ngfft) : SF_OK));
 
   long counts[3];
   double ta = sf_wtime();
-  SF_CHECK_GOTO(assemble(G, settings, md5, par.ngfft, counts));
+  SF_CHECK_GOTO(sf_dataset_assemble(MPI_COMM_WORLD, g->dataset, g->parts, &meta, Dall, counts));
   ta = sf_wtime() - ta;
   if (rank == 0 && counts[2] == 0 && !g->keep_parts) {
     sf_parts_remove(g->parts);
@@ -465,6 +417,9 @@ static int execute_locked(sf_generate *G, int *lock_fd, int *remove_dir)
   if (counts[2]) sf_log(1, "  incomplete (-walltime reached): rerun the same command with -resume to finish\n");
 cleanup:
   sf_free(have);
+  sf_free(Dall);
+  sf_free(round_of);
+  sf_free(std_of);
   free(settings);
   return st;
 }
