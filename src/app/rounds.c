@@ -183,7 +183,7 @@ static int spread(const sf_rounds *R, const double *D, int n, int set_norm, doub
   SF_CHECK_GOTO(sf_calloc((void **)&x, 2 * (size_t)n * (nx + 1), sizeof *x));
   SF_CHECK_GOTO(sf_calloc((void **)&c, 2 * (size_t)n * nc, sizeof *c));
   Fs = F + n, xs = x + (size_t)n * (nx + 1), cs = c + (size_t)n * nc;
-  SF_CHECK_GOTO(sf_model_predict_ensemble(m, D, n, F, Fs, x, xs, c, cs));
+  SF_CHECK_GOTO(sf_model_predict_std(m, D, n, F, Fs, x, xs, c, cs));
   /* group g: 0 F, 1 xred, 2.. the fields; output k of group g at values v (stride s) */
   for (int g = 0; g < 2 + SF_NFIELD; g++) {
     int no = g == 0 ? 1 : g == 1 ? nx : (m->ncomp[g - 2] < NLEAD ? m->ncomp[g - 2] : NLEAD);

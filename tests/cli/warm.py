@@ -201,9 +201,9 @@ def t_accelerate():
 
 def t_accelerate_refusals():
     base = [EXE, "generate", "-pseudos", PSP, "-options_file", TINY, "-samples", "2", "-dataset", path("r.h5")]
-    for extra, what in ((["-accelerate"], "-accelerate needs -init_model"),
+    for extra, what in ((["-accelerate"], "-accelerate needs a model"),
                         (["-init_model", MODEL], "-init_model is used by generate only with -accelerate"),
-                        (["-accelerate", "-init_model", MODEL, "-accel_every", "10"], "-accel_every: not yet available"),
+                        (["-accel_every", "10"], "-accel_every is used only with -accelerate"),
                         (["-accelerate", "-init_model", MODEL, "-ngfft", "12,20,24"], "grid"),
                         (["-accelerate", "-init_model", path("r.h5")], "-init_model")):
         p = subprocess.run(base + extra, cwd=cli.WORK, capture_output=True, text=True, timeout=120)
