@@ -68,7 +68,7 @@ int sf_rounds_options(sf_rounds **R, const char *sampling, const sf_sampler *dis
   if (size < 8) SF_ERROR(SF_ERR_INPUT, "%s %ld: must be >= 8 (the fewest samples a model trains on)",
                          active ? "-al_batch" : "-accel_every", size);
   if (active && pool < batch) SF_ERROR(SF_ERR_INPUT, "-al_pool %d must be >= -al_batch %d", pool, batch);
-  if (K < 2 || K > 64) SF_ERROR(SF_ERR_INPUT, "-al_ensemble %d: must be in 2..64 (a spread needs two members)", K);
+  if (K < 2 || K > SF_MODEL_MAXENS) SF_ERROR(SF_ERR_INPUT, "-al_ensemble %d: must be in 2..%d (a spread needs two members)", K, SF_MODEL_MAXENS);
   if (epochs < 1) SF_ERROR(SF_ERR_INPUT, "-al_epochs %d must be >= 1", epochs);
   SF_CHECK(sf_calloc((void **)R, 1, sizeof **R));
   sf_rounds *r = *R;
@@ -144,7 +144,7 @@ static int round_model(sf_rounds *R, MPI_Comm world, int r, const char *parts, c
   sf_train_cfg cfg = *R->train;
   cfg.tp.epochs = R->epochs;
   cfg.ensemble = R->ensemble;
-  cfg.ntrain = (int)counts[0];
+  cfg.ntrain = 0; /* all of them (failed ones skipped) */
   cfg.ntest = -1; /* every finished sample trains the round model */
   cfg.resume = 0;
   cfg.checkpoint[0] = 0;
@@ -156,8 +156,14 @@ static int round_model(sf_rounds *R, MPI_Comm world, int r, const char *parts, c
   st = sf_training_run(world, &cfg, &ds, root, &R->model);
   sf_log_set_level(lvl);
   SF_CHECK_GOTO(st);
-  R->model.have_fast = 0;
   SF_CHECK_GOTO(sf_model_write(world, mpath, &R->model));
+  /* used as read back from its file, as a resumed campaign uses it (and with the float32
+   * bases the reconstruction of a start needs) */
+  sf_model_free(&R->model);
+  memset(&R->model, 0, sizeof R->model);
+  MPI_Barrier(world);
+  SF_CHECK_GOTO(sf_status_agree(world, sf_model_read(mpath, &R->model)));
+  R->model.have_fast = 0;
   R->model_round = r;
   sf_log(1, "  round %d: trained an ensemble of %d on %ld samples (%d epochs) in %.1f s -> %s\n", r, R->ensemble,
          counts[0], R->epochs, sf_wtime() - t0, mpath);
@@ -267,14 +273,29 @@ static void choose(const sf_rounds *R, const double *pool, const double *score, 
   }
 }
 
+/* A double as text that reads back to the same double (cJSON's own printing may be 1 ulp off). */
+static cJSON *exact_number(double v)
+{
+  char t[40];
+  snprintf(t, sizeof t, "%.17g", v);
+  return cJSON_CreateRaw(t);
+}
+
+static cJSON *exact_row(const double *v, int n)
+{
+  cJSON *a = cJSON_CreateArray();
+  for (int k = 0; k < n; k++) cJSON_AddItemToArray(a, exact_number(v[k]));
+  return a;
+}
+
 /* The round file: {"round": r, "D": [[6]...], "predicted_std": [...]} (null: no model). */
 static int write_round(const char *path, int r, const double *D, const double *sd, long n)
 {
   cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "D"), *s = cJSON_AddArrayToObject(o, "predicted_std");
   cJSON_AddNumberToObject(o, "round", r);
   for (long j = 0; j < n; j++) {
-    cJSON_AddItemToArray(a, cJSON_CreateDoubleArray(D + 6 * j, 6));
-    cJSON_AddItemToArray(s, isfinite(sd[j]) ? cJSON_CreateNumber(sd[j]) : cJSON_CreateNull());
+    cJSON_AddItemToArray(a, exact_row(D + 6 * j, 6));
+    cJSON_AddItemToArray(s, isfinite(sd[j]) ? exact_number(sd[j]) : cJSON_CreateNull());
   }
   char *txt = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
@@ -362,5 +383,7 @@ int sf_rounds_begin(sf_rounds *R, MPI_Comm world, int r, const char *parts, cons
   }
   if (rank == 0) st = write_round(path, r, Dall + 6 * lo, std_of + lo, nb);
   SF_CHECK(sf_status_agree(world, st));
+  /* the numbers as the file holds them, as a resumed campaign reads them */
+  SF_CHECK(sf_status_agree(world, read_round(path, r, Dall + 6 * lo, std_of + lo, nb)));
   return SF_OK;
 }
